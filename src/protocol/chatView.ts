@@ -1,0 +1,135 @@
+/**
+ * The chat webview's typed message protocol (host <-> webview), checked with zod at the host boundary.
+ * Envelope: requests with typed replies, notifications each way. Methods are `scope/method`.
+ * Only incremental changes cross after the ready handshake: the host never re-sends the transcript.
+ */
+import { z } from 'zod';
+
+export const providerIdSchema = z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']);
+
+export const agentInfoSchema = z.object({
+  id: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  provider: providerIdSchema,
+  model: z.string().min(1).max(200),
+  /** false when its provider has no key / base URL: shown disabled with a hint. */
+  available: z.boolean(),
+  source: z.enum(['settings', 'default', 'workspace']),
+});
+export type AgentInfo = z.infer<typeof agentInfoSchema>;
+
+export const messageStatusSchema = z.enum(['complete', 'streaming', 'interrupted', 'error', 'cancelled']);
+
+export const chatErrorSchema = z.object({
+  kind: z.string().max(100),
+  message: z.string().max(4000),
+  retryable: z.boolean(),
+});
+export type ChatError = z.infer<typeof chatErrorSchema>;
+
+export const chatMessageSchema = z.object({
+  id: z.string().min(1).max(100),
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
+  ts: z.number(),
+  status: messageStatusSchema,
+  agentId: z.string().optional(),
+  finishReason: z.string().optional(),
+  usage: z.object({ inputTokens: z.number().optional(), outputTokens: z.number().optional() }).optional(),
+  error: chatErrorSchema.optional(),
+});
+export type ChatViewMessage = z.infer<typeof chatMessageSchema>;
+
+export const conversationInfoSchema = z.object({
+  id: z.string().nullable(),
+  title: z.string(),
+  agentId: z.string().nullable(),
+  /** The agent picker locks after the first message. */
+  locked: z.boolean(),
+  messageCount: z.number().int().nonnegative(),
+});
+export type ConversationInfo = z.infer<typeof conversationInfoSchema>;
+
+export const chatStateSchema = z.object({
+  agents: z.array(agentInfoSchema),
+  selectedAgentId: z.string().nullable(),
+  conversation: conversationInfoSchema,
+  /** The newest messages only (a page); older ones come through `chat/loadOlder`. */
+  messages: z.array(chatMessageSchema),
+  /** Index in the conversation of messages[0] (0 = nothing older to load). */
+  firstIndex: z.number().int().nonnegative(),
+  busy: z.boolean(),
+  gatewayState: z.enum(['stopped', 'starting', 'running', 'error']),
+});
+export type ChatState = z.infer<typeof chatStateSchema>;
+
+/* ---------- webview -> host ---------- */
+
+export const chatRequestSchemas = {
+  'chat/ready': z.object({}),
+  'chat/loadOlder': z.object({ beforeIndex: z.number().int().nonnegative(), limit: z.number().int().min(1).max(500) }),
+} as const;
+
+export const chatRequestResults = {
+  'chat/ready': chatStateSchema,
+  'chat/loadOlder': z.object({ messages: z.array(chatMessageSchema), firstIndex: z.number().int().nonnegative() }),
+} as const;
+
+export const chatCommandSchemas = {
+  'chat/send': z.object({ text: z.string().min(1).max(200_000), agentId: z.string().min(1).max(200) }),
+  'chat/stop': z.object({}),
+  'chat/retry': z.object({ messageId: z.string().min(1).max(100) }),
+  'chat/newConversation': z.object({}),
+  'chat/selectAgent': z.object({ agentId: z.string().min(1).max(200) }),
+  'chat/copy': z.object({ text: z.string().max(1_000_000) }),
+  'chat/insertAtCursor': z.object({ text: z.string().max(1_000_000) }),
+  'chat/openLink': z.object({ url: z.string().url().max(4000) }),
+  'chat/command': z.object({ command: z.enum(['setProviderKey', 'openLogs', 'openSettings', 'startGateway']) }),
+} as const;
+
+/* ---------- host -> webview ---------- */
+
+export const chatNotificationSchemas = {
+  /** Full state: only after ready, on conversation switch, or New conversation. */
+  'chat/reset': chatStateSchema,
+  'chat/agents': z.object({ agents: z.array(agentInfoSchema), selectedAgentId: z.string().nullable() }),
+  'chat/conversation': conversationInfoSchema,
+  'chat/messageAdded': chatMessageSchema,
+  /** Appends text to a streaming message. */
+  'chat/delta': z.object({ messageId: z.string(), text: z.string() }),
+  'chat/messageUpdated': z.object({
+    messageId: z.string(),
+    status: messageStatusSchema,
+    finishReason: z.string().optional(),
+    usage: chatMessageSchema.shape.usage,
+    error: chatErrorSchema.optional(),
+  }),
+  'chat/messageRemoved': z.object({ messageId: z.string() }),
+  'chat/busy': z.object({ busy: z.boolean() }),
+  'chat/gateway': z.object({ state: z.enum(['stopped', 'starting', 'running', 'error']) }),
+  /** Ask the webview to focus the input (e.g. after the Chat: Focus command). */
+  'chat/focusInput': z.object({}),
+} as const;
+
+export type ChatRequestMethod = keyof typeof chatRequestSchemas;
+export type ChatCommandMethod = keyof typeof chatCommandSchemas;
+export type ChatNotificationMethod = keyof typeof chatNotificationSchemas;
+
+/* ---------- envelope ---------- */
+
+export const webviewToHostSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('request'), id: z.number().int(), method: z.string().max(100), params: z.unknown() }),
+  z.object({ kind: z.literal('command'), method: z.string().max(100), params: z.unknown() }),
+]);
+export type WebviewToHost = z.infer<typeof webviewToHostSchema>;
+
+export const hostToWebviewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('response'), id: z.number().int(), result: z.unknown().optional(), error: z.string().optional() }),
+  z.object({ kind: z.literal('notification'), method: z.string(), params: z.unknown() }),
+]);
+export type HostToWebview = z.infer<typeof hostToWebviewSchema>;
+
+export type ChatRequestParams<M extends ChatRequestMethod> = z.infer<(typeof chatRequestSchemas)[M]>;
+export type ChatRequestResult<M extends ChatRequestMethod> = z.infer<(typeof chatRequestResults)[M]>;
+export type ChatCommandParams<M extends ChatCommandMethod> = z.infer<(typeof chatCommandSchemas)[M]>;
+export type ChatNotificationParams<M extends ChatNotificationMethod> = z.infer<(typeof chatNotificationSchemas)[M]>;
