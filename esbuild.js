@@ -30,6 +30,13 @@ const builds = [
   },
 ];
 
+// Entry points that exist only once their feature lands (headless gateway CLI, reference cloud server).
+const optional = [
+  { entryPoints: { cli: 'src/gateway/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { cloud: 'src/cloud/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
+];
+for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
+
 function copyCodicons() {
   const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
   const dst = path.join(root, 'dist', 'webviews', 'codicons');
