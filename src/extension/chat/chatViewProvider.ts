@@ -1,0 +1,328 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ChatEvent } from '../../gateway/chat/chatService';
+import { ChatInputError } from '../../gateway/chat/chatService';
+import type { Gateway } from '../../gateway/gateway';
+import type { Logger } from '../../gateway/ports';
+import type { StoredMessage } from '../../gateway/store/conversationStore';
+import { Disposable, type IDisposable } from '../../gateway/util/disposable';
+import {
+  chatCommandSchemas, chatRequestSchemas, webviewToHostSchema,
+  type ChatCommandMethod, type ChatCommandParams, type ChatNotificationMethod, type ChatNotificationParams,
+  type ChatState, type ChatViewMessage, type ConversationInfo,
+} from '../../protocol/chatView';
+import { renderChatHtml } from './chatHtml';
+
+const PAGE = 100;
+
+export function toViewMessage(m: StoredMessage): ChatViewMessage {
+  return {
+    id: m.id, role: m.role, text: m.text, ts: m.ts, status: m.status,
+    agentId: m.agentId, finishReason: m.finishReason, usage: m.usage, error: m.error,
+  };
+}
+
+/**
+ * Host side of the Chat webview view: zod-checked messages in, typed notifications out, a ready
+ * handshake (posts are queued until the webview asks for its state), and only deltas after that.
+ */
+export class ChatViewProvider extends Disposable implements vscode.WebviewViewProvider {
+  static readonly viewId = 'multiclaw.chat';
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private queue: Array<{ method: string; params: unknown }> = [];
+  private currentId: string | null = null;
+  private selectedAgentId: string | null = null;
+  private readonly pendingDeltas = new Map<string, string>();
+  private flushScheduled = false;
+  private chatSub: IDisposable | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly gateway: Gateway, logger: Logger) {
+    super();
+    this.log = logger.child('chat-view');
+    this._register(gateway.onDidChangeState(({ state }) => {
+      this.subscribeChat();
+      this.notify('chat/gateway', { state });
+      if (state === 'running' || state === 'stopped') void this.sendReset();
+    }));
+    this._register(gateway.onDidChangeAgents(() => this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() })));
+    this.subscribeChat();
+  }
+
+  get conversationId(): string | null {
+    return this.currentId;
+  }
+
+  private subscribeChat(): void {
+    this.chatSub?.dispose();
+    this.chatSub = undefined;
+    if (this.gateway.isRunning) this.chatSub = this.gateway.chat.onDidEvent((e) => this.onChatEvent(e));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const webviewRoot = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews');
+    view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(this.extensionUri, 'media')] };
+    // Listener first, then HTML: nothing the webview sends can be missed.
+    const sub = view.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw));
+    view.onDidDispose(() => {
+      sub.dispose();
+      if (this.view === view) {
+        this.view = undefined;
+        this.ready = false;
+      }
+    });
+    const uri = (...p: string[]): string => view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, ...p)).toString();
+    view.webview.html = renderChatHtml({
+      cspSource: view.webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      scriptUri: uri('chat.js'),
+      styleUri: uri('chat.css'),
+      codiconsUri: uri('codicons', 'codicon.css'),
+    });
+  }
+
+  /** Shows a conversation (or a new, empty one for null) in the view. */
+  async show(conversationId: string | null, focus = true): Promise<void> {
+    this.currentId = conversationId;
+    if (focus) await vscode.commands.executeCommand('multiclaw.chat.focus');
+    await this.sendReset();
+    void vscode.commands.executeCommand('setContext', 'multiclaw.chatBusy', this.isCurrentBusy());
+  }
+
+  focusInput(): void {
+    this.notify('chat/focusInput', {});
+  }
+
+  stop(): boolean {
+    return this.currentId !== null && this.gateway.isRunning && this.gateway.chat.stop(this.currentId);
+  }
+
+  private isCurrentBusy(): boolean {
+    return this.currentId !== null && this.gateway.isRunning && this.gateway.chat.isBusy(this.currentId);
+  }
+
+  private agentInfos(): ChatState['agents'] {
+    return this.gateway.agents().map((a) => ({ id: a.id, name: a.name, provider: a.provider, model: a.model, available: a.available, source: a.source }));
+  }
+
+  private pickAgent(): string | null {
+    const agents = this.gateway.agents();
+    if (this.selectedAgentId && agents.some((a) => a.id === this.selectedAgentId)) return this.selectedAgentId;
+    this.selectedAgentId = agents.find((a) => a.available)?.id ?? agents[0]?.id ?? null;
+    return this.selectedAgentId;
+  }
+
+  async buildState(): Promise<ChatState> {
+    const base: ChatState = {
+      agents: this.agentInfos(), selectedAgentId: this.pickAgent(),
+      conversation: { id: null, title: 'New conversation', agentId: null, locked: false, messageCount: 0 },
+      messages: [], firstIndex: 0, busy: false, gatewayState: this.gateway.state,
+    };
+    if (!this.currentId || !this.gateway.isRunning) return base;
+    try {
+      const c = await this.gateway.store.open(this.currentId);
+      const all = c.messages;
+      const first = Math.max(0, all.length - PAGE);
+      if (c.meta.agentId) this.selectedAgentId = c.meta.agentId;
+      return {
+        ...base,
+        selectedAgentId: c.meta.agentId ?? base.selectedAgentId,
+        conversation: this.conversationInfo(c.id, c.meta.title, c.meta.agentId, all.length),
+        messages: all.slice(first).map(toViewMessage),
+        firstIndex: first,
+        busy: this.gateway.chat.isBusy(c.id),
+      };
+    } catch (err) {
+      this.log.warn(`could not open conversation ${this.currentId}:`, err instanceof Error ? err : String(err));
+      this.currentId = null;
+      return base;
+    }
+  }
+
+  private conversationInfo(id: string, title: string, agentId: string | null, count: number): ConversationInfo {
+    return { id, title, agentId, locked: count > 0, messageCount: count };
+  }
+
+  private async sendReset(): Promise<void> {
+    if (!this.view || !this.ready) return; // not shown yet: the ready handshake will fetch the state
+    this.notify('chat/reset', await this.buildState());
+  }
+
+  private notify<M extends ChatNotificationMethod>(method: M, params: ChatNotificationParams<M>): void {
+    if (!this.view) return;
+    if (!this.ready) {
+      // Before the handshake, the state in the ready reply supersedes a reset.
+      if (method !== 'chat/reset') this.queue.push({ method, params });
+      return;
+    }
+    void this.view.webview.postMessage({ kind: 'notification', method, params });
+  }
+
+  private onChatEvent(e: ChatEvent): void {
+    if (e.conversationId !== this.currentId) return;
+    switch (e.type) {
+      case 'delta': {
+        this.pendingDeltas.set(e.messageId, (this.pendingDeltas.get(e.messageId) ?? '') + e.text);
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flushDeltas()); // coalesce deltas that arrived in the same I/O turn
+        }
+        return;
+      }
+      case 'messageAdded':
+        this.flushDeltas();
+        this.notify('chat/messageAdded', toViewMessage(e.message));
+        return;
+      case 'messageUpdated': {
+        this.flushDeltas();
+        const m = e.message;
+        this.notify('chat/messageUpdated', { messageId: m.id, status: m.status, finishReason: m.finishReason, usage: m.usage, error: m.error });
+        return;
+      }
+      case 'messageRemoved':
+        this.notify('chat/messageRemoved', { messageId: e.messageId });
+        return;
+      case 'busy':
+        this.notify('chat/busy', { busy: e.busy });
+        void vscode.commands.executeCommand('setContext', 'multiclaw.chatBusy', e.busy);
+        return;
+    }
+  }
+
+  private flushDeltas(): void {
+    this.flushScheduled = false;
+    for (const [messageId, text] of this.pendingDeltas) this.notify('chat/delta', { messageId, text });
+    this.pendingDeltas.clear();
+  }
+
+  private respond(id: number, result?: unknown, error?: string): void {
+    void this.view?.webview.postMessage({ kind: 'response', id, result, error });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const env = webviewToHostSchema.safeParse(raw);
+    if (!env.success) {
+      this.log.warn('ignored a malformed message from the chat webview');
+      return;
+    }
+    const msg = env.data;
+    if (msg.kind === 'request') {
+      try {
+        if (msg.method === 'chat/ready') {
+          chatRequestSchemas['chat/ready'].parse(msg.params ?? {});
+          const state = await this.buildState();
+          this.ready = true;
+          this.queue = []; // the state supersedes anything queued before the handshake
+          this.respond(msg.id, state);
+        } else if (msg.method === 'chat/loadOlder') {
+          const p = chatRequestSchemas['chat/loadOlder'].parse(msg.params);
+          if (!this.currentId || !this.gateway.isRunning) {
+            this.respond(msg.id, { messages: [], firstIndex: 0 });
+            return;
+          }
+          const c = await this.gateway.store.open(this.currentId);
+          const end = Math.min(p.beforeIndex, c.messages.length);
+          const start = Math.max(0, end - p.limit);
+          this.respond(msg.id, { messages: c.messages.slice(start, end).map(toViewMessage), firstIndex: start });
+        } else {
+          this.respond(msg.id, undefined, `unknown request ${msg.method}`);
+        }
+      } catch (err) {
+        this.respond(msg.id, undefined, err instanceof Error ? err.message : String(err));
+      }
+      return;
+    }
+    if (!(msg.method in chatCommandSchemas)) {
+      this.log.warn(`ignored an unknown command from the chat webview: ${msg.method.slice(0, 100)}`);
+      return;
+    }
+    const method = msg.method as ChatCommandMethod;
+    const parsed = chatCommandSchemas[method].safeParse(msg.params);
+    if (!parsed.success) {
+      this.log.warn(`ignored an invalid ${method} from the chat webview: ${parsed.error.issues[0]?.message ?? ''}`);
+      return;
+    }
+    try {
+      await this.onCommand(method, parsed.data);
+    } catch (err) {
+      if (err instanceof ChatInputError) {
+        void vscode.window.showWarningMessage(err.message);
+      } else {
+        this.log.error(`chat command ${method} failed:`, err instanceof Error ? err : String(err));
+        void vscode.window.showErrorMessage(`MultiClaw: ${err instanceof Error ? err.message : String(err)}`, 'Open Logs')
+          .then((b) => b && vscode.commands.executeCommand('multiclaw.openLogs'));
+      }
+    }
+  }
+
+  private async onCommand<M extends ChatCommandMethod>(method: M, params: unknown): Promise<void> {
+    switch (method) {
+      case 'chat/send': {
+        const p = params as ChatCommandParams<'chat/send'>;
+        await this.send(p.text, p.agentId);
+        return;
+      }
+      case 'chat/stop':
+        this.stop();
+        return;
+      case 'chat/retry':
+        if (this.currentId) await this.gateway.chat.retry(this.currentId, (params as ChatCommandParams<'chat/retry'>).messageId);
+        return;
+      case 'chat/newConversation':
+        await this.show(null, false);
+        return;
+      case 'chat/selectAgent':
+        this.selectedAgentId = (params as ChatCommandParams<'chat/selectAgent'>).agentId;
+        return;
+      case 'chat/copy':
+        await vscode.env.clipboard.writeText((params as ChatCommandParams<'chat/copy'>).text);
+        vscode.window.setStatusBarMessage('$(check) Copied to clipboard', 2000);
+        return;
+      case 'chat/insertAtCursor':
+        await insertAtCursor((params as ChatCommandParams<'chat/insertAtCursor'>).text);
+        return;
+      case 'chat/openLink': {
+        const url = vscode.Uri.parse((params as ChatCommandParams<'chat/openLink'>).url);
+        if (url.scheme === 'https' || url.scheme === 'http') await vscode.env.openExternal(url);
+        return;
+      }
+      case 'chat/command': {
+        const map = { setProviderKey: 'multiclaw.setProviderKey', openLogs: 'multiclaw.openLogs', openSettings: 'workbench.action.openSettings', startGateway: 'multiclaw.startGateway' } as const;
+        const c = (params as ChatCommandParams<'chat/command'>).command;
+        await vscode.commands.executeCommand(map[c], ...(c === 'openSettings' ? ['multiclaw'] : []));
+        return;
+      }
+    }
+  }
+
+  /** Sends a message in the current conversation (creating it on the first message). */
+  async send(text: string, agentId: string): Promise<{ conversationId: string; done: Promise<void> }> {
+    if (!this.gateway.isRunning) throw new ChatInputError('The MultiClaw gateway is stopped. Start it to chat.');
+    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text);
+    if (this.currentId !== conversation.id) this.currentId = conversation.id;
+    this.notify('chat/conversation', this.conversationInfo(conversation.id, conversation.meta.title, conversation.meta.agentId, conversation.messages.length));
+    this.selectedAgentId = agentId;
+    return { conversationId: conversation.id, done };
+  }
+
+  override dispose(): void {
+    this.chatSub?.dispose();
+    super.dispose();
+  }
+}
+
+async function insertAtCursor(text: string): Promise<void> {
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor) {
+    const doc = await vscode.workspace.openTextDocument({ content: text });
+    await vscode.window.showTextDocument(doc);
+    return;
+  }
+  await editor.edit((b) => {
+    for (const sel of editor.selections) b.replace(sel, text);
+  });
+  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+}

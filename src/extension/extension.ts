@@ -1,0 +1,66 @@
+/**
+ * The composition root: builds the object graph by hand and registers one root disposable.
+ * Activation does no I/O of its own; the gateway starts asynchronously.
+ */
+import * as vscode from 'vscode';
+import { Gateway } from '../gateway/gateway';
+import { Redactor } from '../gateway/log/redact';
+import { ChatViewProvider } from './chat/chatViewProvider';
+import { registerCommands, showError } from './commands';
+import { ConversationsTree } from './conversationsTree';
+import { createLogger } from './logging';
+import { readAutoStart, readGatewayConfig } from './settings';
+import { GatewayStatusBar } from './statusBar';
+import { TasksTree } from './tasksTree';
+
+/** What the extension exports (used by the extension-host tests and by other extensions). */
+export interface MultiClawApi {
+  readonly gateway: Gateway;
+  readonly chatView: ChatViewProvider;
+  readonly activatedInMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): MultiClawApi {
+  const started = performance.now();
+  const channel = vscode.window.createOutputChannel('MultiClaw', { log: true });
+  const redactor = new Redactor();
+  const logger = createLogger(channel, redactor);
+  const gateway = new Gateway({
+    logger,
+    redactor,
+    secrets: context.secrets,
+    storageDir: context.globalStorageUri.fsPath,
+    config: readGatewayConfig(logger.child('settings')),
+  });
+  const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
+  const conversations = new ConversationsTree(gateway, logger.child('conversations'));
+  const statusBar = new GatewayStatusBar(gateway, () => (gateway.isRunning ? gateway.chat.busyConversations().length : 0));
+
+  context.subscriptions.push(
+    channel, gateway, chatView, conversations, statusBar,
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
+    vscode.window.createTreeView('multiclaw.conversations', { treeDataProvider: conversations }),
+    vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: new TasksTree() }),
+    ...registerCommands({ gateway, chatView, conversations, channel, logger }),
+    gateway.onDidChangeState(({ state, error }) => {
+      void vscode.commands.executeCommand('setContext', 'multiclaw.gatewayState', state);
+      if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);
+    }),
+    gateway.onDidChangeState(() => statusBar.update()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('multiclaw')) gateway.setConfig(readGatewayConfig(logger.child('settings')));
+    }),
+    context.secrets.onDidChange((e) => void gateway.keys.onSecretChanged(e.key)),
+  );
+
+  if (readAutoStart()) {
+    void gateway.start().catch(() => undefined); // failures surface through the error state
+  }
+  const activatedInMs = performance.now() - started;
+  logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
+  return { gateway, chatView, activatedInMs };
+}
+
+export function deactivate(): void {
+  // Everything is owned by context.subscriptions.
+}

@@ -1,0 +1,68 @@
+import * as vscode from 'vscode';
+import { DEFAULT_PROVIDER_SETTINGS, parseAgents, type GatewayConfig } from '../gateway/config';
+import type { Logger } from '../gateway/ports';
+import type { ProviderId } from '../gateway/providers/types';
+
+/** Setting-key segment of each provider (`multiclaw.providers.<segment>.*`). */
+const SEGMENT: Record<ProviderId, string> = {
+  openai: 'openai', anthropic: 'anthropic', gemini: 'gemini', 'openai-compatible': 'openaiCompatible',
+};
+
+/** Reads a string setting; a non-string or invalid URL falls back to the default with a log line. */
+function readUrl(cfg: vscode.WorkspaceConfiguration, key: string, fallback: string, logger: Logger, allowEmpty: boolean): string {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return fallback;
+  if (typeof v === 'string') {
+    const s = v.trim().replace(/\/+$/, '');
+    if (s === '' && allowEmpty) return '';
+    try {
+      const u = new URL(s);
+      if (u.protocol === 'https:' || u.protocol === 'http:') return s;
+    } catch {
+      // fall through
+    }
+  }
+  logger.warn(`setting multiclaw.${key} is not an http(s) URL; using the default ${fallback || '(empty)'}`);
+  return fallback;
+}
+
+function readNumber(cfg: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number, logger: Logger): number {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return v;
+  logger.warn(`setting multiclaw.${key} must be a number from ${min} to ${max}; using the default ${fallback}`);
+  return fallback;
+}
+
+function readString(cfg: vscode.WorkspaceConfiguration, key: string, fallback: string, logger: Logger): string {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return fallback;
+  if (typeof v === 'string' && v.trim()) return v.trim();
+  logger.warn(`setting multiclaw.${key} must be a non-empty string; using the default ${fallback}`);
+  return fallback;
+}
+
+/** One typed snapshot of every MultiClaw setting the gateway uses. Invalid values fall back to defaults. */
+export function readGatewayConfig(logger: Logger): GatewayConfig {
+  const cfg = vscode.workspace.getConfiguration('multiclaw');
+  const { agents, problems } = parseAgents(cfg.get<unknown>('agents'));
+  for (const p of problems) logger.warn(p);
+  const providers = {} as GatewayConfig['providers'];
+  for (const [id, seg] of Object.entries(SEGMENT) as Array<[ProviderId, string]>) {
+    const d = DEFAULT_PROVIDER_SETTINGS[id];
+    providers[id] = {
+      baseUrl: readUrl(cfg, `providers.${seg}.baseUrl`, d.baseUrl, logger, id === 'openai-compatible'),
+      defaultModel: readString(cfg, `providers.${seg}.model`, d.defaultModel, logger),
+    };
+  }
+  return {
+    agents,
+    providers,
+    idleTimeoutMs: readNumber(cfg, 'chat.idleTimeoutSeconds', 60, 1, 600, logger) * 1000,
+    maxAttempts: Math.round(readNumber(cfg, 'chat.maxAttempts', 3, 1, 8, logger)),
+  };
+}
+
+export function readAutoStart(): boolean {
+  return vscode.workspace.getConfiguration('multiclaw').get<boolean>('gateway.autoStart') !== false;
+}

@@ -1,0 +1,193 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { resolveAgents, type ResolvedAgent } from './agents';
+import { ChatService } from './chat/chatService';
+import { defaultGatewayConfig, type GatewayConfig } from './config';
+import { ProviderKeys } from './keys';
+import type { Redactor } from './log/redact';
+import { NetService } from './net/net';
+import type { Logger, SecretStore } from './ports';
+import { ConversationStore } from './store/conversationStore';
+import { Disposable, Emitter } from './util/disposable';
+
+export type GatewayState = 'stopped' | 'starting' | 'running' | 'error';
+
+export interface GatewayStateEvent {
+  state: GatewayState;
+  /** Set in the `error` state: what went wrong, for the status bar and logs. */
+  error?: string;
+}
+
+export interface GatewayDeps {
+  logger: Logger;
+  secrets: SecretStore;
+  redactor: Redactor;
+  /** Where conversations and other gateway files live (the extension's global storage). */
+  storageDir: string;
+  config?: GatewayConfig;
+}
+
+/** The parts that exist only while the gateway runs. */
+interface Running {
+  net: NetService;
+  store: ConversationStore;
+  chat: ChatService;
+}
+
+/**
+ * The in-process agent gateway: provider keys, agents, conversations and the chat runtime.
+ * Plain Node (no `vscode`): the extension host, the headless CLI and tests all drive this object.
+ */
+export class Gateway extends Disposable {
+  private _state: GatewayState = 'stopped';
+  private _error: string | undefined;
+  private _config: GatewayConfig;
+  private running: Running | undefined;
+  private transition: Promise<void> = Promise.resolve();
+  readonly keys: ProviderKeys;
+  private readonly log: Logger;
+
+  private readonly onDidChangeStateEmitter = this._register(new Emitter<GatewayStateEvent>());
+  readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+  private readonly onDidChangeAgentsEmitter = this._register(new Emitter<void>());
+  readonly onDidChangeAgents = this.onDidChangeAgentsEmitter.event;
+
+  constructor(private readonly deps: GatewayDeps) {
+    super();
+    this.log = deps.logger.child('gateway');
+    this._config = deps.config ?? defaultGatewayConfig();
+    this.keys = this._register(new ProviderKeys(deps.secrets, deps.redactor, deps.logger.child('keys')));
+    this._register(this.keys.onDidChange(() => this.onDidChangeAgentsEmitter.fire()));
+  }
+
+  get state(): GatewayState {
+    return this._state;
+  }
+
+  get lastError(): string | undefined {
+    return this._error;
+  }
+
+  get config(): GatewayConfig {
+    return this._config;
+  }
+
+  setConfig(config: GatewayConfig): void {
+    this._config = config;
+    this.onDidChangeAgentsEmitter.fire();
+  }
+
+  agents(): ResolvedAgent[] {
+    return resolveAgents(this._config, (p) => this.keys.has(p));
+  }
+
+  /** Throws when the gateway is not running (callers show "Start Gateway"). */
+  get chat(): ChatService {
+    return this.require().chat;
+  }
+
+  get store(): ConversationStore {
+    return this.require().store;
+  }
+
+  get net(): NetService {
+    return this.require().net;
+  }
+
+  get isRunning(): boolean {
+    return this._state === 'running' && !!this.running;
+  }
+
+  private require(): Running {
+    if (!this.running || this._state !== 'running') throw new GatewayNotRunningError();
+    return this.running;
+  }
+
+  private setState(state: GatewayState, error?: string): void {
+    this._state = state;
+    this._error = error;
+    this.onDidChangeStateEmitter.fire({ state, error });
+  }
+
+  /** Start, stop and restart are serialised: a second call waits for the first to finish. */
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.transition.then(fn, fn);
+    this.transition = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this._state === 'running') return;
+    this.setState('starting');
+    const started = Date.now();
+    try {
+      const conversationsDir = path.join(this.deps.storageDir, 'conversations');
+      await fs.mkdir(conversationsDir, { recursive: true, mode: 0o700 });
+      await this.keys.load();
+      const net = new NetService();
+      const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
+      const chat = new ChatService({
+        store, net, keys: this.keys, logger: this.deps.logger,
+        config: () => this._config,
+        agents: () => this.agents(),
+      });
+      this.running = { net, store, chat };
+      this.setState('running');
+      this.log.info(`started in ${Date.now() - started} ms; ${this.agents().filter((a) => a.available).length} agent(s) available`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error('failed to start:', err instanceof Error ? err : message);
+      this.setState('error', message);
+      throw err;
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const r = this.running;
+    if (!r) {
+      if (this._state !== 'stopped') this.setState('stopped');
+      return;
+    }
+    this.running = undefined;
+    r.chat.stopAll();
+    r.chat.dispose();
+    await r.store.flush?.();
+    r.store.dispose();
+    r.net.dispose();
+    this.setState('stopped');
+    this.log.info('stopped');
+  }
+
+  override dispose(): void {
+    const r = this.running;
+    this.running = undefined;
+    if (r) {
+      r.chat.dispose();
+      r.store.dispose();
+      r.net.dispose();
+    }
+    super.dispose();
+  }
+}
+
+export class GatewayNotRunningError extends Error {
+  constructor() {
+    super('The MultiClaw gateway is not running. Run "MultiClaw: Start Gateway".');
+    this.name = 'GatewayNotRunningError';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * UI end to end: the packaged VSIX installed in a real VS Code (code-server) driven by Chromium.
+ * Set a key from the command palette, open the MultiClaw view, send a message, see the streamed
+ * reply rendered in the chat webview; status bar and trees; screenshots in dark and light themes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { Frame } from 'playwright-core';
+import { startProviderServer, type ProviderServer } from '../fixtures/providerServer';
+import { Workbench } from '../harness/workbench';
+
+const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
+
+describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
+  this.timeout(180_000);
+  let server: ProviderServer;
+  let wb: Workbench;
+  let chat: Frame;
+
+  before(async function () {
+    assert.ok(fs.existsSync(VSIX), `the packaged VSIX exists at ${VSIX} (run npm run package)`);
+    server = await startProviderServer();
+    wb = await Workbench.open({
+      installExtensions: [VSIX],
+      settings: {
+        'workbench.colorTheme': 'Default Dark Modern',
+        'multiclaw.providers.openai.baseUrl': server.baseUrls.openai,
+      },
+      files: { 'src/hello.ts': 'export const greeting = "hello";\n' },
+    });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && wb) {
+      const dir = await wb.keepArtifacts(this.currentTest.fullTitle());
+      console.log(`kept failure artifacts in ${dir}`);
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.close();
+  });
+
+  it('opens the MultiClaw view from the activity bar; the gateway runs in local mode', async () => {
+    await wb.activityBarItem('MultiClaw').click();
+    await wb.statusBarItem('Local · Running').waitFor({ timeout: 60_000 });
+    chat = await wb.webview('[data-testid="composer-input"]');
+    // No key yet: the chat says how to get started.
+    await chat.locator('[data-testid="empty-state"]').waitFor();
+    // The Tasks view shows its guidance until the workspace assigns tasks.
+    await wb.page.locator('.pane-header', { hasText: 'Tasks' }).first().waitFor();
+  });
+
+  it('sets a provider key from the command palette (password input)', async () => {
+    await wb.runCommand('MultiClaw: Set Provider API Key');
+    await wb.pickQuickItem(/^OpenAI$/);
+    const box = wb.page.locator('.quick-input-widget input[type="password"]');
+    await box.waitFor();
+    await wb.answerInputBox('sk-e2e-' + 'x'.repeat(30));
+    await wb.notification('OpenAI key saved').waitFor({ timeout: 20_000 });
+    const picker = chat.locator('[data-testid="agent-picker"]');
+    await picker.locator('option', { hasText: 'OpenAI' }).first().waitFor({ state: 'attached' });
+    assert.equal(await picker.isDisabled(), false);
+  });
+
+  it('sends a message and renders the streamed reply as markdown with a code block', async () => {
+    const input = chat.locator('[data-testid="composer-input"]');
+    await input.click();
+    await input.fill('Please greet me');
+    await input.press('Enter');
+    const reply = chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').last();
+    await reply.waitFor({ timeout: 30_000 });
+    assert.match(await reply.locator('.markdown').innerText(), /You said: Please greet me/);
+    assert.equal(await reply.locator('.markdown strong').first().innerText(), 'Please greet me');
+    await reply.locator('pre code').first().waitFor();
+    await reply.locator('[data-testid="copy-code"]').first().waitFor();
+    // The agent picker locks after the first message.
+    assert.equal(await chat.locator('[data-testid="agent-picker"]').isDisabled(), true);
+    await wb.screenshot('chat-dark');
+  });
+
+  it('lists the conversation in the Conversations tree', async () => {
+    await wb.treeRow('Conversations', 'Please greet me').waitFor({ timeout: 20_000 });
+  });
+
+  it('renders in the light theme too', async () => {
+    await wb.runCommand('Preferences: Toggle between Light/Dark Themes');
+    await wb.page.locator('.monaco-workbench.vs').waitFor({ timeout: 20_000 });
+    await chat.locator('body.vscode-light').waitFor({ timeout: 20_000 });
+    await wb.screenshot('chat-light');
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Runs inside a real VS Code extension host (desktop, or code-server offline): activation, commands,
+ * SecretStorage, a chat round-trip against a local server speaking OpenAI's wire format, persistence,
+ * the Conversations tree, export and delete.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { MultiClawApi } from '../../../src/extension/extension';
+import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
+
+const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
+
+async function api(): Promise<MultiClawApi> {
+  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+function once<T>(subscribe: (l: (e: T) => void) => vscode.Disposable | { dispose(): void }, pred: (e: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const d = subscribe((e) => {
+      if (pred(e)) {
+        d.dispose();
+        resolve(e);
+      }
+    });
+  });
+}
+
+describe('MultiClaw extension (in a real VS Code)', function () {
+  let server: ProviderServer;
+
+  before(async () => {
+    server = await startProviderServer();
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('activates lazily and quickly, and starts the gateway', async () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { activationEvents: string[] };
+    assert.ok(!pkg.activationEvents.includes('*'), 'no * activation');
+    const a = await api();
+    assert.ok(a.activatedInMs < 500, `activate() took ${a.activatedInMs} ms`);
+    if (a.gateway.state !== 'running') await once(a.gateway.onDidChangeState, (e) => e.state === 'running');
+    assert.equal(a.gateway.state, 'running');
+  });
+
+  it('registers every contributed command', async () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: Array<{ command: string }> } };
+    const all = new Set(await vscode.commands.getCommands(true));
+    const missing = pkg.contributes.commands.map((c) => c.command).filter((c) => !all.has(c));
+    assert.deepEqual(missing, []);
+  });
+
+  it('stops, starts and restarts the gateway from commands', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('multiclaw.stopGateway');
+    assert.equal(a.gateway.state, 'stopped');
+    await vscode.commands.executeCommand('multiclaw.startGateway');
+    assert.equal(a.gateway.state, 'running');
+    const states: string[] = [];
+    const sub = a.gateway.onDidChangeState((e) => states.push(e.state));
+    await vscode.commands.executeCommand('multiclaw.restartGateway');
+    sub.dispose();
+    assert.deepEqual(states, ['stopped', 'starting', 'running']);
+  });
+
+  it('keeps a provider key in SecretStorage only', async () => {
+    const a = await api();
+    const key = 'sk-test-' + 'k'.repeat(32);
+    await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', key);
+    assert.ok(a.gateway.keys.has('openai'));
+    // A restart reloads keys from SecretStorage: the key is still there.
+    await vscode.commands.executeCommand('multiclaw.restartGateway');
+    assert.equal(a.gateway.keys.get('openai'), key);
+    const settings = JSON.stringify(vscode.workspace.getConfiguration('multiclaw'));
+    assert.ok(!settings.includes(key), 'the key is not in settings');
+    assert.ok(a.gateway.agents().some((x) => x.id === 'default-openai' && x.available), 'a default OpenAI agent exists');
+  });
+
+  it('chats with an agent: streamed reply from the local OpenAI-format server, persisted and listed', async () => {
+    const a = await api();
+    const changed = once(a.gateway.onDidChangeAgents);
+    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
+    await changed;
+    assert.equal(a.gateway.config.providers.openai.baseUrl, server.baseUrls.openai);
+    server.resetStats();
+
+    const deltas: string[] = [];
+    const sub = a.gateway.chat.onDidEvent((e) => { if (e.type === 'delta') deltas.push(e.text); });
+    const { conversationId, done } = await a.chatView.send('Hello from the extension host', 'default-openai');
+    await done;
+    sub.dispose();
+
+    assert.ok(deltas.length > 1, `streamed in ${deltas.length} deltas`);
+    const c = await a.gateway.store.open(conversationId);
+    assert.equal(c.messages.length, 2);
+    assert.equal(c.messages[0]!.role, 'user');
+    assert.equal(c.messages[1]!.status, 'complete');
+    assert.match(c.messages[1]!.text, /You said: \*\*Hello from the extension host\*\*/);
+    assert.equal(c.messages[1]!.text, deltas.join(''));
+
+    // Only the configured provider was contacted.
+    const stats = server.stats();
+    assert.equal(stats.requests.openai, 1);
+    assert.equal(stats.requests.anthropic, 0);
+    assert.equal(stats.requests.gemini, 0);
+
+    // Persisted on disk, and listed first in the Conversations list.
+    const file = a.gateway.store.filePath(conversationId);
+    assert.ok(fs.existsSync(file));
+    assert.match(fs.readFileSync(file, 'utf8'), /Hello from the extension host/);
+    const list = await a.gateway.store.list();
+    assert.equal(list[0]!.id, conversationId);
+    assert.match(list[0]!.title, /Hello from the extension host/);
+  });
+
+  it('exports a conversation as JSONL and deletes it', async () => {
+    const a = await api();
+    const [first] = await a.gateway.store.list();
+    assert.ok(first);
+    const target = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mc-export-')), 'c.jsonl'));
+    await vscode.commands.executeCommand('multiclaw.exportConversation', first.id, target);
+    const lines = fs.readFileSync(target.fsPath, 'utf8').trim().split('\n');
+    assert.ok(lines.length >= 3);
+    for (const l of lines) JSON.parse(l);
+
+    await vscode.commands.executeCommand('multiclaw.deleteConversation', first.id, true);
+    assert.ok(!(await a.gateway.store.list()).some((s) => s.id === first.id));
+    assert.ok(!fs.existsSync(a.gateway.store.filePath(first.id)));
+  });
+
+  it('never contacts a provider without a key', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
+    assert.ok(!a.gateway.agents().some((x) => x.available));
+    server.resetStats();
+    await assert.rejects(a.chatView.send('hi', 'default-openai'), /Unknown agent/);
+    assert.equal(server.stats().connections, 0);
+  });
+});
