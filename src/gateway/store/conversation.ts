@@ -1,0 +1,278 @@
+/**
+ * One open conversation: its messages in memory and the append side of its file. Every write goes
+ * through the file's queue and updates memory only once it is written, except streamed text, which
+ * shows in memory at once and reaches the file in batches (every DELTA_FLUSH_MS, or with the end of
+ * the reply). Turn boundaries (a user message, a finished reply, a removal, a rename) are fsynced.
+ * Built and cached by ConversationStore; `close()` (or the store's dispose) writes what is buffered.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, Logger } from '../ports';
+import { Disposable, type IDisposable } from '../util/disposable';
+import type { Journal } from './journal';
+import {
+  type AssistantEnd,
+  type ConversationMeta,
+  type ConversationSummary,
+  displayTitle,
+  normalizeTitle,
+  snippetOf,
+  type StoredMessage,
+  type StoredUsage,
+  titleFromText,
+} from './model';
+import { encodeRecord, type EndRecord, MAX_ERROR_KIND_LENGTH, MAX_ERROR_MESSAGE_LENGTH } from './records';
+import type { ReplayState } from './replay';
+
+/** How long streamed text may sit in memory before it is appended (without fsync). */
+export const DELTA_FLUSH_MS = 200;
+
+/** What an open conversation needs from the store that owns it. */
+export interface ConversationHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** A turn-level change was written (not called for streamed text). */
+  changed(conversation: Conversation): void;
+  /** The conversation was closed; `drained` settles when its last queued write has. */
+  closed(conversation: Conversation, drained: Promise<void>): void;
+}
+
+function cleanUsage(usage: StoredUsage): StoredUsage {
+  const out: StoredUsage = {};
+  if (Number.isFinite(usage.inputTokens)) out.inputTokens = usage.inputTokens;
+  if (Number.isFinite(usage.outputTokens)) out.outputTokens = usage.outputTokens;
+  return out;
+}
+
+export class Conversation extends Disposable {
+  readonly id: string;
+  /** What loading repaired (empty for a healthy file), for one log line. */
+  readonly repairs: readonly string[];
+  private readonly list: StoredMessage[];
+  private readonly byId = new Map<string, StoredMessage>();
+  /** Messages that take no more deltas: their end or removal is being written. */
+  private readonly sealed = new Set<string>();
+  private pending: { id: string; text: string }[] = [];
+  private flushTimer: IDisposable | undefined;
+  private discarded = false;
+  private explicitTitle: string;
+  private derivedTitle: string;
+  private agentId: string | null;
+  private readonly createdAt: number;
+  private readonly taskId: string | undefined;
+  private updatedAt: number;
+
+  constructor(state: ReplayState, private readonly journal: Journal, private readonly host: ConversationHost) {
+    super();
+    this.id = state.id;
+    this.repairs = state.repairs;
+    this.list = state.messages;
+    for (const m of this.list) this.byId.set(m.id, m);
+    this.explicitTitle = state.explicitTitle;
+    this.derivedTitle = state.derivedTitle;
+    this.agentId = state.agentId;
+    this.createdAt = state.createdAt;
+    this.taskId = state.taskId;
+    this.updatedAt = state.updatedAt;
+  }
+
+  /** The live transcript; a streaming reply's text grows in place. Do not mutate. */
+  get messages(): readonly Readonly<StoredMessage>[] {
+    return this.list;
+  }
+
+  get meta(): ConversationMeta {
+    const meta: ConversationMeta = {
+      id: this.id,
+      title: displayTitle(this.explicitTitle, this.derivedTitle),
+      agentId: this.agentId,
+      createdAt: this.createdAt,
+    };
+    if (this.taskId !== undefined) meta.taskId = this.taskId;
+    return meta;
+  }
+
+  get summary(): ConversationSummary {
+    return { ...this.meta, updatedAt: this.updatedAt, snippet: snippetOf(this.list), messageCount: this.list.length };
+  }
+
+  get isClosed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Appends a user message; resolves once it is on disk (fsynced). */
+  async appendUser(text: string): Promise<StoredMessage> {
+    this.assertOpen();
+    const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete' };
+    await this.write(encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts }), true, () => {
+      this.add(msg);
+      if (!this.derivedTitle) this.derivedTitle = titleFromText(text);
+    });
+    return { ...msg };
+  }
+
+  /** Starts an assistant reply (status `streaming`); feed it with appendDelta, end it with finishAssistant. */
+  async beginAssistant(agentId: string): Promise<StoredMessage> {
+    this.assertOpen();
+    const msg: StoredMessage = { id: randomUUID(), role: 'assistant', text: '', ts: this.host.clock.now(), status: 'streaming', agentId };
+    await this.write(encodeRecord({ t: 'start', id: msg.id, agentId, ts: msg.ts }), false, () => this.add(msg));
+    return { ...msg };
+  }
+
+  /** Adds streamed text: visible in `messages` at once, written within DELTA_FLUSH_MS (no fsync). */
+  appendDelta(messageId: string, text: string): void {
+    this.assertOpen();
+    const m = this.streamingReply(messageId, 'appendDelta');
+    if (!text) return;
+    m.text += text;
+    const last = this.pending.at(-1);
+    if (last?.id === messageId) last.text += text;
+    else this.pending.push({ id: messageId, text });
+    this.flushTimer ??= this.host.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flushPending();
+    }, DELTA_FLUSH_MS);
+  }
+
+  /** Ends a reply: buffered text and the end record are written together and fsynced. */
+  async finishAssistant(messageId: string, end: AssistantEnd): Promise<void> {
+    this.assertOpen();
+    const m = this.streamingReply(messageId, 'finishAssistant');
+    const record: EndRecord = { t: 'end', id: messageId, status: end.status, ts: this.host.clock.now() };
+    if (end.finishReason !== undefined) record.finishReason = end.finishReason.slice(0, 200);
+    if (end.usage) record.usage = cleanUsage(end.usage);
+    if (end.error) {
+      record.error = {
+        kind: end.error.kind.slice(0, MAX_ERROR_KIND_LENGTH),
+        message: end.error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH),
+        retryable: end.error.retryable,
+      };
+    }
+    const endLine = encodeRecord(record);
+    this.sealed.add(messageId);
+    try {
+      await this.write(this.takePending() + endLine, true, () => {
+        m.status = record.status;
+        if (record.finishReason !== undefined) m.finishReason = record.finishReason;
+        if (record.usage !== undefined) m.usage = record.usage;
+        if (record.error !== undefined) m.error = record.error;
+        this.updatedAt = Math.max(this.updatedAt, record.ts);
+      });
+    } finally {
+      this.sealed.delete(messageId);
+    }
+  }
+
+  /** Removes a message (e.g. a failed reply before Retry) by appending a tombstone; fsynced. */
+  async removeMessage(messageId: string): Promise<void> {
+    this.assertOpen();
+    const m = this.byId.get(messageId);
+    if (!m || this.sealed.has(messageId)) throw new Error(`removeMessage: no message ${messageId} to remove in conversation ${this.id}`);
+    this.sealed.add(messageId);
+    this.pending = this.pending.filter((c) => c.id !== messageId);
+    try {
+      await this.write(encodeRecord({ t: 'remove', id: messageId, ts: this.host.clock.now() }), true, () => {
+        this.list.splice(this.list.indexOf(m), 1);
+        this.byId.delete(messageId);
+      });
+    } finally {
+      this.sealed.delete(messageId);
+    }
+  }
+
+  /** Sets an explicit title ('' goes back to the one derived from the first message). */
+  async setTitle(title: string): Promise<void> {
+    this.assertOpen();
+    const t = normalizeTitle(title);
+    await this.write(encodeRecord({ t: 'title', title: t, ts: this.host.clock.now() }), true, () => {
+      this.explicitTitle = t;
+    });
+  }
+
+  async setAgent(agentId: string): Promise<void> {
+    this.assertOpen();
+    await this.write(encodeRecord({ t: 'agent', agentId, ts: this.host.clock.now() }), true, () => {
+      this.agentId = agentId;
+    });
+  }
+
+  /** Writes buffered streamed text now; resolves when every queued write has settled. */
+  async flush(): Promise<void> {
+    await this.flushPending();
+    await this.journal.idle();
+  }
+
+  /** Resolves when every write queued so far has settled (buffered deltas stay buffered). */
+  whenIdle(): Promise<void> {
+    return this.journal.idle();
+  }
+
+  /** Writes what is buffered, then releases the conversation (the store opens a fresh one next time). */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.journal.idle();
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    void this.flushPending();
+    super.dispose();
+    this.host.closed(this, this.journal.idle());
+  }
+
+  /** For ConversationStore.delete: drop buffered and queued writes, then close. */
+  discard(): Promise<void> {
+    this.discarded = true;
+    this.pending = [];
+    this.dispose();
+    return this.journal.idle();
+  }
+
+  private assertOpen(): void {
+    if (this.isDisposed) throw new Error(`Conversation ${this.id} is closed`);
+  }
+
+  private streamingReply(messageId: string, what: string): StoredMessage {
+    const m = this.byId.get(messageId);
+    if (!m || m.role !== 'assistant' || m.status !== 'streaming' || this.sealed.has(messageId)) {
+      throw new Error(`${what}: ${messageId} is not a streaming reply in conversation ${this.id}`);
+    }
+    return m;
+  }
+
+  private add(msg: StoredMessage): void {
+    this.list.push(msg);
+    this.byId.set(msg.id, msg);
+    this.updatedAt = Math.max(this.updatedAt, msg.ts);
+  }
+
+  /** Queues a write; `apply` updates memory once it is written, then the store hears of it. */
+  private write(lines: string, durable: boolean, apply: () => void): Promise<void> {
+    return this.journal.enqueue(async () => {
+      if (this.discarded) throw new Error(`Conversation ${this.id} was deleted`);
+      await this.journal.append(lines, durable);
+      apply();
+      this.host.changed(this);
+    });
+  }
+
+  private takePending(): string {
+    this.flushTimer?.dispose();
+    this.flushTimer = undefined;
+    const lines = this.pending.map((c) => encodeRecord({ t: 'chunk', id: c.id, text: c.text })).join('');
+    this.pending = [];
+    return lines;
+  }
+
+  /** Appends buffered streamed text without fsync. Never rejects: a failure is logged. */
+  private flushPending(): Promise<void> {
+    const lines = this.takePending();
+    if (!lines) return Promise.resolve();
+    return this.journal
+      .enqueue(async () => {
+        if (!this.discarded) await this.journal.append(lines, false);
+      })
+      .catch((err: unknown) => {
+        this.host.logger.error(`conversation ${this.id}: could not write streamed text`, err);
+      });
+  }
+}

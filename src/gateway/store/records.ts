@@ -1,0 +1,121 @@
+/**
+ * On-disk format of a conversation: one file per conversation, `<dir>/<id>.jsonl`, append-only,
+ * one JSON record per line (UTF-8, `\n`-terminated). A record only counts once its line is complete.
+ *
+ *   {"v":1,"t":"meta","id":"<uuid>","title":"","agentId":"a1"|null,"createdAt":<ms>,"taskId"?:"…"}   first line
+ *   {"t":"user","id":"<msg>","text":"…","ts":<ms>}                    a user message          (fsync)
+ *   {"t":"start","id":"<msg>","agentId":"a1","ts":<ms>}               an assistant reply begins
+ *   {"t":"chunk","id":"<msg>","text":"…"}                            streamed text, batched   (no fsync)
+ *   {"t":"end","id":"<msg>","status":"complete"|"error"|"cancelled","ts":<ms>,
+ *          "finishReason"?:"…","usage"?:{…},"error"?:{"kind","message","retryable"}}  reply done (fsync)
+ *   {"t":"title","title":"…","ts":<ms>}                               explicit title ("" = derive again)
+ *   {"t":"agent","agentId":"a2","ts":<ms>}                            the conversation's agent changed
+ *   {"t":"remove","id":"<msg>","ts":<ms>}                             tombstone: the message is gone
+ *
+ * Reading folds the records in order (see replay.ts). Repairs on load, none of which loses a complete
+ * valid record: a torn last line (no newline, not a whole record) is dropped and the file is truncated
+ * back to the last newline before the next append; a reply with a start but no end is `interrupted`
+ * with its partial text; an invalid or unknown line is skipped with a note; a damaged meta line is
+ * derived from the file name and the other records. Unknown fields are ignored (forward compatible).
+ * The title shown is the last explicit title, else the first line of the first user message.
+ */
+import { z } from 'zod';
+
+export const FORMAT_VERSION = 1;
+
+/** Conversation ids are lowercase UUIDs (crypto.randomUUID): nothing else may name a file. */
+export const CONVERSATION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isConversationId(id: unknown): id is string {
+  return typeof id === 'string' && CONVERSATION_ID_PATTERN.test(id);
+}
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_ERROR_KIND_LENGTH = 100;
+export const MAX_ERROR_MESSAGE_LENGTH = 4000;
+
+const messageId = z.string().min(1).max(100);
+const agentId = z.string().min(1).max(200);
+const ts = z.number();
+
+export const usageSchema = z.object({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+});
+
+export const storedErrorSchema = z.object({
+  kind: z.string().max(MAX_ERROR_KIND_LENGTH),
+  message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
+  retryable: z.boolean(),
+});
+
+export const metaRecordSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  t: z.literal('meta'),
+  id: z.string().regex(CONVERSATION_ID_PATTERN),
+  title: z.string().max(MAX_TITLE_LENGTH),
+  agentId: agentId.nullable(),
+  createdAt: ts,
+  taskId: z.string().min(1).max(200).optional(),
+});
+
+export const userRecordSchema = z.object({ t: z.literal('user'), id: messageId, text: z.string(), ts });
+export const startRecordSchema = z.object({ t: z.literal('start'), id: messageId, agentId, ts });
+export const chunkRecordSchema = z.object({ t: z.literal('chunk'), id: messageId, text: z.string() });
+export const endRecordSchema = z.object({
+  t: z.literal('end'),
+  id: messageId,
+  status: z.enum(['complete', 'error', 'cancelled']),
+  ts,
+  finishReason: z.string().max(200).optional(),
+  usage: usageSchema.optional(),
+  error: storedErrorSchema.optional(),
+});
+export const titleRecordSchema = z.object({ t: z.literal('title'), title: z.string().max(MAX_TITLE_LENGTH), ts });
+export const agentRecordSchema = z.object({ t: z.literal('agent'), agentId, ts });
+export const removeRecordSchema = z.object({ t: z.literal('remove'), id: messageId, ts });
+
+export const recordSchema = z.discriminatedUnion('t', [
+  metaRecordSchema,
+  userRecordSchema,
+  startRecordSchema,
+  chunkRecordSchema,
+  endRecordSchema,
+  titleRecordSchema,
+  agentRecordSchema,
+  removeRecordSchema,
+]);
+
+export type StoreRecord = z.infer<typeof recordSchema>;
+export type MetaRecord = z.infer<typeof metaRecordSchema>;
+export type EndRecord = z.infer<typeof endRecordSchema>;
+export type RecordType = StoreRecord['t'];
+
+const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>(['meta', 'user', 'start', 'chunk', 'end', 'title', 'agent', 'remove']);
+const typeOnly = z.object({ t: z.string() });
+
+/** Serialises one record as a line. Validates first: the writer never writes what the reader would skip. */
+export function encodeRecord(record: StoreRecord): string {
+  return JSON.stringify(recordSchema.parse(record)) + '\n';
+}
+
+export type ParsedLine = { ok: true; record: StoreRecord } | { ok: false; reason: string };
+
+/** Parses one line (without its newline) into a validated record, or says why it is not one. */
+export function parseRecord(line: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  const parsed = recordSchema.safeParse(value);
+  if (parsed.success) return { ok: true, record: parsed.data };
+  const typed = typeOnly.safeParse(value);
+  if (!typed.success || !RECORD_TYPES.has(typed.data.t)) {
+    return { ok: false, reason: `unknown record type ${typed.success ? JSON.stringify(typed.data.t.slice(0, 40)) : '(none)'}` };
+  }
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length ? issue.path.join('.') : 'record';
+  return { ok: false, reason: `invalid "${typed.data.t}" record (${where}: ${issue?.message ?? 'invalid'})` };
+}
