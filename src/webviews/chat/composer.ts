@@ -1,0 +1,126 @@
+/**
+ * The input area: an auto-growing textarea (Enter sends, Shift+Enter adds a newline), the agent picker
+ * (locked once the conversation has started; agents without a key are listed but disabled), and the
+ * Send button, which becomes Stop while a reply is being generated.
+ */
+import type { AgentInfo } from '../../protocol/chatView';
+import { codicon, h } from './dom';
+
+export interface ComposerCallbacks {
+  send(text: string, agentId: string): void;
+  stop(): void;
+  selectAgent(agentId: string): void;
+  draftChanged(text: string): void;
+}
+
+const MAX_INPUT_PX = 240;
+
+export class Composer {
+  readonly el: HTMLElement;
+  readonly input: HTMLTextAreaElement;
+  private readonly picker: HTMLSelectElement;
+  private readonly pickerWrap: HTMLElement;
+  private readonly sendButton: HTMLButtonElement;
+  private readonly stopButton: HTMLButtonElement;
+  private agents: readonly AgentInfo[] = [];
+  private busy = false;
+
+  constructor(private readonly cb: ComposerCallbacks) {
+    this.input = h('textarea', {
+      class: 'composer-input',
+      'data-testid': 'composer-input',
+      rows: 1,
+      placeholder: 'Ask a question or describe a change',
+      'aria-label': 'Chat input. Press Enter to send, Shift+Enter for a new line.',
+    });
+    this.picker = h('select', { class: 'agent-picker', 'data-testid': 'agent-picker', 'aria-label': 'Agent' });
+    this.pickerWrap = h('span', { class: 'picker-wrap' }, this.picker, codicon('chevron-down', 'picker-chevron'));
+    this.sendButton = h('button', { type: 'button', class: 'icon-button send', 'data-testid': 'send', title: 'Send (Enter)', 'aria-label': 'Send' }, codicon('send'));
+    this.stopButton = h(
+      'button',
+      { type: 'button', class: 'icon-button stop', 'data-testid': 'stop', title: 'Stop generating (Escape)', 'aria-label': 'Stop generating', hidden: true },
+      codicon('debug-stop'),
+    );
+    this.el = h(
+      'div',
+      { class: 'composer' },
+      h('div', { class: 'input-box' }, this.input, h('div', { class: 'composer-toolbar' }, this.pickerWrap, h('span', { class: 'spacer' }), this.sendButton, this.stopButton)),
+    );
+
+    this.input.addEventListener('input', () => {
+      this.autoGrow();
+      this.refreshSendEnabled();
+      this.cb.draftChanged(this.input.value);
+    });
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.altKey) return;
+      e.preventDefault();
+      this.trySend();
+    });
+    this.sendButton.addEventListener('click', () => this.trySend());
+    this.stopButton.addEventListener('click', () => this.cb.stop());
+    this.picker.addEventListener('change', () => {
+      if (this.picker.value) this.cb.selectAgent(this.picker.value);
+      this.refreshSendEnabled();
+    });
+  }
+
+  setAgents(agents: readonly AgentInfo[], selectedId: string | null, locked: boolean): void {
+    this.agents = agents;
+    const options = agents.map((a) =>
+      h('option', { value: a.id, disabled: !a.available, title: `${a.provider} · ${a.model}` }, a.available ? a.name : `${a.name} (no key)`),
+    );
+    if (agents.length === 0) options.push(h('option', { value: '', disabled: true }, 'No agents'));
+    this.picker.replaceChildren(...options);
+    const selected = agents.find((a) => a.id === selectedId) ?? agents.find((a) => a.available);
+    this.picker.value = selected?.id ?? '';
+    this.picker.disabled = locked || agents.length === 0;
+    this.pickerWrap.classList.toggle('locked', locked);
+    this.pickerWrap.title = locked ? 'The agent is fixed for this conversation. Start a new conversation to switch.' : 'Choose the agent to chat with';
+    const name = selected?.available ? selected.name : undefined;
+    this.input.placeholder = name ? `Ask ${name} a question or describe a change` : 'Ask a question or describe a change';
+    this.refreshSendEnabled();
+  }
+
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    const hadFocus = document.activeElement === this.sendButton || document.activeElement === this.stopButton;
+    this.sendButton.hidden = busy;
+    this.stopButton.hidden = !busy;
+    if (hadFocus) (busy ? this.stopButton : this.input).focus();
+    this.refreshSendEnabled();
+  }
+
+  setDraft(text: string): void {
+    this.input.value = text;
+    this.autoGrow();
+    this.refreshSendEnabled();
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+
+  private selectedAgent(): AgentInfo | undefined {
+    return this.agents.find((a) => a.id === this.picker.value && a.available);
+  }
+
+  private trySend(): void {
+    const text = this.input.value;
+    const agent = this.selectedAgent();
+    if (this.busy || !agent || text.trim() === '') return;
+    this.cb.send(text, agent.id);
+    this.setDraft('');
+    this.cb.draftChanged('');
+  }
+
+  private refreshSendEnabled(): void {
+    this.sendButton.disabled = this.busy || !this.selectedAgent() || this.input.value.trim() === '';
+  }
+
+  private autoGrow(): void {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, MAX_INPUT_PX)}px`;
+    this.input.classList.toggle('scrolling', this.input.scrollHeight > MAX_INPUT_PX);
+  }
+}
