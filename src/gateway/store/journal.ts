@@ -40,15 +40,20 @@ export class Journal {
     return this.tail.then(() => undefined);
   }
 
-  /** Appends whole lines. Only call from inside an `enqueue`d operation. Never creates the file. */
+  /**
+   * Appends whole lines. Only call from inside an `enqueue`d operation. Never creates the file (a
+   * deleted conversation stays deleted). O_APPEND: should two windows write one conversation, their
+   * lines interleave whole instead of overwriting each other.
+   */
   async append(lines: string, durable: boolean): Promise<void> {
     const bytes = Buffer.from(this.needsNewline ? '\n' + lines : lines, 'utf8');
+    if (this.dirty) {
+      // By path, not on the append handle: Windows opens O_APPEND handles without the right to truncate.
+      await fs.truncate(this.file, this.goodSize);
+      this.dirty = false;
+    }
     const fh = await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND);
     try {
-      if (this.dirty) {
-        await fh.truncate(this.goodSize);
-        this.dirty = false;
-      }
       let offset = 0;
       while (offset < bytes.length) {
         const { bytesWritten } = await fh.write(bytes, offset, bytes.length - offset);

@@ -8,9 +8,12 @@
  *   {"t":"chunk","id":"<msg>","text":"…"}                            streamed text, batched   (no fsync)
  *   {"t":"end","id":"<msg>","status":"complete"|"error"|"cancelled","ts":<ms>,
  *          "finishReason"?:"…","usage"?:{…},"error"?:{"kind","message","retryable"}}  reply done (fsync)
- *   {"t":"title","title":"…","ts":<ms>}                               explicit title ("" = derive again)
- *   {"t":"agent","agentId":"a2","ts":<ms>}                            the conversation's agent changed
- *   {"t":"remove","id":"<msg>","ts":<ms>}                             tombstone: the message is gone
+ *   {"t":"title","title":"…","ts":<ms>}                               explicit title ("" = derive)  (fsync)
+ *   {"t":"agent","agentId":"a2","ts":<ms>}                            the agent changed            (fsync)
+ *   {"t":"remove","id":"<msg>","ts":<ms>}                             tombstone: message gone      (fsync)
+ *
+ * Message ids are UUIDs, unique within the file. `updatedAt` (list order) is the newest user, start
+ * or end timestamp. Writes for one conversation go through one queue (journal.ts).
  *
  * Reading folds the records in order (see replay.ts). Repairs on load, none of which loses a complete
  * valid record: a torn last line (no newline, not a whole record) is dropped and the file is truncated
