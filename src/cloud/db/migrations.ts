@@ -1,0 +1,167 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records the
+ * last one applied. Times are unix milliseconds. Add a migration by appending to MIGRATIONS.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE account_tokens (
+    hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    guardrails TEXT NOT NULL,
+    config_version INTEGER NOT NULL DEFAULT 0,
+    event_seq INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE members (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (workspace_id, user_id)
+  );
+  CREATE TABLE invites (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    email TEXT,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    accepted_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_heartbeat_at INTEGER
+  );
+  CREATE INDEX instances_member ON instances(member_id);
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    emoji TEXT,
+    description TEXT,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    base_url TEXT,
+    system_prompt TEXT NOT NULL,
+    tools TEXT NOT NULL,
+    guardrails TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX agents_ws ON agents(workspace_id);
+  CREATE TABLE provider_keys (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL,
+    key_sealed TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, provider)
+  ) WITHOUT ROWID;
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    agent_id TEXT,
+    assignee_type TEXT,
+    assignee_id TEXT,
+    context TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL,
+    result TEXT,
+    created_by_type TEXT NOT NULL,
+    created_by_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_ws_created ON tasks(workspace_id, created_at DESC, id DESC);
+  CREATE TABLE task_progress (
+    id INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    ts INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT,
+    progress REAL,
+    actor_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL
+  );
+  CREATE INDEX task_progress_task ON task_progress(task_id, id);
+  CREATE TABLE task_plans (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    summary TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_by_type TEXT NOT NULL,
+    submitted_by_id TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    decided_by_type TEXT,
+    decided_by_id TEXT,
+    decided_at INTEGER,
+    comment TEXT
+  );
+  CREATE INDEX task_plans_task ON task_plans(task_id, submitted_at);
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    actor_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX audit_ws ON audit(workspace_id, id DESC);
+  CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+  CREATE TABLE events (
+    workspace_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    sealed INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_created ON idempotency(created_at);
+  `,
+];
