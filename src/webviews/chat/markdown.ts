@@ -13,6 +13,8 @@ const ALLOWED_TAGS = [
   'ul', 'ol', 'li', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'div', 'span', 'button', 'i',
 ];
 const ALLOWED_ATTR = ['href', 'title', 'class', 'type', 'start', 'data-testid', 'aria-label', 'aria-hidden'];
+// Attributes that are not URLs: exempt from ALLOWED_URI_REGEXP, which otherwise applies to every value.
+const NON_URL_ATTR = ['type', 'start', 'data-testid', 'aria-label', 'aria-hidden'];
 const SAFE_URL = /^(?:https?:|mailto:)/i;
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: false, typographer: false });
@@ -57,6 +59,7 @@ export function renderMarkdownUncached(text: string): string {
     ALLOW_DATA_ATTR: false,
     ALLOW_ARIA_ATTR: false,
     ALLOWED_URI_REGEXP: SAFE_URL,
+    ADD_URI_SAFE_ATTR: NON_URL_ATTR,
     FORBID_ATTR: ['style'],
   });
 }
