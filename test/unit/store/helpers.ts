@@ -1,5 +1,5 @@
 /** Small real implementations of the store's ports for tests, and a realistic conversation. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger, LogLevel } from '../../../src/gateway/ports';
@@ -56,8 +56,10 @@ export class TestLogger implements Logger {
 export class TempDirs {
   private readonly dirs: string[] = [];
 
-  make(): string {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'multiclaw-store-'));
+  /** `memory`: prefer a RAM-backed folder (/dev/shm) where there is one, for tests that fsync thousands of times. */
+  make(options: { memory?: boolean } = {}): string {
+    const base = options.memory && existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+    const dir = mkdtempSync(path.join(base, 'multiclaw-store-'));
     this.dirs.push(dir);
     return dir;
   }

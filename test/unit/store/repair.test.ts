@@ -11,6 +11,8 @@ interface RawRecord {
   text?: string;
   status?: string;
   title?: string;
+  agentId?: string | null;
+  taskId?: string;
 }
 
 interface Shape {
@@ -34,10 +36,13 @@ function rawRecords(buf: Buffer): { rec: RawRecord; end: number }[] {
 }
 
 /** What a cut at `cut` bytes must leave: every record whose JSON is entirely before the cut. */
-function expectedAt(records: { rec: RawRecord; end: number }[], cut: number): { messages: Shape[]; title: string } {
+function expectedAt(records: { rec: RawRecord; end: number }[], cut: number): { messages: Shape[]; title: string; agentId: string | null; taskId?: string } {
   const messages: Shape[] = [];
   let title = '';
   let firstUser: string | undefined;
+  let meta: RawRecord | undefined;
+  let startAgent: string | undefined;
+  let agentRecord: string | undefined;
   for (const { rec, end } of records) {
     if (cut < end - 1) break;
     const m = messages.find((x) => x.id === rec.id);
@@ -49,9 +54,17 @@ function expectedAt(records: { rec: RawRecord; end: number }[], cut: number): { 
     else if (rec.t === 'end' && m) m.status = rec.status ?? '';
     else if (rec.t === 'remove' && m) messages.splice(messages.indexOf(m), 1);
     else if (rec.t === 'title') title = rec.title ?? '';
+    else if (rec.t === 'meta') meta = rec;
+    else if (rec.t === 'agent') agentRecord = rec.agentId ?? undefined;
+    if (rec.t === 'start') startAgent ??= rec.agentId ?? undefined;
   }
   for (const m of messages) if (m.status === 'streaming') m.status = 'interrupted';
-  return { messages, title: title || (firstUser ? firstUser.split('\n')[0] : 'New conversation') };
+  return {
+    messages,
+    title: title || (firstUser ? firstUser.split('\n')[0] : 'New conversation'),
+    agentId: agentRecord ?? (meta ? meta.agentId ?? null : startAgent ?? null),
+    ...(meta?.taskId ? { taskId: meta.taskId } : {}),
+  };
 }
 
 describe('ConversationStore repair on load', () => {
@@ -84,17 +97,15 @@ describe('ConversationStore repair on load', () => {
     const { id, buf } = await realisticFile();
     const records = rawRecords(buf);
     assert.equal(records.length, 23, 'the realistic conversation has every record type');
-    const dir = temp.make();
-    const target = path.join(dir, `${id}.jsonl`);
     let interruptedCuts = 0;
     let tornCuts = 0;
-    const started = performance.now();
-    for (let cut = 0; cut <= buf.length; cut++) {
-      writeFileSync(target, buf.subarray(0, cut));
+    const checkCut = async (dir: string, cut: number): Promise<void> => {
+      writeFileSync(path.join(dir, `${id}.jsonl`), buf.subarray(0, cut));
       const expected = expectedAt(records, cut);
       const { store, conv } = await openFresh(dir, id);
       assert.deepEqual(conv.messages.map(shape), expected.messages, `cut at ${cut}`);
-      assert.equal(conv.meta.title, expected.title, `title, cut at ${cut}`);
+      const { title, agentId, taskId } = conv.meta;
+      assert.deepEqual({ title, agentId, taskId }, { title: expected.title, agentId: expected.agentId, taskId: expected.taskId }, `meta, cut at ${cut}`);
       assert.equal(conv.id, id);
       if (expected.messages.some((m) => m.status === 'interrupted')) interruptedCuts++;
       if (conv.repairs.some((r) => r.startsWith('torn last line'))) tornCuts++;
@@ -104,7 +115,14 @@ describe('ConversationStore repair on load', () => {
       assert.deepEqual(again.conv.messages.map(shape), [...expected.messages, shape(added)], `append after cut at ${cut}`);
       assert.deepEqual(again.conv.repairs.filter((r) => !/marked interrupted|meta record missing/.test(r)), [], `cut at ${cut}`);
       again.store.dispose();
-    }
+    };
+    // A few workers, each with its own folder (in RAM where possible), so file-system waits overlap.
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      const dir = temp.make({ memory: true });
+      while (next <= buf.length) await checkCut(dir, next++);
+    }));
     const ms = performance.now() - started;
     console.log(`      every-offset truncation: ${buf.length + 1} cuts in ${ms.toFixed(0)} ms`);
     assert.ok(interruptedCuts > 100, `cuts inside replies mark them interrupted (${interruptedCuts})`);
