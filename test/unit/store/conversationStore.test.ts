@@ -261,6 +261,19 @@ describe('ConversationStore', () => {
     await store.delete(conv.id); // deleting again is harmless
   });
 
+  it('never recreates a file another window deleted', async () => {
+    const dir = temp.make();
+    const store = newStore(dir);
+    const conv = await store.create({ agentId: 'a' });
+    const reply = await conv.beginAssistant('a');
+    await fs.rm(store.filePath(conv.id));
+    conv.appendDelta(reply.id, 'text');
+    await conv.flush();
+    await assert.rejects(conv.appendUser('q'), /ENOENT/);
+    assert.equal(existsSync(store.filePath(conv.id)), false);
+    assert.ok(logger.lines.some((l) => l.level === 'error' && l.text.includes('could not write streamed text')));
+  });
+
   it('rejects ids that are not conversation ids (no path traversal)', async () => {
     const root = temp.make();
     const dir = path.join(root, 'conversations');

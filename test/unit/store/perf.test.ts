@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConversationStore } from '../../../src/gateway/store/conversationStore';
+import { type Conversation, ConversationStore } from '../../../src/gateway/store/conversationStore';
 import { encodeRecord } from '../../../src/gateway/store/records';
 import { ManualClock, TempDirs, TestLogger } from './helpers';
 
@@ -31,29 +31,31 @@ describe('ConversationStore performance', () => {
     writeFileSync(path.join(dir, `${id}.jsonl`), text);
     const logger = new TestLogger();
     const clock = new ManualClock();
-    // The first open also pays for JIT warm-up; a long-running extension host pays that once.
-    const warm = new ConversationStore(dir, logger, clock);
-    const tCold = performance.now();
-    await (await warm.open(id)).close();
-    const coldMs = performance.now() - tCold;
-    warm.dispose();
-
-    const store = new ConversationStore(dir, logger, clock);
-    const t0 = performance.now();
-    const conv = await store.open(id);
-    const openMs = performance.now() - t0;
+    // The first open also pays for JIT warm-up (a long-running extension host pays that once); the
+    // machine is shared, so report the best of three later opens as well as each one.
+    const times: number[] = [];
+    let conv: Conversation | undefined;
+    for (let i = 0; i < 4; i++) {
+      const store = new ConversationStore(dir, logger, clock);
+      const t0 = performance.now();
+      conv = await store.open(id);
+      times.push(performance.now() - t0);
+      store.dispose();
+    }
     const fresh = new ConversationStore(dir, logger, clock);
     const t1 = performance.now();
     const [summary] = await fresh.list();
     const listMs = performance.now() - t1;
-    console.log(`      open 5,000 messages (${(text.length / 1e6).toFixed(1)} MB): ${openMs.toFixed(1)} ms (first, cold: ${coldMs.toFixed(1)} ms); list scan: ${listMs.toFixed(1)} ms`);
+    fresh.dispose();
+    const [cold, ...warm] = times.map((t) => t.toFixed(1));
+    console.log(`      open 5,000 messages (${(text.length / 1e6).toFixed(1)} MB): best ${Math.min(...times.slice(1)).toFixed(1)} ms ` +
+      `(first ${cold} ms, then ${warm.join(' / ')} ms); list scan: ${listMs.toFixed(1)} ms`);
+    assert.ok(conv);
     assert.equal(conv.messages.length, 5000);
     assert.deepEqual(conv.repairs, []);
     assert.ok(conv.messages[4999].text.startsWith('Part 0 of answer 2499.'));
     assert.equal(conv.messages[4999].status, 'complete');
     assert.equal(summary.messageCount, 5000);
     assert.equal(summary.title, 'Question 0: how does this work? how does this work? how…');
-    store.dispose();
-    fresh.dispose();
   });
 });
