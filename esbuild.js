@@ -37,6 +37,23 @@ const optional = [
 ];
 for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
 
+/**
+ * zod's classic API re-exports every locale (~260 KB minified); we only show English messages.
+ * Replace the locale index with one that exports `en` (what zod configures by default).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.c?js$/ }, (args) => ({
+      contents: args.path.endsWith('.cjs')
+        ? 'exports.en = require("./en.cjs").default;'
+        : 'export { default as en } from "./en.js";',
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 function copyCodicons() {
   const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
   const dst = path.join(root, 'dist', 'webviews', 'codicons');
@@ -45,7 +62,7 @@ function copyCodicons() {
 }
 
 async function main() {
-  const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
+  const common = { plugins: [zodEnglishOnly], bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
   copyCodicons();
   if (watch) {
     for (const b of builds) (await esbuild.context({ ...common, ...b })).watch();

@@ -33,8 +33,8 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [noVscode],
-        paths: ['node:http', 'node:https', 'node:net', 'node:tls', 'http', 'https', 'net', 'tls', 'ws'].map((name) => ({
-          name, message: 'Outbound connections go through src/gateway/net (one proxy decision, one TLS policy, one ledger).',
+        paths: ['node:http', 'node:https', 'node:net', 'node:tls', 'http', 'https', 'net', 'tls', 'ws', 'undici'].map((name) => ({
+          name, allowTypeImports: true, message: 'Outbound connections go through src/gateway/net (one proxy decision, one TLS policy, one ledger).',
         })),
       }],
     },

@@ -139,7 +139,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         filters: { 'JSON Lines': ['jsonl'] },
       });
       if (!uri) return;
-      await gateway.store.flush?.();
+      await gateway.store.flush();
       await vscode.workspace.fs.copy(vscode.Uri.file(gateway.store.filePath(id)), uri, { overwrite: true });
       void vscode.window.showInformationMessage(`MultiClaw: conversation exported to ${uri.fsPath}`);
     }),

@@ -1,4 +1,4 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { RedactingLogger, type LogSink } from '../gateway/log/logger';
 import type { Redactor } from '../gateway/log/redact';
 import type { Logger, LogLevel } from '../gateway/ports';

@@ -166,8 +166,7 @@ export class Gateway extends Disposable {
     this.running = undefined;
     r.chat.stopAll();
     r.chat.dispose();
-    await r.store.flush?.();
-    r.store.dispose();
+    await r.store.close(); // writes buffered reply text, then releases the files
     r.net.dispose();
     this.setState('stopped');
     this.log.info('stopped');

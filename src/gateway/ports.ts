@@ -18,9 +18,9 @@ export interface Logger {
 
 /** Mirrors vscode.SecretStorage. */
 export interface SecretStore {
-  get(key: string): Promise<string | undefined>;
-  store(key: string, value: string): Promise<void>;
-  delete(key: string): Promise<void>;
+  get(key: string): PromiseLike<string | undefined>;
+  store(key: string, value: string): PromiseLike<void>;
+  delete(key: string): PromiseLike<void>;
 }
 
 export interface Clock {

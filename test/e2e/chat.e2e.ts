@@ -57,7 +57,7 @@ describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
     await wb.pickQuickItem(/^OpenAI$/);
     const box = wb.page.locator('.quick-input-widget input[type="password"]');
     await box.waitFor();
-    await wb.answerInputBox('sk-e2e-' + 'x'.repeat(30));
+    await wb.answerInputBox(server.keys.openai);
     await wb.notification('OpenAI key saved').waitFor({ timeout: 20_000 });
     const picker = chat.locator('[data-testid="agent-picker"]');
     await picker.locator('option', { hasText: 'OpenAI' }).first().waitFor({ state: 'attached' });

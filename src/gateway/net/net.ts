@@ -1,4 +1,6 @@
-import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import type { Dispatcher, RequestInit, Response } from 'undici';
+import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent';
+import { fetch as undiciFetch } from 'undici/lib/web/fetch';
 import { Emitter, type IDisposable } from '../util/disposable';
 
 /** Why a connection was opened; the ledger groups hosts by it. */

@@ -72,7 +72,7 @@ describe('MultiClaw extension (in a real VS Code)', function () {
 
   it('keeps a provider key in SecretStorage only', async () => {
     const a = await api();
-    const key = 'sk-test-' + 'k'.repeat(32);
+    const key = server.keys.openai;
     await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', key);
     assert.ok(a.gateway.keys.has('openai'));
     // A restart reloads keys from SecretStorage: the key is still there.
