@@ -14,7 +14,10 @@ export const DB_FILE = 'cloud.db';
 
 export function openDatabase(dataDir: string, synchronous: SyncMode = 'FULL'): Db {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(path.join(dataDir, DB_FILE));
+  const file = path.join(dataDir, DB_FILE);
+  const db = new Database(file);
+  // Password hashes and sealed secrets: owner-only (SQLite gives the -wal/-shm files the same mode).
+  if (process.platform !== 'win32') fs.chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');

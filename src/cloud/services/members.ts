@@ -83,19 +83,19 @@ export class Members {
   // --- invites -------------------------------------------------------------------------------------
   createInvite(a: Access, req: z.infer<typeof createInviteRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<{ invite: Invite; token: string }>> {
     if (req.role === 'owner' && a.role !== 'owner') throw forbidden('only an Owner can invite an Owner');
-    return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, true, () => {
-        const token = newOpaqueToken('mcinv');
-        const row: InviteRow = {
-          id: newId('inv'), workspace_id: a.workspaceId, email: req.email ?? null, role: req.role, created_at: tx.now,
-          expires_at: tx.now + this.ctx.settings.inviteTtlMs, accepted_at: null, revoked_at: null,
-        };
-        stmt(tx.db, 'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(row.id, row.workspace_id, row.email, row.role, hashToken(token), a.memberId, row.created_at, row.expires_at);
-        audit(tx, a.workspaceId, actorOf(a), 'member.invited', { type: 'invite', id: row.id }, { role: row.role, email: row.email });
-        return { status: 201, body: { invite: toInvite(row), token } };
-      }),
-    );
+    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, true, () => ({ status: 201, body: this.createInviteIn(tx, a, req) })));
+  }
+
+  createInviteIn(tx: Tx, a: Access, req: z.infer<typeof createInviteRequestSchema>): { invite: Invite; token: string } {
+    const token = newOpaqueToken('mcinv');
+    const row: InviteRow = {
+      id: newId('inv'), workspace_id: a.workspaceId, email: req.email ?? null, role: req.role, created_at: tx.now,
+      expires_at: tx.now + this.ctx.settings.inviteTtlMs, accepted_at: null, revoked_at: null,
+    };
+    stmt(tx.db, 'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(row.id, row.workspace_id, row.email, row.role, hashToken(token), a.memberId, row.created_at, row.expires_at);
+    audit(tx, a.workspaceId, actorOf(a), 'member.invited', { type: 'invite', id: row.id }, { role: row.role, email: row.email });
+    return { invite: toInvite(row), token };
   }
 
   listInvites(a: Access): { invites: Invite[] } {
