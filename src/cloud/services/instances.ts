@@ -20,11 +20,15 @@ import { toInstance, type InstanceRow } from './rows';
 const COLUMNS = 'id, workspace_id, member_id, name, platform, version, kind, created_at, last_heartbeat_at';
 
 export class Instances {
+  /** Last REST heartbeat per instance (memory: after a restart, instances simply beat again). */
+  private readonly restBeats = new Map<string, number>();
+
   constructor(private readonly ctx: CloudContext) {}
 
   private online(r: InstanceRow): boolean {
     if (this.ctx.sessions.isInstanceConnected(r.id)) return true;
-    return r.last_heartbeat_at !== null && this.ctx.now() - r.last_heartbeat_at < 3 * this.ctx.settings.heartbeatIntervalMs;
+    const beat = this.restBeats.get(r.id);
+    return beat !== undefined && this.ctx.now() - beat < 3 * this.ctx.settings.heartbeatIntervalMs;
   }
 
   view(r: InstanceRow): Instance {
@@ -80,6 +84,7 @@ export class Instances {
       return stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ?`).get(id) as InstanceRow | undefined;
     });
     if (!row) throw notFound('instance');
+    this.restBeats.set(id, this.ctx.now());
     return { serverTime: iso(this.ctx.now()), instance: this.view(row) };
   }
 
