@@ -1,5 +1,5 @@
-import { ProviderError, toProviderError } from './errors';
-import type { ProviderId, StreamEvent } from './types';
+import { ProviderError } from './errors';
+import type { ProviderId } from './types';
 
 export interface RetryPolicy {
   /** Attempts in total before the first token (1 = no retry). */
@@ -47,39 +47,12 @@ export function sleep(ms: number, provider: ProviderId, signal?: AbortSignal): P
   });
 }
 
-export interface RetryOptions {
-  provider: ProviderId;
-  policy: RetryPolicy;
-  signal?: AbortSignal;
-  onRetry?: (attempt: number, delayMs: number, error: Error) => void;
-  random?: () => number;
-}
-
 /**
- * Runs `attempt(n)` and re-runs it after a backoff when it fails with a retryable error before its
- * first delta. Once a delta has been yielded the error is surfaced, never retried (the caller has
- * shown text that a second attempt would not reproduce).
+ * The wait before retrying after `error` on attempt `attempt`, or undefined to surface it: once a
+ * delta has been handed out (`started`) nothing is retried, since the text already shown would not
+ * be reproduced by a second attempt.
  */
-export async function* retryStream(
-  attempt: (n: number) => AsyncIterable<StreamEvent>,
-  options: RetryOptions,
-): AsyncGenerator<StreamEvent, void, undefined> {
-  const { policy, provider, signal } = options;
-  for (let n = 1; ; n++) {
-    let started = false;
-    try {
-      for await (const event of attempt(n)) {
-        started = true;
-        yield event;
-      }
-      return;
-    } catch (err) {
-      const error = toProviderError(err, provider);
-      if (started || !error.retryable || n >= policy.maxAttempts || signal?.aborted) throw error;
-      const delay = backoffDelay(n, policy, error.retryAfterMs, options.random);
-      if (delay === undefined) throw error;
-      options.onRetry?.(n, delay, error);
-      await sleep(delay, provider, signal);
-    }
-  }
+export function retryDelayFor(error: ProviderError, attempt: number, started: boolean, policy: RetryPolicy, random?: () => number): number | undefined {
+  if (started || !error.retryable || attempt >= policy.maxAttempts) return undefined;
+  return backoffDelay(attempt, policy, error.retryAfterMs, random);
 }

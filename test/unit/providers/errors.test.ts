@@ -1,8 +1,7 @@
 /** Error mapping (each provider's body shape), Retry-After parsing, and the backoff policy. */
 import assert from 'node:assert/strict';
 import { errorFromResponse, parseRetryAfter, ProviderError } from '../../../src/gateway/providers/errors';
-import { backoffDelay, DEFAULT_RETRY_POLICY, retryStream, sleep } from '../../../src/gateway/providers/retry';
-import type { StreamEvent } from '../../../src/gateway/providers/types';
+import { backoffDelay, DEFAULT_RETRY_POLICY, retryDelayFor, sleep } from '../../../src/gateway/providers/retry';
 
 const headers = (h: Record<string, string>): { get(name: string): string | null } => ({ get: (n) => h[n.toLowerCase()] ?? null });
 
@@ -88,24 +87,17 @@ describe('provider errors', () => {
       assert.ok(Date.now() - started < 1_000);
     });
 
-    it('retryStream retries before the first token only', async () => {
-      let calls = 0;
-      const failing = new ProviderError({ kind: 'server', provider: 'openai', status: 500 });
-      async function* attempt(): AsyncGenerator<StreamEvent> {
-        calls++;
-        if (calls === 1) throw failing;
-        yield { type: 'delta', text: 'a' };
-        throw failing;
-      }
-      const seen: string[] = [];
-      const run = async (): Promise<void> => {
-        for await (const e of retryStream(attempt, { provider: 'openai', policy: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxAttempts: 5 } })) {
-          if (e.type === 'delta') seen.push(e.text);
-        }
-      };
-      await assert.rejects(run(), (e: unknown) => e === failing);
-      assert.equal(calls, 2, 'retried once before the first token, never after');
-      assert.deepEqual(seen, ['a']);
+    it('retries only retryable errors, before the first token, within maxAttempts', () => {
+      const p = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxAttempts: 3 };
+      const server = new ProviderError({ kind: 'server', provider: 'openai', status: 500 });
+      const auth = new ProviderError({ kind: 'auth', provider: 'openai', status: 401 });
+      const limited = new ProviderError({ kind: 'rate_limit', provider: 'openai', status: 429, retryAfterMs: 1234 });
+      assert.equal(retryDelayFor(server, 1, false, p, () => 0.5), 50);
+      assert.equal(retryDelayFor(server, 2, false, p, () => 0.5), 100);
+      assert.equal(retryDelayFor(server, 3, false, p), undefined, 'no attempts left');
+      assert.equal(retryDelayFor(server, 1, true, p), undefined, 'never after the first token');
+      assert.equal(retryDelayFor(auth, 1, false, p), undefined, 'not retryable');
+      assert.equal(retryDelayFor(limited, 1, false, p), 1234, 'Retry-After wins');
     });
   });
 });
