@@ -86,6 +86,25 @@ describe('provider clients: broken streams', function () {
         assert.equal(out.done, undefined);
       });
 
+      it('turns a connection that dies mid-body into kind "network" (not retried after text)', async () => {
+        server.setScenario('drop');
+        const out = await collect(clientFor(h, server, id), request('drop'), { maxAttempts: 3 });
+        assert.deepEqual(out.deltas, expectedDeltas('drop').slice(0, 2));
+        assert.equal(out.error?.kind, 'network');
+        assert.equal(server.stats().requests[id], 1);
+      });
+
+      if (id === 'openai' || id === 'openai-compatible') {
+        it('accepts a stream that ends after finish_reason without usage or [DONE] (local servers)', async () => {
+          server.setScenario('no-usage');
+          const out = await collect(clientFor(h, server, id), request('bare'));
+          assert.equal(out.error, undefined, out.error?.message);
+          assert.equal(out.deltas.join(''), replyFor('bare'));
+          assert.equal(out.done?.finishReason, 'stop');
+          assert.equal(out.done?.usage, undefined);
+        });
+      }
+
       it('turns a stall after some deltas into a retryable "idle_timeout" (not retried after text)', async () => {
         server.setScenario('stall');
         const started = Date.now();
