@@ -10,33 +10,6 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const root = __dirname;
 
-/** @type {import('esbuild').BuildOptions[]} */
-const builds = [
-  {
-    entryPoints: { extension: 'src/extension/extension.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-  },
-  {
-    entryPoints: { 'webviews/chat': 'src/webviews/chat/main.ts' },
-    outdir: 'dist',
-    platform: 'browser',
-    format: 'iife',
-    target: 'chrome120',
-    loader: { '.css': 'css' },
-  },
-];
-
-// Entry points that exist only once their feature lands (headless gateway CLI, reference cloud server).
-const optional = [
-  { entryPoints: { cli: 'src/gateway/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: { cloud: 'src/cloud/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
-];
-for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
-
 /**
  * zod's classic API re-exports every locale (~260 KB minified); we only show English messages.
  * Replace the locale index with one that exports `en` (what zod configures by default).
@@ -54,6 +27,52 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * zod's eval probe reads the `navigator` global (a Cloudflare check). VS Code's extension host turns
+ * any `navigator` access by an installed extension into a PendingMigrationError, which breaks
+ * activation. The extension host is Node, never Cloudflare: drop the probe. Fails loudly if zod changes.
+ */
+const zodNoNavigatorProbe = {
+  name: 'zod-no-navigator-probe',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]core[\\/]util\.c?js$/ }, async (args) => {
+      const src = await fs.promises.readFile(args.path, 'utf8');
+      const probe = 'typeof navigator !== "undefined" && navigator?.userAgent?.includes("Cloudflare")';
+      if (!src.includes(probe)) throw new Error(`zod-no-navigator-probe: pattern not found in ${args.path}; re-check zod's navigator use`);
+      return { contents: src.replace(probe, 'false'), loader: 'js' };
+    });
+  },
+};
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  {
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    plugins: [zodEnglishOnly, zodNoNavigatorProbe],
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    entryPoints: { 'webviews/chat': 'src/webviews/chat/main.ts' },
+    plugins: [zodEnglishOnly],
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    loader: { '.css': 'css' },
+  },
+];
+
+// Entry points that exist only once their feature lands (headless gateway CLI, reference cloud server).
+const optional = [
+  { entryPoints: { cli: 'src/gateway/cli/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { cloud: 'src/cloud/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
+];
+for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
+
 function copyCodicons() {
   const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
   const dst = path.join(root, 'dist', 'webviews', 'codicons');
@@ -62,7 +81,7 @@ function copyCodicons() {
 }
 
 async function main() {
-  const common = { plugins: [zodEnglishOnly], bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
+  const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
   copyCodicons();
   if (watch) {
     for (const b of builds) (await esbuild.context({ ...common, ...b })).watch();

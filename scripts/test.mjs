@@ -47,8 +47,8 @@ const tiers = [
   { name: 'build', kind: 'step', run: () => run(node, [path.join(root, 'esbuild.js')]) },
   { name: 'unit', kind: 'suite', run: (env) => run(node, [bin('mocha', 'bin/mocha.js'), '--config', '.mocharc.json', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js')], env) },
   { name: 'extension-host', kind: 'suite', run: (env) => run(node, [path.join(root, 'out/test/extension/runTest.js')], env) },
-  { name: 'package', kind: 'step', run: async () => (await run(node, [path.join(root, 'esbuild.js'), '--production'])) || run(node, [bin('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', 'dist/multiclaw.vsix']) },
-  { name: 'e2e', kind: 'suite', run: (env) => run(node, [bin('mocha', 'bin/mocha.js'), '--timeout', '180000', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js'), 'out/test/e2e/**/*.e2e.js'], { MULTICLAW_VSIX: path.join(root, 'dist/multiclaw.vsix'), ...env }) },
+  { name: 'package', kind: 'step', run: async () => (await run(node, [path.join(root, 'esbuild.js'), '--production'])) || (await run(node, [bin('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', 'dist/multiclaw.vsix'])) || run(node, [path.join(root, 'scripts/checkPackage.mjs')]) },
+  { name: 'e2e', kind: 'suite', run: (env) => run(node, [bin('mocha', 'bin/mocha.js'), '--no-config', '--exit', '--enable-source-maps', '--timeout', '180000', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js'), 'out/test/e2e/**/*.e2e.js'], { MULTICLAW_VSIX: path.join(root, 'dist/multiclaw.vsix'), ...env }) },
 ];
 
 async function main() {

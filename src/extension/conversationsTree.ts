@@ -3,12 +3,13 @@ import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
 import type { ConversationSummary } from '../gateway/store/conversationStore';
 import { Disposable, type IDisposable } from '../gateway/util/disposable';
+import { plainText } from '../gateway/util/plainText';
 
 export class ConversationItem extends vscode.TreeItem {
   constructor(readonly summary: ConversationSummary) {
     super(summary.title || 'Untitled conversation', vscode.TreeItemCollapsibleState.None);
     this.id = summary.id;
-    this.description = summary.snippet;
+    this.description = plainText(summary.snippet);
     this.contextValue = 'conversation';
     this.iconPath = new vscode.ThemeIcon('comment-discussion');
     const when = new Date(summary.updatedAt);

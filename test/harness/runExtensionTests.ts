@@ -43,7 +43,7 @@ function parseArgs(argv: string[]): Args {
 
 const t0 = Date.now();
 const log = (...a: unknown[]): void => { process.stderr.write(`[ext-runner ${((Date.now() - t0) / 1000).toFixed(1)}s] ${util.format(...a)}\n`); };
-const NOISE = /open-vsx\.org|\[AgentHost|AccountPolicyGate|Resolv|Creating a socket|Updating additional|Service Worker|reconnection-grace|vsda/;
+const NOISE = /open-vsx\.org|authentication provider|tryActivateProvider|getSessions|\[AgentHost|AccountPolicyGate|Resolv|Creating a socket|Updating additional|Service Worker|reconnection-grace|vsda/;
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));

@@ -13,8 +13,10 @@ export interface ChatHtmlOptions {
 }
 
 const NONCE = /^[A-Za-z0-9+/=_-]{16,}$/;
-// A CSP source list: no quotes, semicolons, commas or markup can slip into the policy.
-const CSP_SOURCE = /^[^'";,<>\s]+(?: [^'";,<>\s]+)*$/;
+// A CSP source list: hosts/schemes, or quoted keywords such as 'self' (code-server's cspSource has
+// one); no semicolons, commas, stray quotes or markup can slip into the policy.
+const CSP_TOKEN = String.raw`(?:'[a-z-]+'|[^'";,<>\s]+)`;
+const CSP_SOURCE = new RegExp(`^${CSP_TOKEN}(?: ${CSP_TOKEN})*$`);
 
 const escapeAttr = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -5,7 +5,7 @@ import { ChatInputError } from '../../gateway/chat/chatService';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import type { StoredMessage } from '../../gateway/store/conversationStore';
-import { Disposable, type IDisposable } from '../../gateway/util/disposable';
+import { Disposable, Emitter, type IDisposable } from '../../gateway/util/disposable';
 import {
   chatCommandSchemas, chatRequestSchemas, webviewToHostSchema,
   type ChatCommandMethod, type ChatCommandParams, type ChatNotificationMethod, type ChatNotificationParams,
@@ -37,6 +37,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private flushScheduled = false;
   private chatSub: IDisposable | undefined;
   private readonly log: Logger;
+  private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
+  /** Fires when the webview has loaded and completed the ready handshake. */
+  readonly onDidBecomeReady = this.onDidBecomeReadyEmitter.event;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly gateway: Gateway, logger: Logger) {
     super();
@@ -48,6 +51,10 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     }));
     this._register(gateway.onDidChangeAgents(() => this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() })));
     this.subscribeChat();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
   }
 
   get conversationId(): string | null {
@@ -217,6 +224,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
           this.ready = true;
           this.queue = []; // the state supersedes anything queued before the handshake
           this.respond(msg.id, state);
+          this.onDidBecomeReadyEmitter.fire();
         } else if (msg.method === 'chat/loadOlder') {
           const p = chatRequestSchemas['chat/loadOlder'].parse(msg.params);
           if (!this.currentId || !this.gateway.isRunning) {

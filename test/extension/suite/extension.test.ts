@@ -57,6 +57,14 @@ describe('MultiClaw extension (in a real VS Code)', function () {
     assert.deepEqual(missing, []);
   });
 
+  it('shows the Chat webview, which loads under its CSP and completes the ready handshake', async () => {
+    const a = await api();
+    const ready = a.chatView.isReady ? Promise.resolve() : once(a.chatView.onDidBecomeReady);
+    await vscode.commands.executeCommand('multiclaw.focusChat');
+    await ready;
+    assert.equal(a.chatView.isReady, true);
+  });
+
   it('stops, starts and restarts the gateway from commands', async () => {
     const a = await api();
     await vscode.commands.executeCommand('multiclaw.stopGateway');

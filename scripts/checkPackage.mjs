@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Checks the packaged VSIX: the files it must hold, the files it must not (sources, tests,
+// node_modules), the bundle-size budgets, and that @types/vscode is pinned to the engines minimum.
+// Usage: node scripts/checkPackage.mjs [dist/multiclaw.vsix]
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const vsix = path.resolve(root, process.argv[2] ?? 'dist/multiclaw.vsix');
+const BUDGETS = { 'extension/dist/extension.js': 800_000, 'extension/dist/webviews/chat.js': 500_000 };
+const REQUIRED = ['extension/package.json', 'extension/readme.md', 'extension/dist/extension.js', 'extension/dist/webviews/chat.js',
+  'extension/dist/webviews/chat.css', 'extension/dist/webviews/codicons/codicon.css', 'extension/dist/webviews/codicons/codicon.ttf',
+  'extension/media/multiclaw.svg'];
+const FORBIDDEN = [/^extension\/src\//, /^extension\/test\//, /node_modules\//, /^extension\/out\//, /\.ts$/, /\.vsix$/];
+
+/** Reads a ZIP's central directory: name -> { size, offset, method, csize }. */
+function readZip(buf) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  if (eocd < 0) throw new Error('not a zip file');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const entries = new Map();
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central directory');
+    const method = buf.readUInt16LE(p + 10), csize = buf.readUInt32LE(p + 20), size = buf.readUInt32LE(p + 24);
+    const n = buf.readUInt16LE(p + 28), x = buf.readUInt16LE(p + 30), c = buf.readUInt16LE(p + 32), offset = buf.readUInt32LE(p + 42);
+    entries.set(buf.subarray(p + 46, p + 46 + n).toString('utf8'), { size, csize, method, offset });
+    p += 46 + n + x + c;
+  }
+  return entries;
+}
+
+function read(buf, e) {
+  const n = buf.readUInt16LE(e.offset + 26), x = buf.readUInt16LE(e.offset + 28);
+  const data = buf.subarray(e.offset + 30 + n + x, e.offset + 30 + n + x + e.csize);
+  return e.method === 8 ? zlib.inflateRawSync(data) : data;
+}
+
+const problems = [];
+if (!fs.existsSync(vsix)) problems.push(`no VSIX at ${vsix}`);
+else {
+  const buf = fs.readFileSync(vsix);
+  const entries = readZip(buf);
+  for (const f of REQUIRED) if (!entries.has(f)) problems.push(`missing ${f}`);
+  for (const name of entries.keys()) if (FORBIDDEN.some((re) => re.test(name))) problems.push(`must not ship ${name}`);
+  for (const [f, max] of Object.entries(BUDGETS)) {
+    const e = entries.get(f);
+    if (e && e.size > max) problems.push(`${f} is ${e.size} bytes, over its ${max}-byte budget`);
+    if (e) console.log(`${f}: ${e.size} bytes (budget ${max})`);
+  }
+  const pkg = JSON.parse(read(buf, entries.get('extension/package.json')).toString('utf8'));
+  if (pkg.activationEvents?.includes('*')) problems.push('activationEvents contains "*"');
+  const local = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const min = /^\^?(\d+\.\d+\.\d+)$/.exec(local.engines.vscode)?.[1];
+  if (local.devDependencies['@types/vscode'] !== min) problems.push(`@types/vscode (${local.devDependencies['@types/vscode']}) must be pinned to the engines minimum ${min}`);
+  console.log(`${path.relative(root, vsix)}: ${entries.size} files, ${buf.length} bytes`);
+}
+if (problems.length) {
+  for (const p of problems) console.error(`✗ ${p}`);
+  process.exit(1);
+}
+console.log('✓ package contents and budgets');
