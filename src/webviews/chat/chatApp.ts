@@ -9,7 +9,8 @@ import { codicon, h } from './dom';
 import { HostClient, type NotificationHandlers } from './hostClient';
 import { warn } from './log';
 import { MarkdownCache, safeLinkTarget } from './markdown';
-import { estimateMessageHeight, renderMessage, type MessageContext } from './messageView';
+import { renderMarkdownInto } from './markdownBlocks';
+import { estimateMessageHeight, renderMessage, updateMessage, type MessageContext } from './messageView';
 import { TitleBar, gatewayBanner, noAgentsBanner, noAgentsState, welcomeState, type HostCommand } from './panels';
 import { readViewState, type ChatViewState } from './viewState';
 import { VirtualList } from './virtualList';
@@ -63,7 +64,7 @@ export class ChatApp {
     this.saved = readViewState(api.getState());
     const ctx: MessageContext = {
       agentName: (id) => this.agentName(id),
-      markdown: (id, text) => this.markdown.render(id, text),
+      renderMarkdown: (container, text) => renderMarkdownInto(container, text, this.markdown),
       position: (i) => ({ pos: this.firstIndex + i + 1, size: Math.max(this.conversation.messageCount, this.firstIndex + this.list.length) }),
     };
     this.list = new VirtualList<ChatViewMessage>({
@@ -71,6 +72,7 @@ export class ChatApp {
       canvas: this.canvas,
       windowed: options.windowed,
       render: (m, i) => renderMessage(m, i, ctx),
+      update: (el, m) => updateMessage(el, m, ctx),
       estimate: estimateMessageHeight,
       onNearTop: () => this.loadOlder(),
       onScroll: () => this.scheduleSave(),

@@ -39,7 +39,7 @@ export class Composer {
     this.stopButton = h(
       'button',
       { type: 'button', class: 'icon-button stop', 'data-testid': 'stop', title: 'Stop generating (Escape)', 'aria-label': 'Stop generating', hidden: true },
-      codicon('debug-stop'),
+      codicon('stop-circle'),
     );
     this.el = h(
       'div',
@@ -74,7 +74,7 @@ export class Composer {
     this.picker.replaceChildren(...options);
     const selected = agents.find((a) => a.id === selectedId) ?? agents.find((a) => a.available);
     this.picker.value = selected?.id ?? '';
-    this.picker.disabled = locked || agents.length === 0;
+    this.picker.disabled = locked || !agents.some((a) => a.available);
     this.pickerWrap.classList.toggle('locked', locked);
     this.pickerWrap.title = locked ? 'The agent is fixed for this conversation. Start a new conversation to switch.' : 'Choose the agent to chat with';
     const name = selected?.available ? selected.name : undefined;

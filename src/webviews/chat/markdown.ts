@@ -65,30 +65,26 @@ export function renderMarkdownUncached(text: string): string {
 }
 
 /**
- * Renders with a small LRU cache. Message text only ever grows (deltas append), so the message id
- * plus the text length identifies a rendering; scrolling back over a message costs nothing.
+ * Renders markdown blocks with a small LRU cache keyed by the block's text. A streaming message is
+ * re-rendered block by block (see markdownBlocks.ts), so every block but the last is a cache hit, and
+ * scrolling back over a message costs nothing.
  */
 export class MarkdownCache {
   private readonly cache = new Map<string, string>();
 
-  constructor(private readonly limit = 400) {}
+  constructor(private readonly limit = 600) {}
 
-  render(id: string, text: string): string {
-    const key = `${id}\u0000${text.length}`;
-    const hit = this.cache.get(key);
+  render(text: string): string {
+    const hit = this.cache.get(text);
     if (hit !== undefined) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
+      this.cache.delete(text);
+      this.cache.set(text, hit);
       return hit;
     }
     const html = renderMarkdownUncached(text);
-    this.cache.set(key, html);
+    this.cache.set(text, html);
     if (this.cache.size > this.limit) this.cache.delete(this.cache.keys().next().value as string);
     return html;
-  }
-
-  clear(): void {
-    this.cache.clear();
   }
 }
 

@@ -8,8 +8,8 @@ import { codicon, h, textButton } from './dom';
 
 export interface MessageContext {
   agentName(agentId: string | undefined): string;
-  /** Sanitised HTML for the message's markdown. */
-  markdown(id: string, text: string): string;
+  /** Renders (or incrementally updates) the message's sanitised markdown into `container`. */
+  renderMarkdown(container: HTMLElement, text: string): void;
   /** Position in the whole conversation (1-based) and its size, for assistive technology. */
   position(index: number): { pos: number; size: number };
 }
@@ -39,29 +39,59 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
     ),
   );
   const body = h('div', { class: 'markdown' });
-  if (m.text) body.innerHTML = ctx.markdown(m.id, m.text);
-  el.append(body);
-  if (m.status === 'streaming' && !m.text) {
-    el.append(h('div', { class: 'progress', role: 'status' }, codicon('loading', 'codicon-modifier-spin'), h('span', {}, 'Working…')));
-  }
-  if (m.status === 'error') el.append(errorCard(m));
-  if (m.status === 'interrupted') el.append(statusNote('debug-disconnect', 'Reply interrupted'));
-  if (m.status === 'cancelled') el.append(statusNote('circle-slash', 'Stopped'));
+  ctx.renderMarkdown(body, m.text);
+  el.append(body, ...decorations(m));
   return el;
+}
+
+/**
+ * Updates a rendered row in place (text grew, status changed): the markdown is patched block by
+ * block and only changed decorations are replaced, so focus and selection in the text survive.
+ * Returns false when the element is not this message's row.
+ */
+export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext): boolean {
+  const body = el.querySelector<HTMLElement>(':scope > .markdown');
+  if (el.dataset.messageId !== m.id || !body) return false;
+  ctx.renderMarkdown(body, m.text);
+  const wanted = decorations(m);
+  const current = [...el.querySelectorAll(':scope > .decoration')];
+  const same = wanted.length === current.length && wanted.every((w, i) => w.isEqualNode(current[i]));
+  if (!same) {
+    for (const c of current) c.remove();
+    el.append(...wanted);
+  }
+  el.dataset.status = m.status;
+  el.classList.remove(...[...el.classList].filter((c) => c.startsWith('status-')));
+  el.classList.add(`status-${m.status}`);
+  if (m.status === 'streaming') el.setAttribute('aria-busy', 'true');
+  else el.removeAttribute('aria-busy');
+  return true;
+}
+
+/** What follows the text: progress while nothing arrived yet, the error card, or a status note. */
+function decorations(m: ChatViewMessage): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  if (m.status === 'streaming' && !m.text) {
+    out.push(h('div', { class: 'progress decoration', role: 'status' }, codicon('loading', 'codicon-modifier-spin'), h('span', {}, 'Working…')));
+  }
+  if (m.status === 'error') out.push(errorCard(m));
+  if (m.status === 'interrupted') out.push(statusNote('debug-disconnect', 'Reply interrupted'));
+  if (m.status === 'cancelled') out.push(statusNote('circle-slash', 'Stopped'));
+  return out;
 }
 
 function errorCard(m: ChatViewMessage): HTMLElement {
   const retry = m.error?.retryable ? textButton('Retry', { icon: 'refresh', secondary: true, testId: 'retry' }) : null;
   return h(
     'div',
-    { class: 'error-card', 'data-testid': 'error-card', role: 'group', 'aria-label': 'Error' },
+    { class: 'error-card decoration', 'data-testid': 'error-card', role: 'group', 'aria-label': 'Error' },
     codicon('error', 'error-icon'),
     h('div', { class: 'error-body' }, h('div', { class: 'error-message' }, m.error?.message || 'The reply failed.'), retry && h('div', { class: 'error-actions' }, retry)),
   );
 }
 
 function statusNote(icon: string, text: string): HTMLElement {
-  return h('div', { class: 'status-note', 'data-testid': 'status-note' }, codicon(icon), h('span', {}, text));
+  return h('div', { class: 'status-note decoration', 'data-testid': 'status-note' }, codicon(icon), h('span', {}, text));
 }
 
 const HEADER_PX = 28;

@@ -10,6 +10,8 @@ export interface VirtualListOptions<T extends { readonly id: string }> {
   readonly scroller: HTMLElement;
   readonly canvas: HTMLElement;
   readonly render: (item: T, index: number) => HTMLElement;
+  /** Updates a rendered element in place after invalidate(); false means render it anew. */
+  readonly update?: (el: HTMLElement, item: T, index: number) => boolean;
   readonly estimate: (item: T, width: number) => number;
   /** false renders every item (the benchmark's baseline); default true. */
   readonly windowed?: boolean;
@@ -171,25 +173,34 @@ export class VirtualList<T extends { readonly id: string }> {
     if (this.frame !== 0) cancelAnimationFrame(this.frame);
     this.frame = 0;
     const { scroller } = this.o;
-    const width = this.o.canvas.clientWidth;
-    if (width !== this.width) this.onWidthChanged(width);
-    this.reestimateStale();
+    // Capture what the user is looking at before any height changes (new estimates or measurements).
     let anchor = this.pinned ? null : (this.pendingAnchor ?? this.captureAnchor());
     this.pendingAnchor = null;
     if (anchor && this.indexOf(anchor.id) < 0) anchor = this.captureAnchor();
+    const width = this.o.canvas.clientWidth;
+    if (width !== this.width) this.onWidthChanged(width);
+    this.reestimateStale();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const total = this.ensureOffsets();
-      this.o.canvas.style.height = `${total}px`;
-      const viewport = scroller.clientHeight;
-      let target = scroller.scrollTop;
-      if (this.pinned) target = Math.max(0, total - viewport);
-      else if (anchor) target = Math.max(0, this.offsets[this.indexOf(anchor.id)] + anchor.offset);
-      if (Math.abs(scroller.scrollTop - target) >= 1) scroller.scrollTop = target;
-      this.syncDom(target, viewport);
+      const target = this.applyScrollTarget(anchor);
+      this.syncDom(target, scroller.clientHeight);
       if (!this.measure()) break;
     }
     this.place();
+    // The last pass may have measured new heights: settle the scroll position on them too.
+    this.applyScrollTarget(anchor);
     if (scroller.scrollTop < Math.max(200, scroller.clientHeight / 2)) this.o.onNearTop?.();
+  }
+
+  /** Sizes the canvas and scrolls to the bottom (pinned) or to the anchor; returns the scrollTop. */
+  private applyScrollTarget(anchor: { id: string; offset: number } | null): number {
+    const { scroller } = this.o;
+    const total = this.ensureOffsets();
+    this.o.canvas.style.height = `${total}px`;
+    let target = scroller.scrollTop;
+    if (this.pinned) target = Math.max(0, total - scroller.clientHeight);
+    else if (anchor) target = Math.max(0, this.offsets[this.indexOf(anchor.id)] + anchor.offset);
+    if (Math.abs(scroller.scrollTop - target) >= 1) scroller.scrollTop = target;
+    return target;
   }
 
   private onScroll(): void {
@@ -284,7 +295,10 @@ export class VirtualList<T extends { readonly id: string }> {
       keep.add(item.id);
       const rev = this.revs.get(item.id) ?? 0;
       let r = this.rendered.get(item.id);
-      if (!r || r.rev !== rev) {
+      if (r && r.rev !== rev && this.o.update?.(r.el, item, i)) {
+        r.rev = rev;
+        r.needsMeasure = true;
+      } else if (!r || r.rev !== rev) {
         const el = this.o.render(item, i);
         el.classList.add('vl-item');
         if (r) {
@@ -327,8 +341,7 @@ export class VirtualList<T extends { readonly id: string }> {
   }
 
   private place(): void {
-    const total = this.ensureOffsets();
-    this.o.canvas.style.height = `${total}px`;
+    this.ensureOffsets();
     for (const r of this.rendered.values()) {
       const top = this.offsets[r.index];
       if (top !== r.top) {

@@ -174,6 +174,13 @@ export class ChatPage {
     await this.post({ kind: 'notification', method, params });
   }
 
+  /** Posts several host messages in one round trip (they arrive as separate message events). */
+  async postAll(messages: unknown[]): Promise<void> {
+    await this.page.evaluate((ms) => {
+      for (const m of ms) (globalThis as unknown as PageGlobals).postMessage(m, '*');
+    }, messages);
+  }
+
   /** Posts anything (also malformed messages) the way the host does. */
   async post(message: unknown): Promise<void> {
     await this.page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), message);

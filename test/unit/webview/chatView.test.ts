@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../harness/env';
 import { ChatPage, assertBuilt } from './chatPage';
-import { agents, conversation, message, state } from './fixtures';
+import { agents, conversation, message, replyDeltas, state } from './fixtures';
 import type { PageGlobals } from './pageTypes';
 
 describe('chat webview (Chromium)', function () {
@@ -79,6 +79,27 @@ describe('chat webview (Chromium)', function () {
     await chat.notify('chat/messageUpdated', { messageId: 'live', status: 'complete', finishReason: 'stop' });
     await chat.page.locator('[data-message-id="live"][data-status="complete"]').waitFor();
     assert.match(await live.locator('.markdown').innerText(), /more text 19$/);
+  });
+
+  it('patches a streaming reply block by block, with the same result as rendering it whole', async () => {
+    chat = await ChatPage.open(browser);
+    await chat.ready(state({ messages: [message({ id: 'u', role: 'user', text: 'Go', agentId: undefined })] }));
+    await chat.notify('chat/messageAdded', message({ id: 'live', text: '', status: 'streaming' }));
+    const parts = replyDeltas(400);
+    await chat.notify('chat/delta', { messageId: 'live', text: 'First paragraph stays put.\n\n' });
+    const first = chat.page.locator('[data-message-id="live"] .markdown > p').first();
+    await first.waitFor();
+    await first.evaluate((el) => el.setAttribute('data-probe', 'kept'));
+    for (let i = 0; i < parts.length; i += 10) {
+      await chat.postAll(parts.slice(i, i + 10).map((text) => ({ kind: 'notification', method: 'chat/delta', params: { messageId: 'live', text } })));
+    }
+    await chat.notify('chat/messageUpdated', { messageId: 'live', status: 'complete' });
+    await chat.page.locator('[data-message-id="live"][data-status="complete"]').waitFor();
+    assert.equal(await first.getAttribute('data-probe'), 'kept', 'the first block was never re-rendered');
+    const streamed = (await chat.page.locator('[data-message-id="live"] .markdown').innerHTML()).replace(' data-probe="kept"', '');
+    // The same text arriving whole (it is tall: the streamed row scrolls out of the window).
+    await chat.notify('chat/messageAdded', message({ id: 'whole', text: 'First paragraph stays put.\n\n' + parts.join('') }));
+    assert.equal(await chat.page.locator('[data-message-id="whole"] .markdown').innerHTML(), streamed);
   });
 
   it('sanitises markdown: no script, event handler, javascript: link or remote image survives', async () => {
