@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- stream [--deltas 20000] [--rounds 5] [--paced 2000]`
+ * `npm run bench -- stream [--deltas 20000] [--rounds 7] [--paced 2000]`
  *
  * Streams deltas from the local provider server (a child process, so it does not share our event
  * loop) in OpenAI's Chat Completions format through three clients:
@@ -38,7 +38,7 @@ const arg = (name: string, fallback: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const DELTAS = arg('deltas', 20_000);
-const ROUNDS = arg('rounds', 5);
+const ROUNDS = arg('rounds', 7);
 const PACED = arg('paced', 2_000);
 const PER_TICK = arg('per-tick', 2);
 const KEY = 'sk-test-openai-fixture-0000000000000000';

@@ -102,7 +102,12 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
   private eof = false;
   private deltas = 0;
   private t0 = 0;
-  private readonly onUserAbort = (): void => this.ctrl.abort(this.ctx.options.signal?.reason);
+  /** The caller's signal aborted (a plain field: checked once per delta). */
+  private cancelled = false;
+  private readonly onUserAbort = (): void => {
+    this.cancelled = true;
+    this.ctrl.abort(this.ctx.options.signal?.reason);
+  };
 
   constructor(private readonly ctx: StreamContext) {}
 
@@ -163,7 +168,7 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
     for (let event = parser.next(); event !== undefined; event = parser.next()) {
       const text = decoder.onEvent(event);
       if (text) {
-        if (this.ctrl.signal.aborted) throw this.ctrl.signal.reason;
+        if (this.cancelled) throw new ProviderError({ kind: 'cancelled', provider: this.ctx.provider });
         this.started = true;
         this.deltas++;
         return { value: { type: 'delta', text }, done: false };

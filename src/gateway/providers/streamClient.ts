@@ -99,8 +99,12 @@ export class SseProviderClient implements ProviderClient {
     let wire: WireRequest;
     try {
       wire = this.adapter.buildRequest(request, this.endpoint);
+      const url = new URL(wire.url);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`unsupported protocol ${url.protocol}`);
     } catch (err) {
-      return failing(new ProviderError({ kind: 'bad_request', provider: this.id, detail: err instanceof Error ? err.message : String(err), cause: err }));
+      const detail = err instanceof Error ? err.message : String(err);
+      const message = `The ${this.label} base URL is not usable (${detail}). Check the base URL setting.`;
+      return failing(new ProviderError({ kind: 'bad_request', provider: this.id, detail, cause: err, message }));
     }
     return new ProviderStream({
       provider: this.id,

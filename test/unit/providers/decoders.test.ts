@@ -1,8 +1,11 @@
 /** Each provider's event decoder on events the local server does not send (forward compatibility, rare shapes). */
 import assert from 'node:assert/strict';
+import { NetService } from '../../../src/gateway/net/net';
+import type { Logger } from '../../../src/gateway/ports';
 import { anthropicAdapter } from '../../../src/gateway/providers/anthropic';
 import { ProviderError } from '../../../src/gateway/providers/errors';
 import { geminiAdapter } from '../../../src/gateway/providers/gemini';
+import { createProviderClient } from '../../../src/gateway/providers/index';
 import { openAiAdapter } from '../../../src/gateway/providers/openai';
 import type { SseEvent } from '../../../src/gateway/providers/sse';
 import type { StreamDecoder } from '../../../src/gateway/providers/streamClient';
@@ -105,5 +108,25 @@ describe('provider decoders', () => {
       feed(d, [ev({ candidates: [{ content: { parts: [{ text: 'x' }] } }] })]);
       assert.equal(d.done(), undefined);
     });
+  });
+});
+
+describe('provider client setup', () => {
+  it('rejects an unusable base URL before contacting anything', async () => {
+    const noop = (): void => undefined;
+    const logger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => logger };
+    const net = new NetService();
+    try {
+      const client = createProviderClient('anthropic', { baseUrl: 'file:///etc', apiKey: 'k-123456' }, { net, logger });
+      await assert.rejects(
+        (async () => {
+          for await (const _ of client.stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] })) void _;
+        })(),
+        (e: unknown) => e instanceof ProviderError && e.kind === 'bad_request' && /base URL/.test(e.message),
+      );
+      assert.equal(net.ledger.list().length, 0);
+    } finally {
+      net.dispose();
+    }
   });
 });
