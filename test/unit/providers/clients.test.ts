@@ -39,6 +39,20 @@ describe('provider clients: streaming and errors', function () {
     assert.equal(DEFAULT_BASE_URLS.gemini, 'https://generativelanguage.googleapis.com/v1beta');
   });
 
+  it('fixture: accepts any key in the provider format by default, and only the configured key when one is set', async () => {
+    const typed = 'sk-e2e-' + 'x'.repeat(30);
+    assert.equal((await collect(clientFor(h, server, 'openai', typed), request('typed'))).done?.finishReason, 'stop');
+    assert.equal((await collect(clientFor(h, server, 'anthropic', typed), request('typed'))).error?.kind, 'auth', 'not an sk-ant- key');
+    const strict = await startProviderServer({ keys: { openai: 'sk-only-this-one-0000000000' } });
+    try {
+      const out = await collect(clientFor(h, strict, 'openai', typed), request('typed'));
+      assert.equal(out.error?.kind, 'auth');
+      assert.equal((await collect(clientFor(h, strict, 'openai'), request('ok'))).done?.finishReason, 'stop');
+    } finally {
+      await strict.close();
+    }
+  });
+
   for (const id of PROVIDER_IDS) {
     describe(id, () => {
       it('streams the reply as deltas in order, then done with usage and finish reason', async () => {
