@@ -30,7 +30,6 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     redactor,
     secrets: context.secrets,
     storageDir: context.globalStorageUri.fsPath,
-    config: readGatewayConfig(logger.child('settings')),
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
@@ -48,14 +47,16 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     }),
     gateway.onDidChangeState(() => statusBar.update()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('multiclaw')) gateway.setConfig(readGatewayConfig(logger.child('settings')));
+      if (e.affectsConfiguration('multiclaw')) void readGatewayConfig(logger.child('settings')).then((c) => gateway.setConfig(c));
     }),
     context.secrets.onDidChange((e) => void gateway.keys.onSecretChanged(e.key)),
   );
 
-  if (readAutoStart()) {
-    void gateway.start().catch(() => undefined); // failures surface through the error state
-  }
+  // Settings and the gateway runtime load after activate() returns (zod, undici stay off its path).
+  void (async () => {
+    gateway.setConfig(await readGatewayConfig(logger.child('settings')));
+    if (readAutoStart()) await gateway.start();
+  })().catch(() => undefined); // start failures surface through the gateway's error state
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
   return { gateway, chatView, activatedInMs };

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DEFAULT_PROVIDER_SETTINGS, parseAgents, type GatewayConfig } from '../gateway/config';
+import { DEFAULT_PROVIDER_SETTINGS, type GatewayConfig } from '../gateway/config';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
 
@@ -42,8 +42,12 @@ function readString(cfg: vscode.WorkspaceConfiguration, key: string, fallback: s
   return fallback;
 }
 
-/** One typed snapshot of every MultiClaw setting the gateway uses. Invalid values fall back to defaults. */
-export function readGatewayConfig(logger: Logger): GatewayConfig {
+/**
+ * One typed snapshot of every MultiClaw setting the gateway uses. Invalid values fall back to
+ * defaults with a log line. Async: the agents' zod schema loads on first use, not at activation.
+ */
+export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> {
+  const { parseAgents } = await import('../gateway/agentsSchema');
   const cfg = vscode.workspace.getConfiguration('multiclaw');
   const { agents, problems } = parseAgents(cfg.get<unknown>('agents'));
   for (const p of problems) logger.warn(p);

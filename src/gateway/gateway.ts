@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveAgents, type ResolvedAgent } from './agents';
-import { ChatService } from './chat/chatService';
+import type { ChatService } from './chat/chatService';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
 import { ProviderKeys } from './keys';
 import type { Redactor } from './log/redact';
-import { NetService } from './net/net';
+import type { NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
-import { ConversationStore } from './store/conversationStore';
+import type { ConversationStore } from './store/conversationStore';
 import { Disposable, Emitter } from './util/disposable';
 
 export type GatewayState = 'stopped' | 'starting' | 'running' | 'error';
@@ -37,6 +37,7 @@ interface Running {
 /**
  * The in-process agent gateway: provider keys, agents, conversations and the chat runtime.
  * Plain Node (no `vscode`): the extension host, the headless CLI and tests all drive this object.
+ * Constructing it is cheap; the heavy runtime modules load on `start()`.
  */
 export class Gateway extends Disposable {
   private _state: GatewayState = 'stopped';
@@ -138,6 +139,10 @@ export class Gateway extends Disposable {
     try {
       const conversationsDir = path.join(this.deps.storageDir, 'conversations');
       await fs.mkdir(conversationsDir, { recursive: true, mode: 0o700 });
+      // The runtime (undici, zod schemas, providers, store) loads here, not at activation.
+      const [{ NetService }, { ConversationStore }, { ChatService }] = await Promise.all([
+        import('./net/net'), import('./store/conversationStore'), import('./chat/chatService'),
+      ]);
       await this.keys.load();
       const net = new NetService();
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));

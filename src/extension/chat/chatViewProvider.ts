@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatEvent } from '../../gateway/chat/chatService';
-import { ChatInputError } from '../../gateway/chat/chatService';
+import { ChatInputError } from '../../gateway/chat/errors';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import type { StoredMessage } from '../../gateway/store/conversationStore';
 import { Disposable, Emitter, type IDisposable } from '../../gateway/util/disposable';
-import {
-  chatCommandSchemas, chatRequestSchemas, webviewToHostSchema,
-  type ChatCommandMethod, type ChatCommandParams, type ChatNotificationMethod, type ChatNotificationParams,
-  type ChatState, type ChatViewMessage, type ConversationInfo,
+import type {
+  ChatCommandMethod, ChatCommandParams, ChatNotificationMethod, ChatNotificationParams,
+  ChatState, ChatViewMessage, ConversationInfo,
 } from '../../protocol/chatView';
+
+/** The zod schemas load with the first webview message, keeping zod off the activation path. */
+let protocol: Promise<typeof import('../../protocol/chatView')> | undefined;
+const loadProtocol = (): Promise<typeof import('../../protocol/chatView')> => (protocol ??= import('../../protocol/chatView'));
 import { renderChatHtml } from './chatHtml';
 
 const PAGE = 100;
@@ -210,6 +213,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   }
 
   private async onMessage(raw: unknown): Promise<void> {
+    const { chatCommandSchemas, chatRequestSchemas, webviewToHostSchema } = await loadProtocol();
     const env = webviewToHostSchema.safeParse(raw);
     if (!env.success) {
       this.log.warn('ignored a malformed message from the chat webview');

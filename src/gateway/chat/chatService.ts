@@ -8,6 +8,7 @@ import { ProviderError } from '../providers/errors';
 import type { ChatMessage } from '../providers/types';
 import type { Conversation, ConversationStore, StoredMessage } from '../store/conversationStore';
 import { Disposable, Emitter } from '../util/disposable';
+import { ChatInputError } from './errors';
 
 export interface ChatErrorInfo { kind: string; message: string; retryable: boolean }
 
@@ -27,8 +28,7 @@ export interface ChatServiceDeps {
   agents: () => ResolvedAgent[];
 }
 
-/** A user-facing error raised before anything is sent (no conversation change). */
-export class ChatInputError extends Error {}
+export { ChatInputError };
 
 /**
  * Runs chat turns: persists the user message, streams the agent's reply from its provider into the
