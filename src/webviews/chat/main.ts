@@ -1,6 +1,7 @@
 /** Chat webview entry point (bundled by esbuild to dist/webviews/chat.js, its CSS to chat.css). */
 import './zodJitless';
 import './chat.css';
+import './transcript.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';
