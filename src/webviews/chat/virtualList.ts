@@ -79,15 +79,6 @@ export class VirtualList<T extends { readonly id: string }> {
     return this.items.length;
   }
 
-  get isPinned(): boolean {
-    return this.pinned;
-  }
-
-  /** Number of items currently in the DOM (for tests and the benchmark). */
-  get renderedCount(): number {
-    return this.rendered.size;
-  }
-
   at(index: number): T | undefined {
     return this.items[index];
   }
