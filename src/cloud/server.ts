@@ -157,6 +157,6 @@ export class CloudServer {
     });
     this.queue.close();
     this.db.close();
-    this.log.info('closed');
+    this.log.info('closed', { batches: this.queue.batches, ops: this.queue.ops });
   }
 }

@@ -22,6 +22,7 @@ export function openDatabase(dataDir: string, synchronous: SyncMode = 'FULL'): D
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
   migrate(db);
   return db;
 }

@@ -153,6 +153,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (workspace_id, seq)
   ) WITHOUT ROWID;
   CREATE TABLE idempotency (
+    id INTEGER PRIMARY KEY,
     scope TEXT NOT NULL,
     key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
@@ -160,8 +161,8 @@ export const MIGRATIONS: readonly string[] = [
     response TEXT NOT NULL,
     sealed INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
-    PRIMARY KEY (scope, key)
-  ) WITHOUT ROWID;
+    UNIQUE (scope, key)
+  );
   CREATE INDEX idempotency_created ON idempotency(created_at);
   `,
 ];

@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod';
 import { roleHas, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES, taskStatusSchema, type TaskStatus } from '../../protocol/cloud/common';
-import type { Actor, Assignee, Plan, Task } from '../../protocol/cloud/models';
+import type { Actor, Assignee, Plan, Task, TaskState } from '../../protocol/cloud/models';
 import type {
   assignTaskRequestSchema, createTaskRequestSchema, submitPlanRequestSchema, taskDetailResponseSchema, taskListResponseSchema,
   taskStatusRequestSchema, planDecisionRequestSchema,
@@ -34,6 +34,8 @@ export interface TaskFilter {
 }
 
 type TaskBody = { task: Task };
+
+const stateOf = ({ prompt: _p, context: _c, ...state }: Task): TaskState => state;
 type PlanBody = { task: Task; plan: Plan };
 
 export class Tasks {
@@ -157,7 +159,7 @@ export class Tasks {
         const n = this.note(tx, taskId, status, req.assignee ? `assigned to ${req.assignee.type} ${assigneeId}` : 'unassigned', null, actor);
         const task = toTask(this.row(tx, a.workspaceId, taskId));
         audit(tx, a.workspaceId, actor, 'task.assigned', { type: 'task', id: taskId }, { assignee: req.assignee });
-        tx.emit(a.workspaceId, 'task.updated', { task, note: toProgress(n) });
+        tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
         return { status: 200, body: { task } };
       }),
     );
@@ -182,13 +184,18 @@ export class Tasks {
     }
     stmt(tx.db, 'UPDATE tasks SET status = ?, progress = ?, result = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(req.status, progress, result, tx.now, taskId);
     const n = this.note(tx, taskId, req.status, req.note ?? null, req.progress ?? null, actor);
-    const task = toTask(this.row(tx, a.workspaceId, taskId));
+    const updated: TaskRow = { ...t, status: req.status, progress, result, updated_at: tx.now, version: t.version + 1 };
+    if (claim) {
+      updated.assignee_type = actor.type === 'instance' ? 'instance' : 'member';
+      updated.assignee_id = actor.id;
+    }
+    const task = toTask(updated);
     if (req.status !== t.status && (TERMINAL_TASK_STATUSES.includes(req.status) || req.status === 'running')) {
       const details: Record<string, unknown> = { from: t.status };
       if (req.result) details.outcome = req.result.error ? 'error' : 'ok';
       audit(tx, a.workspaceId, actor, `task.${req.status}`, { type: 'task', id: taskId }, details);
     }
-    tx.emit(a.workspaceId, 'task.updated', { task, note: toProgress(n) });
+    tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
     return task;
   }
 
@@ -212,7 +219,7 @@ export class Tasks {
         const plan = toPlan(row);
         audit(tx, a.workspaceId, actor, 'plan.submitted', { type: 'plan', id: row.id }, { taskId, steps: req.steps.length });
         tx.emit(a.workspaceId, 'task.plan', { taskId, plan });
-        tx.emit(a.workspaceId, 'task.updated', { task, note: toProgress(n) });
+        tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
         return { status: 201, body: { task, plan } };
       }),
     );
@@ -238,7 +245,7 @@ export class Tasks {
         const plan = toPlan(stmt(tx.db, 'SELECT * FROM task_plans WHERE id = ?').get(planId) as PlanRow);
         audit(tx, a.workspaceId, actor, approved ? 'plan.approved' : 'plan.rejected', { type: 'plan', id: planId }, { taskId, comment: req.comment ?? null });
         tx.emit(a.workspaceId, 'task.plan', { taskId, plan });
-        tx.emit(a.workspaceId, 'task.updated', { task, note: toProgress(n) });
+        tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
         return { status: 200, body: { task, plan } };
       }),
     );

@@ -37,10 +37,11 @@ export class Connection {
   /** Highest event seq sent (or covered by replay). */
   lastSentSeq = 0;
   /** Live events that arrived while the replay was still being written. */
-  readonly pendingLive: Array<{ seq: number; frame: string }> = [];
+  readonly pendingLive: Array<{ seq: number; frame: string | Buffer }> = [];
   lastReceivedAt = Date.now();
   closed = false;
   private disposed = false;
+  private corked = false;
   private badInARow = 0;
   private tokens: number;
   private tokensAt = Date.now();
@@ -75,11 +76,29 @@ export class Connection {
 
   send(frame: ServerFrame | string, cb?: (err?: Error) => void): void {
     if (this.closed) return;
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame), cb);
+    this.write(typeof frame === 'string' ? frame : JSON.stringify(frame), cb);
+  }
+
+  /**
+   * Writes a text frame. Everything written in one tick (a commit's responses and events) leaves in
+   * one syscall: the socket is corked on the first write and uncorked on the next tick. (`_socket` is
+   * ws's underlying net.Socket; without it, frames simply go out one by one.)
+   */
+  private write(data: string | Buffer, cb?: (err?: Error) => void): void {
+    const sock = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket;
+    if (sock && !this.corked) {
+      this.corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        sock.uncork();
+      });
+    }
+    this.ws.send(data, { binary: false }, cb);
   }
 
   /** Delivers one live event frame in order; closes a slow consumer (it resumes from the database). */
-  sendEvent(seq: number, frame: string): void {
+  sendEvent(seq: number, frame: string | Buffer): void {
     if (this.closed || seq <= this.lastSentSeq) return;
     if (this.replaying) {
       this.pendingLive.push({ seq, frame });
@@ -90,7 +109,7 @@ export class Connection {
       return;
     }
     this.lastSentSeq = seq;
-    this.ws.send(frame);
+    this.write(frame);
   }
 
   sendError(code: ErrorCode, message: string, ref: string | null, details?: Record<string, unknown>): void {

@@ -113,7 +113,7 @@ export class Hub implements SessionControl {
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
     for (const e of events) {
-      const frame = eventFrame(e);
+      const frame = Buffer.from(eventFrame(e)); // encoded once for every connection
       for (const c of conns) if (c.ready) c.sendEvent(e.seq, frame);
     }
   }

@@ -7,12 +7,15 @@ import { z } from 'zod';
 // eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { idSchema, isoTimeSchema } from './common';
 // eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
-import { instanceSchema, memberSchema, planSchema, progressNoteSchema, taskSchema, workspaceSchema } from './models';
+import { instanceSchema, memberSchema, planSchema, progressNoteSchema, taskSchema, taskStateSchema, workspaceSchema } from './models';
 
 export const EVENT_DATA = {
   'task.created': z.object({ task: taskSchema }),
-  /** Assignment, status, progress or result changed; `note` is the progress note it added, if any. */
-  'task.updated': z.object({ task: taskSchema, note: progressNoteSchema.nullable() }),
+  /**
+   * Assignment, status, progress or result changed; `note` is the progress note it added, if any.
+   * The task comes without its immutable prompt and context (see `task.created`).
+   */
+  'task.updated': z.object({ task: taskStateSchema, note: progressNoteSchema.nullable() }),
   'task.plan': z.object({ taskId: idSchema, plan: planSchema }),
   /** Agents, guardrails or provider keys changed: fetch `GET /config` (or WSS `config.get`). */
   'config.changed': z.object({ version: z.number().int().nonnegative(), reason: z.enum(['agent', 'provider_key', 'guardrails']) }),

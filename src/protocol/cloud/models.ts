@@ -111,6 +111,10 @@ export const taskSchema = z.object({
 });
 export type Task = z.infer<typeof taskSchema>;
 
+/** A task without its (immutable) prompt and context: what `task.updated` events carry. */
+export const taskStateSchema = taskSchema.omit({ prompt: true, context: true });
+export type TaskState = z.infer<typeof taskStateSchema>;
+
 export const progressNoteSchema = z.object({
   id: z.number().int().positive(),
   ts: isoTimeSchema,
