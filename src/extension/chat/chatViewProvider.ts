@@ -10,10 +10,11 @@ import type {
   ChatCommandMethod, ChatCommandParams, ChatNotificationMethod, ChatNotificationParams,
   ChatState, ChatViewMessage, ConversationInfo,
 } from '../../protocol/chatView';
+import type * as ChatProtocol from '../../protocol/chatView';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
-let protocol: Promise<typeof import('../../protocol/chatView')> | undefined;
-const loadProtocol = (): Promise<typeof import('../../protocol/chatView')> => (protocol ??= import('../../protocol/chatView'));
+let protocol: Promise<typeof ChatProtocol> | undefined;
+const loadProtocol = (): Promise<typeof ChatProtocol> => (protocol ??= import('../../protocol/chatView'));
 import { renderChatHtml } from './chatHtml';
 
 const PAGE = 100;
