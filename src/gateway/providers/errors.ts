@@ -63,10 +63,6 @@ export class ProviderError extends Error {
   }
 }
 
-export function isProviderError(err: unknown): err is ProviderError {
-  return err instanceof ProviderError;
-}
-
 function clip(text: string, max = 200): string {
   const t = text.trim().replace(/\s+/g, ' ');
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
@@ -279,12 +275,6 @@ function fromStatus(provider: ProviderId, status: number, detail: string, retryA
 }
 
 export const errorBodySchemas = { openAiError, anthropicError, geminiError };
-
-/** Wraps anything thrown into a ProviderError (unknown throwables become `network`). */
-export function toProviderError(err: unknown, provider: ProviderId): ProviderError {
-  if (err instanceof ProviderError) return err;
-  return new ProviderError({ kind: 'network', provider, cause: err, detail: networkDetail(err) });
-}
 
 /** The innermost useful message of an undici error chain ("connect ECONNREFUSED 127.0.0.1:1"). */
 export function networkDetail(err: unknown): string {

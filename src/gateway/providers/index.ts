@@ -27,4 +27,5 @@ export function createProviderClient(id: ProviderId, endpoint: ProviderEndpoint,
 
 export type { ProviderDeps } from './streamClient';
 export type { RetryPolicy } from './retry';
+export { DEFAULT_IDLE_TIMEOUT_MS } from './providerStream';
 export { ProviderError, type ProviderErrorKind } from './errors';

@@ -51,8 +51,6 @@ export interface ProviderDeps {
   retry?: Partial<RetryPolicy>;
 }
 
-export { DEFAULT_IDLE_TIMEOUT_MS } from './providerStream';
-
 /** Parses one event's JSON; invalid JSON is a `malformed` error, never a crash. */
 export function parseEventJson(provider: ProviderId, data: string): unknown {
   try {
