@@ -55,11 +55,18 @@ describe('cloud persistence across kill -9', function () {
     const mint = await call<{ token: string }>(first.url, 'POST', '/v1/session-tokens', { token, body: { workspaceId: wid } });
     const sockets = await Promise.all([0, 1].map(async () => (await WsClient.ready(first.wsUrl, mint.body.token)).client));
 
-    // Pipelined updates on two sockets; every acknowledged note is recorded; kill -9 after 300 acks.
+    // Two sockets keep 64 updates each in flight (every ack sends the next) until the server is killed
+    // after 300 acknowledgements; every acknowledged note is recorded.
     const acked = new Map<string, string>(); // note → idempotency key
     const sentNotes: string[] = [];
     let killed = false;
     const exited = new Promise((r) => first.child.once('exit', r));
+    const sendOne = (ws: WsClient) => {
+      const note = `n-${randomUUID()}`;
+      const key = `k-${randomUUID()}`;
+      sentNotes.push(note);
+      ws.send({ type: 'req', id: `${note}|${key}`, method: 'task.update', idempotencyKey: key, params: { taskId, status: 'running', note } });
+    };
     await new Promise<void>((resolve) => {
       for (const ws of sockets) {
         ws.ws.on('message', (data) => {
@@ -67,18 +74,14 @@ describe('cloud persistence across kill -9', function () {
           if (f.type !== 'res' || !f.ok || !f.id) return;
           const [note, key] = f.id.split('|');
           acked.set(note, key);
+          if (!killed) sendOne(ws);
           if (acked.size >= 300 && !killed) {
             killed = true;
             first.child.kill('SIGKILL');
             resolve();
           }
         });
-        for (let i = 0; i < 400; i++) {
-          const note = `n-${randomUUID()}`;
-          const key = `k-${randomUUID()}`;
-          sentNotes.push(note);
-          ws.send({ type: 'req', id: `${note}|${key}`, method: 'task.update', idempotencyKey: key, params: { taskId, status: 'running', note } });
-        }
+        for (let i = 0; i < 64; i++) sendOne(ws);
       }
     });
     await exited;
