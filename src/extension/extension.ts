@@ -56,7 +56,10 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   void (async () => {
     gateway.setConfig(await readGatewayConfig(logger.child('settings')));
     if (readAutoStart()) await gateway.start();
-  })().catch(() => undefined); // start failures surface through the gateway's error state
+  })().catch((err: unknown) => {
+    // start() failures also surface through the gateway's error state; anything else is logged here.
+    if (gateway.state !== 'error') logger.error('MultiClaw could not load its settings or start:', err instanceof Error ? err : String(err));
+  });
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
   return { gateway, chatView, activatedInMs };

@@ -84,6 +84,41 @@ describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
     await wb.treeRow('Conversations', 'Please greet me').waitFor({ timeout: 20_000 });
   });
 
+  it('inserts a code block at the cursor of the open editor', async () => {
+    await wb.page.keyboard.press('Control+P');
+    await wb.quickInput().fill('hello.ts');
+    await wb.pickQuickItem('hello.ts');
+    const editor = wb.page.locator('.editor-instance .monaco-editor .view-lines').first();
+    await editor.waitFor();
+    await editor.click();
+    await wb.page.keyboard.press('Control+End');
+    await chat.locator('[data-testid="message"][data-role="assistant"]').last().locator('[data-testid="insert-code"]').first().click();
+    await wb.page.locator('.editor-instance .view-lines', { hasText: 'console.log(said.length)' }).first().waitFor({ timeout: 20_000 });
+  });
+
+  it('stops a streaming reply with the Stop button', async () => {
+    const input = chat.locator('[data-testid="composer-input"]');
+    await input.fill('count slowly #scenario:slow:300');
+    await input.press('Enter');
+    const streaming = chat.locator('[data-testid="message"][data-role="assistant"][data-status="streaming"]').last();
+    await streaming.waitFor({ timeout: 20_000 });
+    await chat.locator('[data-testid="stop"]').click();
+    await chat.locator('[data-testid="message"][data-role="assistant"][data-status="cancelled"]').last().waitFor({ timeout: 10_000 });
+  });
+
+  it('shows an error card when a reply fails mid-stream, and Retry answers', async () => {
+    const input = chat.locator('[data-testid="composer-input"]');
+    await input.fill('flaky #scenario:midstream-error-once');
+    await input.press('Enter');
+    const card = chat.locator('[data-testid="message"][data-status="error"] [data-testid="error-card"]').last();
+    await card.waitFor({ timeout: 30_000 });
+    await wb.screenshot('chat-error-dark');
+    await card.locator('[data-testid="retry"]').click();
+    const answered = chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]', { hasText: 'You said: flaky' }).last();
+    await answered.waitFor({ timeout: 30_000 });
+    assert.equal(await chat.locator('[data-testid="error-card"]').count(), 0, 'the failed reply was replaced');
+  });
+
   it('renders in the light theme too', async () => {
     await wb.runCommand('Preferences: Toggle between Light/Dark Themes');
     await wb.page.locator('.monaco-workbench.vs').waitFor({ timeout: 20_000 });
