@@ -33,6 +33,7 @@ export class Hub implements SessionControl {
 
   bind(services: Services): void {
     this.services = services;
+    this.dataVersion = services.ctx.db.pragma('data_version', { simple: true }) as number;
   }
 
   private svc(): Services {
@@ -123,9 +124,7 @@ export class Hub implements SessionControl {
     const s = this.svc();
     const v = s.ctx.db.pragma('data_version', { simple: true }) as number;
     if (v === this.dataVersion) return;
-    const first = this.dataVersion === -1;
     this.dataVersion = v;
-    if (first) return;
     for (const ws of this.byWorkspace.keys()) {
       const known = this.published.get(ws) ?? s.events.head(ws);
       const missed = s.events.after(ws, known, 10_000);
