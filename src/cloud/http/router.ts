@@ -142,7 +142,11 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+      try {
+        r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+      } catch {
+        throw new ApiError('not_found', 'no such route');
+      }
       for (const [n, v] of Object.entries(params)) if (n !== 'provider' && !idSchema.safeParse(v).success) throw new ApiError('not_found', `no such ${n}`);
       return { route: r, params };
     }

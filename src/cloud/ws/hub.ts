@@ -184,7 +184,7 @@ export class Hub implements SessionControl {
       } else if (c.ready) {
         const headSeq = this.published.get(c.access.workspaceId) ?? 0;
         c.send({ type: 'heartbeat', ts: clockNow, headSeq: Math.max(headSeq, c.lastSentSeq) });
-        c.ws.ping();
+        if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
       }
     }
   }

@@ -14,7 +14,6 @@ import type { z } from 'zod';
 import { CLOSE_CODES } from '../../protocol/cloud/common';
 import { newId, type SessionClaims } from '../crypto/tokens';
 import type { Logger } from '../log';
-import type { Access } from '../services/access';
 import { iso } from '../services/context';
 import type { Services } from '../services/registry';
 import { Connection, type ConnectionHost, type ConnectionLimits } from './connection';
@@ -22,7 +21,7 @@ import type { Hub } from './hub';
 import { dispatchRpc } from './rpc';
 import { relaySignal } from './signalling';
 
-type Verdict = { ok: true; access: Access; claims: SessionClaims } | { ok: false; close: CloseCodeName; reason: string };
+type Verdict = { ok: true; claims: SessionClaims } | { ok: false; close: CloseCodeName; reason: string };
 
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
   const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -63,7 +62,7 @@ export class WsEndpoint implements ConnectionHost {
         ws.close(CLOSE_CODES[verdict.close].code, verdict.reason);
         return;
       }
-      this.attach(ws, verdict.access, verdict.claims);
+      this.attach(ws, verdict.claims);
     });
   }
 
@@ -73,10 +72,16 @@ export class WsEndpoint implements ConnectionHost {
     if (!v.ok) return { ok: false, close: 'unauthorized', reason: v.reason === 'expired' ? 'token expired' : 'invalid token' };
     const a = this.services.access.fromSession(v.claims);
     if ('revoked' in a) return { ok: false, close: 'forbidden', reason: a.revoked };
-    return { ok: true, access: a, claims: v.claims };
+    return { ok: true, claims: v.claims };
   }
 
-  private attach(ws: WebSocket, access: Access, claims: SessionClaims): void {
+  private attach(ws: WebSocket, claims: SessionClaims): void {
+    // Checked again after the handshake: a member removed meanwhile must not slip in.
+    const access = this.services.access.fromSession(claims);
+    if ('revoked' in access) {
+      ws.close(CLOSE_CODES.forbidden.code, access.revoked);
+      return;
+    }
     const conn = new Connection(newId('conn'), ws, access, claims.scope, claims.exp, this, this.limits, this.log, claims.exp - this.services.ctx.now());
     this.hub.add(conn);
     this.log.debug('ws open', { conn: conn.id, workspaceId: access.workspaceId, memberId: access.memberId, instanceId: access.instanceId });
