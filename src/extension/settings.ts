@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DEFAULT_PROVIDER_SETTINGS, type GatewayConfig } from '../gateway/config';
+import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type GatewayConfig } from '../gateway/config';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
 
@@ -34,6 +34,23 @@ function readNumber(cfg: vscode.WorkspaceConfiguration, key: string, fallback: n
   return fallback;
 }
 
+function readBoolean(cfg: vscode.WorkspaceConfiguration, key: string, fallback: boolean, logger: Logger): boolean {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return fallback;
+  if (typeof v === 'boolean') return v;
+  logger.warn(`setting multiclaw.${key} must be true or false; using the default ${fallback}`);
+  return fallback;
+}
+
+/** A TCP port: 0 (any free port) or 1024–65535. */
+function readPort(cfg: vscode.WorkspaceConfiguration, key: string, fallback: number, logger: Logger): number {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && (v === 0 || (v >= 1024 && v <= 65535))) return v;
+  logger.warn(`setting multiclaw.${key} must be 0 (any free port) or a port from 1024 to 65535; using the default ${fallback}`);
+  return fallback;
+}
+
 function readString(cfg: vscode.WorkspaceConfiguration, key: string, fallback: string, logger: Logger): string {
   const v = cfg.get<unknown>(key);
   if (v === undefined) return fallback;
@@ -64,6 +81,11 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
     providers,
     idleTimeoutMs: readNumber(cfg, 'chat.idleTimeoutSeconds', 60, 1, 600, logger) * 1000,
     maxAttempts: Math.round(readNumber(cfg, 'chat.maxAttempts', 3, 1, 8, logger)),
+    localApi: {
+      enabled: readBoolean(cfg, 'gateway.localApi', true, logger),
+      port: readPort(cfg, 'gateway.port', DEFAULT_LOCAL_API_PORT, logger),
+      openAiCompatibleApi: readBoolean(cfg, 'gateway.openAiCompatibleApi', false, logger),
+    },
   };
 }
 

@@ -24,7 +24,20 @@ export interface GatewayConfig {
   idleTimeoutMs: number;
   /** Attempts before the first token (1 = no retry). */
   maxAttempts: number;
+  /** The local API on 127.0.0.1 (settings `multiclaw.gateway.localApi|port|openAiCompatibleApi`). */
+  localApi: LocalApiConfig;
 }
+
+export interface LocalApiConfig {
+  /** Start the listener with the gateway. */
+  enabled: boolean;
+  /** The port to try first; when taken, a free one. 0 = any free port. */
+  port: number;
+  /** Serve `POST /v1/chat/completions` and `GET /v1/models` (read per request). */
+  openAiCompatibleApi: boolean;
+}
+
+export const DEFAULT_LOCAL_API_PORT = 18789;
 
 export const DEFAULT_PROVIDER_SETTINGS: Record<ProviderId, ProviderSettings> = {
   openai: { baseUrl: 'https://api.openai.com/v1', defaultModel: 'gpt-4.1' },
@@ -34,5 +47,8 @@ export const DEFAULT_PROVIDER_SETTINGS: Record<ProviderId, ProviderSettings> = {
 };
 
 export function defaultGatewayConfig(): GatewayConfig {
-  return { agents: [], providers: structuredClone(DEFAULT_PROVIDER_SETTINGS), idleTimeoutMs: 60_000, maxAttempts: 3 };
+  return {
+    agents: [], providers: structuredClone(DEFAULT_PROVIDER_SETTINGS), idleTimeoutMs: 60_000, maxAttempts: 3,
+    localApi: { enabled: true, port: DEFAULT_LOCAL_API_PORT, openAiCompatibleApi: false },
+  };
 }

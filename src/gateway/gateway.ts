@@ -4,10 +4,13 @@ import { resolveAgents, type ResolvedAgent } from './agents';
 import type { ChatService } from './chat/chatService';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
 import { ProviderKeys } from './keys';
+import type { LocalApiServer } from './localApi/server';
+import type { LocalApiInfo, LocalApiOptions } from './localApi/types';
 import type { Redactor } from './log/redact';
 import type { NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
 import type { ConversationStore } from './store/conversationStore';
+import type { TaskService } from './tasks/taskService';
 import { Disposable, Emitter } from './util/disposable';
 
 export type GatewayState = 'stopped' | 'starting' | 'running' | 'error';
@@ -25,6 +28,8 @@ export interface GatewayDeps {
   /** Where conversations and other gateway files live (the extension's global storage). */
   storageDir: string;
   config?: GatewayConfig;
+  /** The local API listener's host-given options (token, host kind, version; tests: clock, limits). */
+  localApi?: LocalApiOptions;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -32,6 +37,8 @@ interface Running {
   net: NetService;
   store: ConversationStore;
   chat: ChatService;
+  tasks: TaskService;
+  localApi?: LocalApiServer;
 }
 
 /**
@@ -95,6 +102,15 @@ export class Gateway extends Disposable {
     return this.require().net;
   }
 
+  get tasks(): TaskService {
+    return this.require().tasks;
+  }
+
+  /** The local API listener while it runs (undefined when off or when it could not start). */
+  get localApi(): LocalApiInfo | undefined {
+    return this.running?.localApi;
+  }
+
   get isRunning(): boolean {
     return this._state === 'running' && !!this.running;
   }
@@ -140,8 +156,8 @@ export class Gateway extends Disposable {
       const conversationsDir = path.join(this.deps.storageDir, 'conversations');
       await fs.mkdir(conversationsDir, { recursive: true, mode: 0o700 });
       // The runtime (undici, zod schemas, providers, store) loads here, not at activation.
-      const [{ NetService }, { ConversationStore }, { ChatService }] = await Promise.all([
-        import('./net/net'), import('./store/conversationStore'), import('./chat/chatService'),
+      const [{ NetService }, { ConversationStore }, { ChatService }, { TaskService }] = await Promise.all([
+        import('./net/net'), import('./store/conversationStore'), import('./chat/chatService'), import('./tasks/taskService'),
       ]);
       await this.keys.load();
       const net = new NetService();
@@ -151,7 +167,10 @@ export class Gateway extends Disposable {
         config: () => this._config,
         agents: () => this.agents(),
       });
-      this.running = { net, store, chat };
+      const tasks = await TaskService.open({
+        file: path.join(this.deps.storageDir, 'tasks.json'), store, chat, agents: () => this.agents(), logger: this.deps.logger.child('tasks'),
+      });
+      this.running = { net, store, chat, tasks, localApi: await this.startLocalApi(tasks) };
       this.setState('running');
       this.log.info(`started in ${Date.now() - started} ms; ${this.agents().filter((a) => a.available).length} agent(s) available`);
     } catch (err) {
@@ -162,6 +181,21 @@ export class Gateway extends Disposable {
     }
   }
 
+  /** The local API failing to start (no loopback port) is logged; the gateway runs without it. */
+  private async startLocalApi(tasks: TaskService): Promise<LocalApiServer | undefined> {
+    if (!this._config.localApi.enabled) return undefined;
+    try {
+      const { startLocalApi } = await import('./localApi/server');
+      return await startLocalApi({
+        gateway: this, tasks, storageDir: this.deps.storageDir, redactor: this.deps.redactor,
+        logger: this.deps.logger.child('localApi'), port: this._config.localApi.port, options: this.deps.localApi,
+      });
+    } catch (err) {
+      this.log.error('the local API did not start:', err instanceof Error ? err : String(err));
+      return undefined;
+    }
+  }
+
   private async doStop(): Promise<void> {
     const r = this.running;
     if (!r) {
@@ -169,6 +203,8 @@ export class Gateway extends Disposable {
       return;
     }
     this.running = undefined;
+    await r.localApi?.close();
+    await r.tasks.close();
     r.chat.stopAll();
     r.chat.dispose();
     await r.store.close(); // writes buffered reply text, then releases the files
@@ -181,6 +217,8 @@ export class Gateway extends Disposable {
     const r = this.running;
     this.running = undefined;
     if (r) {
+      r.localApi?.dispose();
+      r.tasks.dispose();
       r.chat.dispose();
       r.store.dispose();
       r.net.dispose();

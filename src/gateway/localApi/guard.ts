@@ -1,0 +1,145 @@
+/**
+ * The local API's front door, applied to every HTTP request and every WebSocket upgrade before any
+ * routing (the OpenClaw CVE-2026-25253 class: a web page driving a localhost agent; weak tokens brute
+ * forced; a rate-limit bypass):
+ *   1. `Host` must be 127.0.0.1, localhost or [::1] with our port (DNS rebinding);
+ *   2. any `Origin` (and any browser `Sec-Fetch-Site` other than `none`) is refused: no web page, no CORS;
+ *   3. a token-like query parameter is refused (URLs end up in logs and shell history);
+ *   4. while locked out (too many failed authentications), everything is refused without looking at the token;
+ *   5. `Authorization: Bearer <token>` is checked by comparing HMAC-SHA256 digests in constant time.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { LocalApiErrorCode } from '../../protocol/localApi';
+import type { Clock } from '../ports';
+import type { LocalApiLimits } from './types';
+
+/** A refusal: HTTP status, error code, message and extra headers. */
+export interface Refusal {
+  status: number;
+  code: LocalApiErrorCode;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+const TOKEN_PREFIX = 'mcl_';
+
+/** A new session token: `mcl_` + 256 random bits, base64url. */
+export function newToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** A host-supplied token must be long and plain enough to be a real secret. */
+export function isAcceptableToken(token: string): boolean {
+  return token.length >= 32 && token.length <= 512 && /^[A-Za-z0-9._~+/=-]+$/.test(token);
+}
+
+/**
+ * Verifies bearer tokens without ever comparing the secret itself: both sides are HMAC-SHA256 digests
+ * under a per-start random key, so the comparison is constant time whatever the input's length.
+ */
+export class TokenVerifier {
+  private readonly key = randomBytes(32);
+  private readonly expected: Buffer;
+
+  constructor(token: string) {
+    this.expected = this.mac(token);
+  }
+
+  private mac(value: string): Buffer {
+    return createHmac('sha256', this.key).update(value, 'utf8').digest();
+  }
+
+  verify(presented: string): boolean {
+    return timingSafeEqual(this.mac(presented), this.expected);
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const h = headers.authorization;
+  if (!h || h.length > 600) return undefined;
+  const m = /^Bearer +([^\s]+) *$/i.exec(h);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * Failed authentications within a sliding window; at `maxAuthFailures` the API locks: every request is
+ * refused (429 + Retry-After) without its token being checked, so guessing cannot continue. Lockouts in
+ * a row double, up to `maxLockoutMs`; a successful authentication resets the doubling. One counter for
+ * the whole listener: every client is on loopback, so there is no address to tell clients apart.
+ */
+export class AuthLimiter {
+  private failures: number[] = [];
+  private lockedUntil = 0;
+  private lockouts = 0;
+
+  constructor(private readonly limits: Pick<LocalApiLimits, 'maxAuthFailures' | 'failureWindowMs' | 'lockoutMs' | 'maxLockoutMs'>, private readonly clock: Clock) {}
+
+  /** Milliseconds of lockout left (0 = not locked). */
+  lockedForMs(): number {
+    return Math.max(0, this.lockedUntil - this.clock.now());
+  }
+
+  /** Records a failure; returns the new lockout's length in ms when this failure triggered one. */
+  fail(): number | undefined {
+    const now = this.clock.now();
+    const since = now - this.limits.failureWindowMs;
+    this.failures = this.failures.filter((t) => t > since);
+    this.failures.push(now);
+    if (this.failures.length < this.limits.maxAuthFailures) return undefined;
+    const ms = Math.min(this.limits.maxLockoutMs, this.limits.lockoutMs * 2 ** this.lockouts);
+    this.lockouts++;
+    this.lockedUntil = now + ms;
+    this.failures = [];
+    return ms;
+  }
+
+  succeed(): void {
+    this.lockouts = 0;
+  }
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** Refuses a Host header that is not a loopback name with our port (DNS rebinding). */
+export function checkHost(host: string | undefined, port: number): Refusal | undefined {
+  const ok = (() => {
+    if (!host) return false;
+    const h = host.toLowerCase();
+    const colon = h.lastIndexOf(':');
+    if (colon > 0 && colon > h.lastIndexOf(']')) return h.slice(colon + 1) === String(port) && LOOPBACK_HOSTS.includes(h.slice(0, colon));
+    return port === 80 && LOOPBACK_HOSTS.includes(h);
+  })();
+  if (ok) return undefined;
+  return {
+    status: 421, code: 'bad_host',
+    message: `The Host header must be 127.0.0.1:${port}, localhost:${port} or [::1]:${port}. The local API serves only this machine.`,
+  };
+}
+
+/** Refuses any request a web page could have sent: an `Origin` header, or a browser's cross-context `Sec-Fetch-Site`. */
+export function checkOrigin(headers: IncomingHttpHeaders): Refusal | undefined {
+  const site = headers['sec-fetch-site'];
+  if (headers.origin !== undefined || (site !== undefined && site !== 'none')) {
+    return {
+      status: 403, code: 'forbidden_origin',
+      message: 'Requests from web pages are refused: the local API accepts no Origin header (no CORS). Call it from a local program.',
+    };
+  }
+  return undefined;
+}
+
+const TOKEN_PARAMS = new Set(['token', 'access_token', 'auth', 'authorization', 'bearer', 'key', 'api_key', 'apikey', 'session', 'password']);
+
+/** Refuses a token-like query parameter (names compared decoded), whether or not it holds the right token. */
+export function checkQuery(query: string): Refusal | undefined {
+  if (!query) return undefined;
+  let found = false;
+  for (const name of new URLSearchParams(query).keys()) if (TOKEN_PARAMS.has(name.trim().toLowerCase())) found = true;
+  if (!found) return undefined;
+  return {
+    status: 400, code: 'token_in_query',
+    message: 'Tokens in the URL are refused (URLs end up in logs and shell history). Send "Authorization: Bearer <token>".',
+  };
+}
