@@ -1,110 +1,166 @@
+/**
+ * The one owner of outbound connections. Every HTTP(S) request (`fetch`) and WebSocket (`openWebSocket`)
+ * gets its socket from the connector: one proxy decision, one TLS policy, one connection ledger.
+ * There is one undici Agent per purpose, so each pooled connection is recorded with its purpose.
+ */
+import type { LookupFunction, Socket } from 'node:net';
 import type { Dispatcher, RequestInit, Response } from 'undici';
-import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent';
+import Agent from 'undici/lib/dispatcher/agent';
 import { fetch as undiciFetch } from 'undici/lib/web/fetch';
-import { Emitter, type IDisposable } from '../util/disposable';
+import type WebSocket from 'ws';
+import type { Logger } from '../ports';
+import type { IDisposable } from '../util/disposable';
+import { openSocket, type ConnectorContext } from './connector';
+import { NetError } from './errors';
+import { ConnectionLedger, type ConnectionPurpose } from './ledger';
+import { defaultNetConfig, type NetConfig } from './netConfig';
+import { resolveProxySettings, type ProxySettings } from './proxySettings';
+import { buildTrust, type TrustStore } from './tlsPolicy';
+import type { WebSocketOptions } from './webSocket';
 
-/** Why a connection was opened; the ledger groups hosts by it. */
-export type ConnectionPurpose =
-  | 'provider:openai'
-  | 'provider:anthropic'
-  | 'provider:gemini'
-  | 'provider:openai-compatible'
-  | 'cloud:api'
-  | 'cloud:ws'
-  | 'link-preview'
-  | 'favicon'
-  | 'diagnostics';
-
-export interface LedgerEntry {
-  host: string;
-  port: number;
-  purpose: ConnectionPurpose;
-  method: string;
-  start: number;
-  end?: number;
-  status?: number;
-  error?: string;
-}
-
-/** Records every outbound request made through `NetService` (host, purpose, time). No bodies, no headers. */
-export class ConnectionLedger implements IDisposable {
-  private readonly entries: LedgerEntry[] = [];
-  private readonly onDidChangeEmitter = new Emitter<LedgerEntry>();
-  readonly onDidChange = this.onDidChangeEmitter.event;
-
-  constructor(private readonly capacity = 2000) {}
-
-  record(entry: LedgerEntry): LedgerEntry {
-    this.entries.push(entry);
-    if (this.entries.length > this.capacity) this.entries.shift();
-    this.onDidChangeEmitter.fire(entry);
-    return entry;
-  }
-
-  update(entry: LedgerEntry, patch: Partial<LedgerEntry>): void {
-    Object.assign(entry, patch);
-    this.onDidChangeEmitter.fire(entry);
-  }
-
-  list(): readonly LedgerEntry[] {
-    return this.entries;
-  }
-
-  hosts(): string[] {
-    return [...new Set(this.entries.map((e) => `${e.host}:${e.port}`))].sort();
-  }
-
-  dispose(): void {
-    this.onDidChangeEmitter.dispose();
-  }
-}
+export { ConnectionLedger, type ConnectionPurpose, type LedgerEntry } from './ledger';
+export { NetError } from './errors';
 
 export interface NetOptions {
   /** Idle time before an unused keep-alive socket is closed. */
   keepAliveTimeoutMs?: number;
   /** Time to wait for response headers. */
   headersTimeoutMs?: number;
+  /** Time for DNS + TCP + proxy CONNECT + TLS. */
+  connectTimeoutMs?: number;
+  config?: NetConfig;
+  /** The environment to read proxy variables and NODE_EXTRA_CA_CERTS from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** DNS hook (tests map host names to loopback addresses). */
+  lookup?: LookupFunction;
+  logger?: Logger;
+  /** A ledger that outlives this service (the gateway keeps one across restarts). */
+  ledger?: ConnectionLedger;
+  /** Tests: replaces the system trust store (e.g. [] to trust only configured CAs). */
+  trustBase?: readonly string[];
 }
 
-/**
- * The one owner of outbound HTTP(S). Every request goes through one undici dispatcher (proxy decision
- * from HTTP_PROXY / HTTPS_PROXY / NO_PROXY) and is recorded in the ledger with its purpose.
- */
-export class NetService implements IDisposable {
-  readonly ledger = new ConnectionLedger();
-  readonly dispatcher: Dispatcher;
+interface ConnectorOptions {
+  hostname: string;
+  host?: string;
+  protocol: string;
+  port: string | number;
+  servername?: string;
+}
 
-  constructor(options: NetOptions = {}) {
-    this.dispatcher = new EnvHttpProxyAgent({
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
-      headersTimeout: options.headersTimeoutMs ?? 60_000,
-      // Streams are watched by our own idle watchdog; undici's body timeout is only a backstop.
-      bodyTimeout: 0,
-      connect: { minVersion: 'TLSv1.2' } as never,
-    });
+type Callback = (err: Error | null, socket: Socket | null) => void;
+
+const noop = (): void => undefined;
+const silent: Logger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
+
+export class NetService implements IDisposable {
+  readonly ledger: ConnectionLedger;
+  private readonly ownsLedger: boolean;
+  private readonly agents = new Map<ConnectionPurpose, Agent>();
+  private readonly log: Logger;
+  private _config!: NetConfig;
+  private _proxy!: ProxySettings;
+  private _trust!: TrustStore;
+  private readonly insecureHosts = new Set<string>();
+  private disposed = false;
+
+  constructor(private readonly options: NetOptions = {}) {
+    this.ledger = options.ledger ?? new ConnectionLedger();
+    this.ownsLedger = !options.ledger;
+    this.log = (options.logger ?? silent).child('net');
+    this.configure(options.config ?? defaultNetConfig());
+  }
+
+  get config(): NetConfig {
+    return this._config;
+  }
+
+  get proxySettings(): ProxySettings {
+    return this._proxy;
+  }
+
+  get trust(): TrustStore {
+    return this._trust;
+  }
+
+  /** Applies new settings; pooled connections close once idle, new ones use the new policy. */
+  configure(config: NetConfig): void {
+    const env = this.options.env ?? process.env;
+    this._config = config;
+    this._proxy = resolveProxySettings(env, config, (m) => this.log.warn(m));
+    this._trust = buildTrust({ caCertificates: config.caCertificates, extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined, base: this.options.trustBase });
+    for (const p of this._trust.problems) this.log.warn(p);
+    if (!config.strictSSL) this.log.warn('TLS certificate verification is OFF (multiclaw.network.strictSSL is false): connections are not protected against interception.');
+    this.insecureHosts.clear();
+    const old = [...this.agents.values()];
+    this.agents.clear();
+    for (const a of old) void a.close().catch(noop);
+  }
+
+  /** The context every socket is opened with (also used by Diagnose Connection). */
+  connectorContext(): ConnectorContext {
+    return {
+      proxy: this._proxy,
+      trust: this._trust,
+      strictSSL: this._config.strictSSL,
+      ledger: this.ledger,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 15_000,
+      lookup: this.options.lookup,
+      onInsecure: (host, err) => {
+        if (this.insecureHosts.has(host)) return;
+        this.insecureHosts.add(host);
+        this.log.warn(`strictSSL is off: using an unverified connection to ${host}: ${err.message}`);
+      },
+    };
+  }
+
+  private agentFor(purpose: ConnectionPurpose): Dispatcher {
+    if (this.disposed) throw new Error('NetService is disposed');
+    let agent = this.agents.get(purpose);
+    if (!agent) {
+      agent = new Agent({
+        keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 10_000,
+        headersTimeout: this.options.headersTimeoutMs ?? 60_000,
+        // Streams are watched by our own idle watchdog; undici's body timeout is only a backstop.
+        bodyTimeout: 0,
+        connect: ((o: ConnectorOptions, cb: Callback) => {
+          const scheme = o.protocol === 'https:' ? 'https' : 'http';
+          openSocket({ hostname: o.hostname, port: Number(o.port) || (scheme === 'https' ? 443 : 80), scheme, purpose, alpn: ['http/1.1'] }, this.connectorContext())
+            .then(({ socket }) => cb(null, socket), (e: Error) => cb(e, null));
+        }) as never,
+      });
+      this.agents.set(purpose, agent);
+    }
+    return agent;
   }
 
   async fetch(url: string | URL, init: RequestInit, purpose: ConnectionPurpose): Promise<Response> {
     const u = typeof url === 'string' ? new URL(url) : url;
-    const entry = this.ledger.record({
-      host: u.hostname,
-      port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80),
-      purpose,
-      method: init.method ?? 'GET',
-      start: Date.now(),
-    });
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError(`only http(s) URLs can be fetched, not ${u.protocol}`);
     try {
-      const res = await undiciFetch(u, { ...init, dispatcher: this.dispatcher });
-      this.ledger.update(entry, { status: res.status });
-      return res;
+      return await undiciFetch(u, { ...init, dispatcher: this.agentFor(purpose) });
     } catch (err) {
-      this.ledger.update(entry, { error: err instanceof Error ? err.message : String(err), end: Date.now() });
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof NetError) throw cause;
       throw err;
     }
   }
 
+  /** Opens a WebSocket (ws:/wss:) through the same proxy decision, TLS policy and ledger. */
+  async openWebSocket(url: string | URL, options: WebSocketOptions, purpose: ConnectionPurpose): Promise<WebSocket> {
+    const u = typeof url === 'string' ? new URL(url) : url;
+    if (u.protocol !== 'wss:' && u.protocol !== 'ws:') throw new TypeError(`a WebSocket URL must be ws: or wss:, not ${u.protocol}`);
+    if (this.disposed) throw new Error('NetService is disposed');
+    const { openWebSocket } = await import('./webSocket');
+    return openWebSocket(u, options, async (hostname, port, scheme, signal) =>
+      (await openSocket({ hostname, port, scheme, purpose, alpn: ['http/1.1'], signal }, this.connectorContext())).socket);
+  }
+
   dispose(): void {
-    void this.dispatcher.close().catch(() => undefined);
-    this.ledger.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const a of this.agents.values()) void a.destroy().catch(noop);
+    this.agents.clear();
+    if (this.ownsLedger) this.ledger.dispose();
   }
 }
