@@ -71,6 +71,9 @@ describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
     await input.press('Enter');
     const reply = chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').last();
     await reply.waitFor({ timeout: 30_000 });
+    const mine = chat.locator('[data-testid="message"][data-role="user"]');
+    assert.equal(await mine.count(), 1, 'the user message is shown');
+    assert.equal((await mine.first().innerText()).trim().split('\n').pop(), 'Please greet me');
     assert.match(await reply.locator('.markdown').innerText(), /You said: Please greet me/);
     assert.equal(await reply.locator('.markdown strong').first().innerText(), 'Please greet me');
     await reply.locator('pre code').first().waitFor();

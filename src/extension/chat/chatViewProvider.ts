@@ -314,8 +314,11 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** Sends a message in the current conversation (creating it on the first message). */
   async send(text: string, agentId: string): Promise<{ conversationId: string; done: Promise<void> }> {
     if (!this.gateway.isRunning) throw new ChatInputError('The MultiClaw gateway is stopped. Start it to chat.');
-    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text);
-    if (this.currentId !== conversation.id) this.currentId = conversation.id;
+    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text, (c) => {
+      // Adopt a new conversation before its first event (the user's message) fires.
+      this.currentId = c.id;
+      this.notify('chat/conversation', this.conversationInfo(c.id, c.meta.title, c.meta.agentId, c.messages.length));
+    });
     this.notify('chat/conversation', this.conversationInfo(conversation.id, conversation.meta.title, conversation.meta.agentId, conversation.messages.length));
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };

@@ -51,8 +51,11 @@ export class ChatService extends Disposable {
     return [...this.running.keys()];
   }
 
-  /** Sends a user message; creates the conversation when `conversationId` is null. Resolves once the turn has started. */
-  async send(conversationId: string | null, agentId: string, text: string): Promise<{ conversation: Conversation; done: Promise<void> }> {
+  /**
+   * Sends a user message; creates the conversation when `conversationId` is null (`onConversation`
+   * learns its id before any of its events fire). Resolves once the turn has started.
+   */
+  async send(conversationId: string | null, agentId: string, text: string, onConversation?: (c: Conversation) => void): Promise<{ conversation: Conversation; done: Promise<void> }> {
     const agent = this.deps.agents().find((a) => a.id === agentId);
     if (!agent) throw new ChatInputError(`Unknown agent "${agentId}".`);
     if (!text.trim()) throw new ChatInputError('The message is empty.');
@@ -64,6 +67,7 @@ export class ChatService extends Disposable {
       throw new ChatInputError('This conversation is locked to its agent. Start a new conversation to use another one.');
     }
     if (!conversation.meta.agentId) await conversation.setAgent(agent.id);
+    onConversation?.(conversation);
     const user = await conversation.appendUser(text);
     this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId: conversation.id, message: user });
     return { conversation, done: this.runTurn(conversation, agent) };

@@ -100,12 +100,18 @@ describe('MultiClaw extension (in a real VS Code)', function () {
     server.resetStats();
 
     const deltas: string[] = [];
-    const sub = a.gateway.chat.onDidEvent((e) => { if (e.type === 'delta') deltas.push(e.text); });
+    const added: string[] = [];
+    const sub = a.gateway.chat.onDidEvent((e) => {
+      if (e.type === 'delta') deltas.push(e.text);
+      // Every event of the new conversation reaches the chat view, the user's message first.
+      if (e.type === 'messageAdded' && e.conversationId === a.chatView.conversationId) added.push(e.message.role);
+    });
     const { conversationId, done } = await a.chatView.send('Hello from the extension host', 'default-openai');
     await done;
     sub.dispose();
 
     assert.ok(deltas.length > 1, `streamed in ${deltas.length} deltas`);
+    assert.deepEqual(added, ['user', 'assistant']);
     const c = await a.gateway.store.open(conversationId);
     assert.equal(c.messages.length, 2);
     assert.equal(c.messages[0]!.role, 'user');
