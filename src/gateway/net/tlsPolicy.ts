@@ -8,8 +8,6 @@ import tls from 'node:tls';
 
 export interface TrustStore {
   readonly context: tls.SecureContext;
-  /** PEM certificates (for the ws client and a proxy reached over https). */
-  readonly ca: readonly string[];
   readonly sources: { base: 'system' | 'bundled'; baseCount: number; extra: number; configured: number };
   /** Unreadable files or entries that hold no certificate. */
   readonly problems: readonly string[];
@@ -72,17 +70,30 @@ export function buildTrust(inputs: TrustInputs): TrustStore {
       problems.push(`multiclaw.network.caCertificates: ${text} could not be read: ${(err as Error).message}`);
     }
   }
-  const ca = [...new Set([...baseCerts, ...extra, ...configured])];
   let context: tls.SecureContext;
-  try {
-    context = tls.createSecureContext({ ca, minVersion: MIN_TLS_VERSION });
-  } catch (err) {
-    // One malformed certificate must not take the trust store down: drop the configured ones.
-    problems.push(`a configured CA certificate is invalid (${(err as Error).message}); using the system store only`);
-    context = tls.createSecureContext({ ca: baseCerts, minVersion: MIN_TLS_VERSION });
+  if (!inputs.base && !system) {
+    // Node's bundled roots: start from the default context (its parsed root store is shared, ~1 ms)
+    // and add the extra CAs, instead of re-parsing ~140 PEM roots (~50-90 ms) on every configuration.
+    context = tls.createSecureContext({ minVersion: MIN_TLS_VERSION });
+    const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
+    for (const pem of [...extra, ...configured]) {
+      try {
+        native.addCACert(pem);
+      } catch (err) {
+        problems.push(`a CA certificate could not be added (${(err as Error).message})`);
+      }
+    }
+  } else {
+    try {
+      context = tls.createSecureContext({ ca: [...new Set([...baseCerts, ...extra, ...configured])], minVersion: MIN_TLS_VERSION });
+    } catch (err) {
+      // One malformed certificate must not take the trust store down: drop the added ones.
+      problems.push(`a configured CA certificate is invalid (${(err as Error).message}); using the system store only`);
+      context = tls.createSecureContext({ ca: baseCerts, minVersion: MIN_TLS_VERSION });
+    }
   }
   return {
-    context, ca, problems,
+    context, problems,
     sources: { base: system || inputs.base ? 'system' : 'bundled', baseCount: baseCerts.length, extra: extra.length, configured: configured.length },
   };
 }
