@@ -3,10 +3,10 @@
  *  1. Sustained task status updates over WSS with persistence (each acknowledged only after COMMIT,
  *     synchronous=FULL), group commit — then the same load with one transaction per update (baseline),
  *     and over REST (keep-alive, same server).
- *  2. Fan-out: 500 connected clients; one update every 10 ms; latency from sending the update to each
- *     client receiving its event.
+ *  2. Fan-out: 500 connected clients; 50 updates/s (--fanout-hz); latency from sending the update to
+ *     each client receiving its event.
  * Prints one JSON line per phase; the last line is {updatesPerSec, fanoutClients, fanoutP50Ms, fanoutP99Ms, rssMB}.
- * Usage: npm run bench -- cloud-throughput [--seconds 5] [--clients 500]
+ * Usage: npm run bench -- cloud-throughput [--seconds 5] [--clients 500] [--fanout-hz 50]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,9 +19,10 @@ import WebSocket from 'ws';
 import { Admin } from '../src/cloud/admin';
 
 const root = path.resolve(__dirname, '..', '..');
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '500' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '500' }, 'fanout-hz': { type: 'string', default: '50' } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
+const FANOUT_HZ = Number(values['fanout-hz']);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -194,7 +195,7 @@ async function fanout(s: Session, clients: number, events: number): Promise<{ cl
   for (let i = 0; i < events; i++) {
     sentAt.set(i, performance.now());
     publisher.send(JSON.stringify({ type: 'req', id: `f${i}`, method: 'task.update', idempotencyKey: randomUUID(), params: { taskId: s.tasks[0], status: 'running', note: `fan ${i}` } }));
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 1000 / FANOUT_HZ));
   }
   const expected = clients * events;
   for (let i = 0; i < 100 && latencies.length < expected; i++) await new Promise((r) => setTimeout(r, 50));
@@ -223,9 +224,9 @@ async function main(): Promise<void> {
     cpu0 = cpuSeconds(srv.child.pid);
     const viaRest = await restUpdates(s, Math.min(3, SECONDS));
     console.log(JSON.stringify({ phase: 'rest-updates', commit: 'batched', sync: 'FULL', ...viaRest, serverCpuUsPerUpdate: cpuUs(cpu0, viaRest.updates) }));
-    const fan = await fanout(s, CLIENTS, 300);
+    const fan = await fanout(s, CLIENTS, Math.round(FANOUT_HZ * SECONDS));
     const rssMB = peakRssMB(srv.child.pid);
-    console.log(JSON.stringify({ phase: 'fanout', ...fan, serverPeakRssMB: rssMB }));
+    console.log(JSON.stringify({ phase: 'fanout', ...fan, eventsPerSec: FANOUT_HZ, serverPeakRssMB: rssMB }));
     await stopServer(srv.child);
 
     srv = await startServer(dataDir, 'per-op');

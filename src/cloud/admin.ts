@@ -46,7 +46,7 @@ export class Admin {
   }
 
   close(): void {
-    this.services.ctx.queue.close();
+    void this.services.ctx.queue.close();
     this.services.ctx.db.close();
   }
 

@@ -1,9 +1,11 @@
 /**
  * Group commit. Every mutation is a synchronous function run inside a transaction; mutations queued in
  * the same turn of the event loop share one transaction (each in its own savepoint, so one failing
- * rolls back only itself), and their promises resolve only after COMMIT returned — an answer is never
- * sent for a write that is not on disk. Events emitted by the committed mutations are then handed to
- * `onCommit` (the WebSocket fan-out). `per-op` mode commits each mutation alone (the benchmark baseline).
+ * rolls back only itself). Their promises resolve only once the commit is on disk — after COMMIT, and
+ * with a `WalSync` after the -wal file was fdatasynced off the event loop (meanwhile the next batch is
+ * already being built) — so an answer is never sent for a write that could still be lost. Events
+ * emitted by the committed mutations then go to `onCommit` (the WebSocket fan-out), in commit order.
+ * `per-op` mode commits each mutation alone (the benchmark baseline).
  */
 import type { EventData, EventName } from '../../protocol/cloud/events';
 import type { Db } from './database';
@@ -35,6 +37,12 @@ interface Op {
 
 export type CommitMode = 'batched' | 'per-op';
 
+/** What makes a commit durable after COMMIT returned (WalSync); answers wait for `done`. */
+export interface Durability {
+  request(done: (err: Error | null) => void): void;
+  whenIdle(): Promise<void>;
+}
+
 export class WriteQueue {
   private pending: Op[] = [];
   private scheduled = false;
@@ -50,6 +58,7 @@ export class WriteQueue {
     private readonly now: () => number,
     private readonly onCommit: (events: StoredEvent[]) => void,
     private readonly mode: CommitMode = 'batched',
+    private readonly walSync?: Durability,
     private readonly maxBatch = 2000,
   ) {
     this.nextSeq = db.prepare('UPDATE workspaces SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq').pluck();
@@ -78,10 +87,11 @@ export class WriteQueue {
     return result;
   }
 
-  /** Flushes what is queued and refuses new work. */
-  close(): void {
+  /** Flushes what is queued and refuses new work; resolves when every answer is out. */
+  async close(): Promise<void> {
     this.flush();
     this.closed = true;
+    await this.walSync?.whenIdle();
   }
 
   private makeTx(now: number, events: StoredEvent[]): Tx {
@@ -132,8 +142,16 @@ export class WriteQueue {
       for (const op of batch) op.reject(err);
       return;
     }
-    this.deliver(events);
-    batch.forEach((op, i) => (outcomes[i].ok ? op.resolve(outcomes[i].value) : op.reject(outcomes[i].value)));
+    const answer = (err: Error | null) => {
+      if (err) {
+        for (const op of batch) op.reject(err);
+        return;
+      }
+      this.deliver(events);
+      batch.forEach((op, i) => (outcomes[i].ok ? op.resolve(outcomes[i].value) : op.reject(outcomes[i].value)));
+    };
+    if (this.walSync) this.walSync.request(answer);
+    else answer(null);
   }
 
   private commitEach(batch: Op[]): void {

@@ -28,6 +28,8 @@ export interface ConnectionLimits {
   helloTimeoutMs: number;
 }
 
+const TEXT = { binary: false } as const;
+
 type Issue = { path: ReadonlyArray<PropertyKey>; message: string; code: string };
 const issuesOf = (issues: readonly Issue[]) => issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
 
@@ -37,7 +39,7 @@ export class Connection {
   /** Highest event seq sent (or covered by replay). */
   lastSentSeq = 0;
   /** Live events that arrived while the replay was still being written. */
-  readonly pendingLive: Array<{ seq: number; frame: string | Buffer }> = [];
+  readonly pendingLive: Array<{ seq: number; frame: Buffer }> = [];
   lastReceivedAt = Date.now();
   closed = false;
   private disposed = false;
@@ -84,8 +86,12 @@ export class Connection {
    * one syscall: the socket is corked on the first write and uncorked on the next tick. (`_socket` is
    * ws's underlying net.Socket; without it, frames simply go out one by one.)
    */
+  private socket(): { cork(): void; uncork(): void } | undefined {
+    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket ?? undefined;
+  }
+
   private write(data: string | Buffer, cb?: (err?: Error) => void): void {
-    const sock = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket;
+    const sock = this.socket();
     if (sock && !this.corked) {
       this.corked = true;
       sock.cork();
@@ -94,22 +100,31 @@ export class Connection {
         sock.uncork();
       });
     }
-    this.ws.send(data, { binary: false }, cb);
+    this.ws.send(data, TEXT, cb);
   }
 
-  /** Delivers one live event frame in order; closes a slow consumer (it resumes from the database). */
-  sendEvent(seq: number, frame: string | Buffer): void {
-    if (this.closed || seq <= this.lastSentSeq) return;
+  /**
+   * Delivers live events in order (those at or below `lastSentSeq` are skipped); several events leave
+   * in one write. A slow consumer is closed 4429 and resumes from the database.
+   */
+  sendEvents(events: ReadonlyArray<{ seq: number; frame: Buffer }>): void {
+    if (this.closed) return;
     if (this.replaying) {
-      this.pendingLive.push({ seq, frame });
+      this.pendingLive.push(...events);
       return;
     }
     if (this.ws.bufferedAmount > LIMITS.maxBufferedBytes) {
       this.close('rateLimited', 'slow consumer: reconnect and resume');
       return;
     }
-    this.lastSentSeq = seq;
-    this.write(frame);
+    const sock = events.length > 1 ? this.socket() : undefined;
+    sock?.cork();
+    for (const e of events) {
+      if (e.seq <= this.lastSentSeq) continue;
+      this.lastSentSeq = e.seq;
+      this.ws.send(e.frame, TEXT);
+    }
+    sock?.uncork();
   }
 
   sendError(code: ErrorCode, message: string, ref: string | null, details?: Record<string, unknown>): void {

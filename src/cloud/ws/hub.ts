@@ -113,10 +113,8 @@ export class Hub implements SessionControl {
     this.published.set(workspaceId, Math.max(known ?? 0, events[events.length - 1].seq));
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
-    for (const e of events) {
-      const frame = Buffer.from(eventFrame(e)); // encoded once for every connection
-      for (const c of conns) if (c.ready) c.sendEvent(e.seq, frame);
-    }
+    const framed = events.map((e) => ({ seq: e.seq, frame: Buffer.from(eventFrame(e)) })); // encoded once for every connection
+    for (const c of conns) if (c.ready) c.sendEvents(framed);
   }
 
   /** Picks up commits made by another process (admin CLI) and fans them out. */
@@ -168,7 +166,7 @@ export class Hub implements SessionControl {
       conn.replaying = false;
     }
     conn.send({ type: 'resumed', fromSeq: lastSeq, toSeq: head, count });
-    for (const p of conn.pendingLive.splice(0)) conn.sendEvent(p.seq, p.frame);
+    conn.sendEvents(conn.pendingLive.splice(0));
   }
 
   // --- heartbeats ------------------------------------------------------------------------------------
