@@ -62,7 +62,11 @@ export async function startApiGateway(server: ProviderServer, o: {
   });
   await gateway.start();
   const api = gateway.localApi;
-  if (!api) throw new Error(`the local API did not start:\n${sink.lines.join('\n')}`);
+  if (!api) {
+    await gateway.stop();
+    gateway.dispose();
+    throw new Error(`the local API did not start:\n${sink.lines.join('\n')}`);
+  }
   return {
     gateway, api, dir, sink, redactor,
     close: async () => {
