@@ -17,6 +17,9 @@ import { WebSocketServer } from 'ws';
 
 export const PROXY_SOURCE = '127.0.0.5';
 
+/** Non-loopback test addresses (TEST-NET-2/3) that exist only inside a private network namespace. */
+export const NS_ADDRESSES = ['198.51.100.1', '203.0.113.1'];
+
 /** Test host names and the loopback address each maps to. */
 export const HOSTS: Record<string, string> = {
   'api.openai.test': '127.0.0.2',
@@ -75,7 +78,7 @@ function makeCa(dir: string, name: string, subject: string): void {
 
 export function makePki(): Pki {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-net-pki-'));
-  const names = [...Object.keys(HOSTS), 'localhost', '127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+  const names = [...Object.keys(HOSTS), 'localhost', '127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', ...NS_ADDRESSES];
   makeCa(dir, 'ca', '/CN=MultiClaw Test Root CA/O=MultiClaw Tests');
   issue(dir, 'ca', 'leaf', names);
   makeCa(dir, 'dpi', '/CN=Corp TLS Inspection CA/O=Example Corp');
