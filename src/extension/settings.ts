@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type GatewayConfig } from '../gateway/config';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
+import { readNetworkConfig } from './network/networkSettings';
 
 /** Setting-key segment of each provider (`multiclaw.providers.<segment>.*`). */
 const SEGMENT: Record<ProviderId, string> = {
@@ -86,6 +87,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
       port: readPort(cfg, 'gateway.port', DEFAULT_LOCAL_API_PORT, logger),
       openAiCompatibleApi: readBoolean(cfg, 'gateway.openAiCompatibleApi', false, logger),
     },
+    network: readNetworkConfig(logger),
   };
 }
 

@@ -1,3 +1,4 @@
+import { defaultNetConfig, type NetConfig } from './net/netConfig';
 import type { ProviderId } from './providers/types';
 
 /** A local agent definition (setting `multiclaw.agents`; validated by `parseAgents` in agentsSchema.ts). */
@@ -26,6 +27,8 @@ export interface GatewayConfig {
   maxAttempts: number;
   /** The local API on 127.0.0.1 (settings `multiclaw.gateway.localApi|port|openAiCompatibleApi`). */
   localApi: LocalApiConfig;
+  /** Proxy fallbacks, TLS trust and strictSSL, link previews and favicons (src/gateway/net/netConfig.ts). */
+  network: NetConfig;
 }
 
 export interface LocalApiConfig {
@@ -50,5 +53,6 @@ export function defaultGatewayConfig(): GatewayConfig {
   return {
     agents: [], providers: structuredClone(DEFAULT_PROVIDER_SETTINGS), idleTimeoutMs: 60_000, maxAttempts: 3,
     localApi: { enabled: true, port: DEFAULT_LOCAL_API_PORT, openAiCompatibleApi: false },
+    network: defaultNetConfig(),
   };
 }

@@ -7,7 +7,8 @@ import { ProviderKeys } from './keys';
 import type { LocalApiServer } from './localApi/server';
 import type { LocalApiInfo, LocalApiOptions } from './localApi/types';
 import type { Redactor } from './log/redact';
-import type { NetService } from './net/net';
+import { ConnectionLedger } from './net/ledger';
+import type { NetOptions, NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
 import type { ConversationStore } from './store/conversationStore';
 import type { TaskService } from './tasks/taskService';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   config?: GatewayConfig;
   /** The local API listener's host-given options (token, host kind, version; tests: clock, limits). */
   localApi?: LocalApiOptions;
+  /** Network hooks for tests (a DNS lookup, a trust base, the environment); settings come from config.network. */
+  net?: Pick<NetOptions, 'lookup' | 'trustBase' | 'env' | 'connectTimeoutMs'>;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -53,6 +56,8 @@ export class Gateway extends Disposable {
   private running: Running | undefined;
   private transition: Promise<void> = Promise.resolve();
   readonly keys: ProviderKeys;
+  /** Every outbound connection, kept across restarts (Show Network Activity). */
+  readonly ledger = this._register(new ConnectionLedger());
   private readonly log: Logger;
 
   private readonly onDidChangeStateEmitter = this._register(new Emitter<GatewayStateEvent>());
@@ -81,7 +86,9 @@ export class Gateway extends Disposable {
   }
 
   setConfig(config: GatewayConfig): void {
+    const networkChanged = JSON.stringify(config.network) !== JSON.stringify(this._config.network);
     this._config = config;
+    if (networkChanged) this.running?.net.configure(config.network);
     this.onDidChangeAgentsEmitter.fire();
   }
 
@@ -160,7 +167,7 @@ export class Gateway extends Disposable {
         import('./net/net'), import('./store/conversationStore'), import('./chat/chatService'), import('./tasks/taskService'),
       ]);
       await this.keys.load();
-      const net = new NetService();
+      const net = new NetService({ ...this.deps.net, config: this._config.network, logger: this.deps.logger, ledger: this.ledger });
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
       const chat = new ChatService({
         store, net, keys: this.keys, logger: this.deps.logger,
