@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Admin } from '../src/cloud/admin';
@@ -127,7 +128,7 @@ async function prepare(url: string, wsUrl: string, email: string, password: stri
 }
 
 /** Pipelined task.update over `sockets` WSS connections (window `window` each) for `seconds`. */
-async function wssUpdates(s: Session, seconds: number, sockets = 8, window = 64): Promise<{ updates: number; perSec: number; errors: number }> {
+async function wssUpdates(s: Session, seconds: number, sockets = 2, window = 256): Promise<{ updates: number; perSec: number; errors: number }> {
   let updates = 0;
   let errors = 0;
   const deadline = Date.now() + seconds * 1000;
@@ -162,31 +163,37 @@ async function wssUpdates(s: Session, seconds: number, sockets = 8, window = 64)
   return { updates, perSec: Math.round(updates / elapsed), errors };
 }
 
-async function restUpdates(s: Session, seconds: number, concurrency = 32): Promise<{ updates: number; perSec: number }> {
-  let updates = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const started = Date.now();
-  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-    for (let i = 0; Date.now() < deadline; i++) {
-      const taskId = s.tasks[(w * 7919 + i) % s.tasks.length];
-      await rest(s.url, 'POST', `/v1/workspaces/${s.wid}/tasks/${taskId}/status`, s.workspaceToken, { status: 'running', note: `rest ${i}` });
-      updates++;
-    }
-  }));
-  return { updates, perSec: Math.round(updates / ((Date.now() - started) / 1000)) };
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(__filename)('autocannon') as Autocannon;
+
+/** REST status updates with autocannon (keep-alive, `concurrency` connections, a fresh idempotency key each). */
+async function restUpdates(s: Session, seconds: number, concurrency = 32): Promise<{ updates: number; perSec: number; p50Ms: number; p99Ms: number; non2xx: number }> {
+  const r = await autocannon({
+    url: `${s.url}/v1/workspaces/${s.wid}/tasks/${s.tasks[0]}/status`, connections: concurrency, duration: seconds, method: 'POST', idReplacement: true,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.workspaceToken}`, 'idempotency-key': 'bench-[<id>]' },
+    body: JSON.stringify({ status: 'running', note: 'rest' }),
+  });
+  return { updates: r.requests.total, perSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx + r.errors };
 }
 
 async function fanout(s: Session, clients: number, events: number): Promise<{ clients: number; samples: number; p50: number; p99: number; max: number; missing: number }> {
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
   const socks: WebSocket[] = [];
-  const re = /"note":"fan (\d+)"/;
+  const marker = Buffer.from('"note":"fan ');
   for (let i = 0; i < clients; i += 50) {
     socks.push(...(await Promise.all(Array.from({ length: Math.min(50, clients - i) }, () => openSocket(s.wsUrl, s.userToken, (d) => {
       if (d[9] !== 0x65) return; // only {"type":"event"
-      const m = re.exec(d.toString());
-      if (!m) return;
-      const t0 = sentAt.get(Number(m[1]));
+      const at = d.indexOf(marker);
+      if (at < 0) return;
+      const start = at + marker.length;
+      const t0 = sentAt.get(Number(d.subarray(start, d.indexOf(0x22, start)).toString()));
       if (t0 !== undefined) latencies.push(performance.now() - t0);
     })))));
   }
