@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- activation [runs]`: activation time of the production bundle in a real VS Code
  * extension host (code-server offline), median of 10 fresh extension hosts, and the bundle size.
- * `activateMsMedian` is the wall time of `extension.activate()` (loading the bundle + activate());
- * `activateFnMsMedian` is the time inside activate() alone. Budget goals: ≤ 20 ms, ≤ 800 KB.
+ * `activateMsMedian` = loading the bundle + `extension.activate()` as the host sees it;
+ * `loadMsMedian` = require() of the bundle; `activateFnMsMedian` = the body of activate() alone.
+ * Goals: ≤ 20 ms and ≤ 800 KB. Timings are noisy on a loaded 2-core machine: see `loadAvg`.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +15,8 @@ const runs = Number(process.argv[2] ?? 10);
 const shim = path.join(root, 'test/harness/code-server-as-vscode');
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
-const wall: number[] = [];
+const total: number[] = [];
+const load: number[] = [];
 const fn: number[] = [];
 for (let i = 0; i < runs; i++) {
   const file = path.join(os.tmpdir(), `mc-activation-${process.pid}-${i}.json`);
@@ -24,11 +26,15 @@ for (let i = 0; i < runs; i++) {
     console.error(r.stderr);
     throw new Error(`run ${i + 1} failed (exit ${r.status})`);
   }
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { wallMs: number; activateFnMs: number };
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { loadMs: number; activateCallMs: number; activateFnMs: number };
   fs.rmSync(file);
-  wall.push(m.wallMs);
+  total.push(m.loadMs + m.activateCallMs);
+  load.push(m.loadMs);
   fn.push(m.activateFnMs);
-  console.log(JSON.stringify({ run: i + 1, wallMs: +m.wallMs.toFixed(2), activateFnMs: +m.activateFnMs.toFixed(2) }));
+  console.log(JSON.stringify({ run: i + 1, loadMs: +m.loadMs.toFixed(2), activateCallMs: +m.activateCallMs.toFixed(2), activateFnMs: +m.activateFnMs.toFixed(2) }));
 }
 const bundleBytes = fs.statSync(path.join(root, 'dist/extension.js')).size;
-console.log(JSON.stringify({ runs, activateMsMedian: +median(wall).toFixed(2), activateFnMsMedian: +median(fn).toFixed(2), activateMsMax: +Math.max(...wall).toFixed(2), bundleBytes }));
+console.log(JSON.stringify({
+  runs, activateMsMedian: +median(total).toFixed(2), loadMsMedian: +median(load).toFixed(2),
+  activateFnMsMedian: +median(fn).toFixed(2), bundleBytes, loadAvg: +os.loadavg()[0].toFixed(2),
+}));
