@@ -132,11 +132,20 @@ export class Hub implements SessionControl {
   }
 
   // --- resume -------------------------------------------------------------------------------------
+  /**
+   * The highest seq fanned out in a workspace: events committed but not yet durable are above it and
+   * arrive live once they are.
+   */
+  headSeq(workspaceId: string): number {
+    let head = this.published.get(workspaceId);
+    if (head === undefined) this.published.set(workspaceId, (head = this.svc().events.head(workspaceId)));
+    return head;
+  }
+
   async resume(conn: Connection, lastSeq: number | null | undefined): Promise<void> {
     const s = this.svc();
     const ws = conn.access.workspaceId;
-    const head = s.events.head(ws);
-    if (!this.published.has(ws)) this.published.set(ws, head);
+    const head = this.headSeq(ws);
     if (lastSeq === null || lastSeq === undefined || lastSeq === head) {
       conn.lastSentSeq = head;
       conn.send({ type: 'resumed', fromSeq: head, toSeq: head, count: 0 });
@@ -155,8 +164,13 @@ export class Hub implements SessionControl {
         const page = s.events.after(ws, cursor, LIMITS.resumePageSize, head);
         if (!page.length) break;
         await new Promise<void>((resolve) => {
-          page.forEach((e, k) => conn.send(eventFrame(e), k === page.length - 1 ? () => resolve() : undefined));
-          if (conn.closed) resolve();
+          const done = () => {
+            conn.ws.off('close', done);
+            resolve();
+          };
+          conn.ws.once('close', done);
+          page.forEach((e, k) => conn.send(eventFrame(e), k === page.length - 1 ? done : undefined));
+          if (conn.closed) done();
         });
         cursor = page[page.length - 1].seq;
         count += page.length;

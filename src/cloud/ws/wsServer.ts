@@ -92,7 +92,7 @@ export class WsEndpoint implements ConnectionHost {
     conn.send({
       type: 'welcome', protocol: PROTOCOL_VERSION, connectionId: conn.id, workspaceId: a.workspaceId,
       principal: { userId: a.userId, memberId: a.memberId, role: a.role, instanceId: a.instanceId, scope: conn.scope },
-      headSeq: this.services.events.head(a.workspaceId), heartbeatIntervalMs: this.limits.heartbeatIntervalMs, tokenExpiresAt: iso(conn.tokenExp),
+      headSeq: this.hub.headSeq(a.workspaceId), heartbeatIntervalMs: this.limits.heartbeatIntervalMs, tokenExpiresAt: iso(conn.tokenExp),
       limits: { maxFrameBytes: LIMITS.wsFrameBytes, maxFramesPerSecond: this.limits.framesPerSecond },
     });
     this.hub.resume(conn, lastSeq).catch((err: unknown) => {
