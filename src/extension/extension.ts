@@ -8,6 +8,7 @@ import { Redactor } from '../gateway/log/redact';
 import { ChatViewProvider } from './chat/chatViewProvider';
 import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
+import { registerLocalApi } from './localApi';
 import { createLogger } from './logging';
 import { readAutoStart, readGatewayConfig } from './settings';
 import { GatewayStatusBar } from './statusBar';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     redactor,
     secrets: context.secrets,
     storageDir: context.globalStorageUri.fsPath,
+    localApi: { host: 'vscode', version: String(context.extension.packageJSON.version) },
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
@@ -41,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     vscode.window.createTreeView('multiclaw.conversations', { treeDataProvider: conversations }),
     vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: new TasksTree() }),
     ...registerCommands({ gateway, chatView, conversations, channel, logger }),
+    ...registerLocalApi(gateway, logger.child('localApi')),
     gateway.onDidChangeState(({ state, error }) => {
       void vscode.commands.executeCommand('setContext', 'multiclaw.gatewayState', state);
       if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);

@@ -22,7 +22,7 @@ export class GatewayStatusBar extends Disposable {
     const agents = g.agents().filter((a) => a.available);
     const busy = this.busyCount();
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['multiclaw.setProviderKey', 'multiclaw.openLogs', 'multiclaw.startGateway', 'multiclaw.restartGateway', 'multiclaw.focusChat'] };
+    md.isTrusted = { enabledCommands: ['multiclaw.setProviderKey', 'multiclaw.openLogs', 'multiclaw.startGateway', 'multiclaw.restartGateway', 'multiclaw.focusChat', 'multiclaw.copyLocalApiToken'] };
     md.supportThemeIcons = true;
     this.item.backgroundColor = undefined;
     switch (g.state) {
@@ -34,6 +34,9 @@ export class GatewayStatusBar extends Disposable {
         md.appendMarkdown(agents.length
           ? `$(hubot) ${agents.length} agent${agents.length === 1 ? '' : 's'}: ${agents.map((a) => a.name).join(', ')}\n\n`
           : '$(warning) No agent available — [Set Provider API Key](command:multiclaw.setProviderKey)\n\n');
+        md.appendMarkdown(g.localApi
+          ? `$(plug) Local API on 127.0.0.1:${g.localApi.port} — [Copy Token](command:multiclaw.copyLocalApiToken)\n\n`
+          : `$(circle-slash) Local API ${g.config.localApi.enabled ? 'not running' : 'off'}\n\n`);
         break;
       case 'starting':
         this.item.text = '$(loading~spin) MultiClaw: Starting…';
