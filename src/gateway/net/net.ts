@@ -13,6 +13,7 @@ import type { IDisposable } from '../util/disposable';
 import { openSocket, type ConnectorContext } from './connector';
 import { NetError } from './errors';
 import { ConnectionLedger, type ConnectionPurpose } from './ledger';
+import { LinkPreviews, type FetchResponse, type LinkPreviewOptions } from './linkPreviews';
 import { defaultNetConfig, type NetConfig } from './netConfig';
 import { resolveProxySettings, type ProxySettings } from './proxySettings';
 import { buildTrust, type TrustStore } from './tlsPolicy';
@@ -38,6 +39,8 @@ export interface NetOptions {
   ledger?: ConnectionLedger;
   /** Tests: replaces the system trust store (e.g. [] to trust only configured CAs). */
   trustBase?: readonly string[];
+  /** Timeouts, cache and concurrency of link titles and favicons. */
+  linkPreviews?: LinkPreviewOptions;
 }
 
 interface ConnectorOptions {
@@ -63,6 +66,7 @@ export class NetService implements IDisposable {
   private _trust!: TrustStore;
   private readonly insecureHosts = new Set<string>();
   private disposed = false;
+  private _links: LinkPreviews | undefined;
 
   constructor(private readonly options: NetOptions = {}) {
     this.ledger = options.ledger ?? new ConnectionLedger();
@@ -92,9 +96,15 @@ export class NetService implements IDisposable {
     for (const p of this._trust.problems) this.log.warn(p);
     if (!config.strictSSL) this.log.warn('TLS certificate verification is OFF (multiclaw.network.strictSSL is false): connections are not protected against interception.');
     this.insecureHosts.clear();
+    this._links?.clear();
     const old = [...this.agents.values()];
     this.agents.clear();
     for (const a of old) void a.close().catch(noop);
+  }
+
+  /** Link titles and favicons for the chat view (through this service; cached). */
+  get links(): LinkPreviews {
+    return (this._links ??= new LinkPreviews((url, init, purpose) => this.fetch(url, init, purpose) as Promise<unknown> as Promise<FetchResponse>, () => this._config, this.options.linkPreviews));
   }
 
   /** The context every socket is opened with (also used by Diagnose Connection). */
