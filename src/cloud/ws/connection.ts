@@ -30,6 +30,37 @@ export interface ConnectionLimits {
 
 const TEXT = { binary: false } as const;
 
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(data: Buffer): boolean;
+}
+
+/** An event ready to send: its JSON (`frame`) and the same as a complete unmasked text frame (`wire`). */
+export interface WireEvent {
+  seq: number;
+  frame: Buffer;
+  wire: Buffer;
+}
+
+/** A server→client WebSocket text frame (FIN, opcode 1, no mask) around `payload` (RFC 6455 §5.2). */
+export function textFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81;
+  if (n < 126) out[1] = n;
+  else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
 type Issue = { path: ReadonlyArray<PropertyKey>; message: string; code: string };
 const issuesOf = (issues: readonly Issue[]) => issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
 
@@ -39,7 +70,7 @@ export class Connection {
   /** Highest event seq sent (or covered by replay). */
   lastSentSeq = 0;
   /** Live events that arrived while the replay was still being written. */
-  readonly pendingLive: Array<{ seq: number; frame: Buffer }> = [];
+  readonly pendingLive: WireEvent[] = [];
   lastReceivedAt = Date.now();
   closed = false;
   private disposed = false;
@@ -86,8 +117,12 @@ export class Connection {
    * one syscall: the socket is corked on the first write and uncorked on the next tick. (`_socket` is
    * ws's underlying net.Socket; without it, frames simply go out one by one.)
    */
-  private socket(): { cork(): void; uncork(): void } | undefined {
-    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket ?? undefined;
+  /**
+   * ws's underlying net.Socket. With permessage-deflate off, ws writes every frame to it synchronously
+   * and in order, so frames written here directly interleave correctly with ws's own.
+   */
+  private socket(): RawSocket | undefined {
+    return (this.ws as unknown as { _socket?: RawSocket | null })._socket ?? undefined;
   }
 
   private write(data: string | Buffer, cb?: (err?: Error) => void): void {
@@ -105,9 +140,11 @@ export class Connection {
 
   /**
    * Delivers live events in order (those at or below `lastSentSeq` are skipped); several events leave
-   * in one write. A slow consumer is closed 4429 and resumes from the database.
+   * in one write. `wire` is the complete WebSocket frame, built once for every connection (see
+   * `textFrame`), written straight to the socket; a slow consumer is closed 4429 and resumes from the
+   * database.
    */
-  sendEvents(events: ReadonlyArray<{ seq: number; frame: Buffer }>): void {
+  sendEvents(events: ReadonlyArray<WireEvent>): void {
     if (this.closed) return;
     if (this.replaying) {
       this.pendingLive.push(...events);
@@ -117,14 +154,15 @@ export class Connection {
       this.close('rateLimited', 'slow consumer: reconnect and resume');
       return;
     }
-    const sock = events.length > 1 ? this.socket() : undefined;
-    sock?.cork();
+    const sock = this.ws.readyState === this.ws.OPEN ? this.socket() : undefined;
+    if (sock && events.length > 1) sock.cork();
     for (const e of events) {
       if (e.seq <= this.lastSentSeq) continue;
       this.lastSentSeq = e.seq;
-      this.ws.send(e.frame, TEXT);
+      if (sock) sock.write(e.wire);
+      else this.ws.send(e.frame, TEXT);
     }
-    sock?.uncork();
+    if (sock && events.length > 1) sock.uncork();
   }
 
   sendError(code: ErrorCode, message: string, ref: string | null, details?: Record<string, unknown>): void {

@@ -15,7 +15,12 @@ import type { Logger } from '../log';
 import type { SessionControl } from '../services/context';
 import { eventFrame } from '../services/events';
 import type { Services } from '../services/registry';
-import type { Connection } from './connection';
+import { textFrame, type Connection, type WireEvent } from './connection';
+
+function wireEvent(seq: number, json: string): WireEvent {
+  const frame = Buffer.from(json);
+  return { seq, frame, wire: textFrame(frame) };
+}
 
 export class Hub implements SessionControl {
   private readonly conns = new Map<string, Connection>();
@@ -113,7 +118,7 @@ export class Hub implements SessionControl {
     this.published.set(workspaceId, Math.max(known ?? 0, events[events.length - 1].seq));
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
-    const framed = events.map((e) => ({ seq: e.seq, frame: Buffer.from(eventFrame(e)) })); // encoded once for every connection
+    const framed = events.map((e) => wireEvent(e.seq, eventFrame(e))); // encoded once for every connection
     for (const c of conns) if (c.ready) c.sendEvents(framed);
   }
 

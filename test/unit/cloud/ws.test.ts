@@ -142,6 +142,22 @@ describe('cloud WSS: frames, bad frames, heartbeats, presence, RPC', () => {
     daemon.close();
   });
 
+  it('delivers live events of every frame size intact (7-bit, 16-bit and 64-bit lengths)', async () => {
+    const watcher = (await WsClient.ready(ts.wsUrl, token)).client;
+    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, { token: team.owner.token, idem: true, body: { title: 'sizes', prompt: 'p' } });
+    for (const size of [10, 2_000, 150_000]) {
+      const output = 'x'.repeat(size);
+      const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${t.body.task.id}/status`, {
+        token: team.owner.token, idem: true, body: { status: 'running', result: { summary: `size ${size}`, output } },
+      });
+      assert.equal(r.status, 200);
+      const ev = await watcher.next((f) => f.type === 'event' && f.name === 'task.updated' && (f.data as { task: { result: { summary: string } | null } }).task.result?.summary === `size ${size}`);
+      assert.equal((ev.data as { task: { result: { output: string } } }).task.result.output, output);
+    }
+    assert.equal((await watcher.rpc('task.list', { limit: 1 })).ok, true);
+    watcher.close();
+  });
+
   it('lets a Viewer read over WSS but not mutate', async () => {
     const viewerTok = await sessionToken(ts, team.people.viewer.token, team.wid);
     const { client } = await WsClient.ready(ts.wsUrl, viewerTok);
