@@ -63,6 +63,13 @@ export const chatStateSchema = z.object({
 });
 export type ChatState = z.infer<typeof chatStateSchema>;
 
+export const linkMetaSchema = z.object({
+  url: z.string().max(2000),
+  title: z.string().max(300).optional(),
+  favicon: z.string().max(100_000).regex(/^data:image\/(?:png|x-icon|vnd\.microsoft\.icon|gif|jpeg|webp);base64,[A-Za-z0-9+/]+=*$/).optional(),
+});
+export type LinkMeta = z.infer<typeof linkMetaSchema>;
+
 /* ---------- webview -> host ---------- */
 
 export const chatRequestSchemas = {
@@ -85,6 +92,8 @@ export const chatCommandSchemas = {
   'chat/insertAtCursor': z.object({ text: z.string().max(1_000_000) }),
   'chat/openLink': z.object({ url: z.string().url().max(4000) }),
   'chat/command': z.object({ command: z.enum(['setProviderKey', 'openLogs', 'openSettings', 'startGateway']) }),
+  /** Asks for link titles / favicons of URLs shown in finished messages (answered by `chat/linkMeta` notifications). */
+  'chat/linkMeta': z.object({ urls: z.array(z.string().url().max(2000)).min(1).max(20) }),
 } as const;
 
 /* ---------- host -> webview ---------- */
@@ -109,6 +118,8 @@ export const chatNotificationSchemas = {
   'chat/gateway': z.object({ state: z.enum(['stopped', 'starting', 'running', 'error']) }),
   /** Ask the webview to focus the input (e.g. after the Chat: Focus command). */
   'chat/focusInput': z.object({}),
+  /** A link's page title and/or favicon (a data: URI; the webview loads nothing from the network). */
+  'chat/linkMeta': linkMetaSchema,
 } as const;
 
 export type ChatRequestMethod = keyof typeof chatRequestSchemas;

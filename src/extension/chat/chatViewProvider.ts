@@ -308,6 +308,17 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         await vscode.commands.executeCommand(map[c], ...(c === 'openSettings' ? ['multiclaw'] : []));
         return;
       }
+      case 'chat/linkMeta': {
+        // Fetched by the host through NetService (settings, cache, timeouts); the webview only gets text and data: URIs.
+        if (!this.gateway.isRunning) return;
+        const links = this.gateway.net.links;
+        for (const url of (params as ChatCommandParams<'chat/linkMeta'>).urls) {
+          void links.lookup(url).then((m) => {
+            if (m.title || m.favicon) this.notify('chat/linkMeta', m);
+          });
+        }
+        return;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import type { AgentInfo, ChatNotificationParams, ChatState, ChatViewMessage, Con
 import { Composer } from './composer';
 import { codicon, h } from './dom';
 import { HostClient, type NotificationHandlers } from './hostClient';
+import { LinkDecorations } from './linkDecorations';
 import { warn } from './log';
 import { MarkdownCache, safeLinkTarget } from './markdown';
 import { renderMarkdownInto } from './markdownBlocks';
@@ -40,6 +41,10 @@ export class ChatApp {
 
   private readonly client: HostClient;
   private readonly markdown = new MarkdownCache();
+  private readonly links = new LinkDecorations(
+    (urls) => this.client.command('chat/linkMeta', { urls }),
+    (id) => this.list.invalidate(id),
+  );
   private readonly list: VirtualList<ChatViewMessage>;
   private readonly composer: Composer;
   private readonly titleBar = new TitleBar();
@@ -66,6 +71,7 @@ export class ChatApp {
       agentName: (id) => this.agentName(id),
       renderMarkdown: (container, text) => renderMarkdownInto(container, text, this.markdown),
       position: (i) => ({ pos: this.firstIndex + i + 1, size: Math.max(this.conversation.messageCount, this.firstIndex + this.list.length) }),
+      decorateLinks: (body, m) => this.links.decorate(body, m),
     };
     this.list = new VirtualList<ChatViewMessage>({
       scroller: this.transcript,
@@ -149,6 +155,7 @@ export class ChatApp {
         this.refreshChrome();
       },
       'chat/focusInput': () => this.composer.focus(),
+      'chat/linkMeta': (meta) => this.links.receive(meta),
     };
   }
 

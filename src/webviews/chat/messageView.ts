@@ -12,6 +12,8 @@ export interface MessageContext {
   renderMarkdown(container: HTMLElement, text: string): void;
   /** Position in the whole conversation (1-based) and its size, for assistive technology. */
   position(index: number): { pos: number; size: number };
+  /** Adds link titles / favicons the host has sent (never waits for them). */
+  decorateLinks?(body: HTMLElement, m: ChatViewMessage): void;
 }
 
 export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageContext): HTMLElement {
@@ -40,6 +42,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
   );
   const body = h('div', { class: 'markdown' });
   ctx.renderMarkdown(body, m.text);
+  ctx.decorateLinks?.(body, m);
   el.append(body, ...decorations(m));
   return el;
 }
@@ -53,6 +56,7 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
   const body = el.querySelector<HTMLElement>(':scope > .markdown');
   if (el.dataset.messageId !== m.id || !body) return false;
   ctx.renderMarkdown(body, m.text);
+  ctx.decorateLinks?.(body, m);
   const wanted = decorations(m);
   const current = [...el.querySelectorAll(':scope > .decoration')];
   const same = wanted.length === current.length && wanted.every((w, i) => w.isEqualNode(current[i]));

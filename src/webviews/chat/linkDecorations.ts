@@ -1,0 +1,69 @@
+/**
+ * Page titles and favicons beside links in finished messages. The host fetches them (through its
+ * network layer, behind `multiclaw.chat.linkPreviews` / `multiclaw.chat.favicons`) and sends text and
+ * data: URIs; the webview never loads anything from the network. Rendering never waits: a row is
+ * drawn at once and decorated when (if) the metadata arrives. Titles go beside links in any message;
+ * favicons beside links in agent replies (where tool-call URLs appear).
+ */
+import type { ChatViewMessage, LinkMeta } from '../../protocol/chatView';
+import { h } from './dom';
+import { safeLinkTarget } from './markdown';
+
+const BATCH = 20;
+
+export class LinkDecorations {
+  private readonly meta = new Map<string, LinkMeta>();
+  private readonly requested = new Set<string>();
+  /** URL -> ids of the messages that show it. */
+  private readonly shownIn = new Map<string, Set<string>>();
+  /** URLs to ask for, sent together once the current render pass is done. */
+  private pending: string[] = [];
+
+  constructor(
+    private readonly request: (urls: string[]) => void,
+    private readonly invalidate: (messageId: string) => void,
+  ) {}
+
+  /** Applies known metadata to the links in `body`, and asks for the unknown ones. */
+  decorate(body: HTMLElement, m: ChatViewMessage): void {
+    if (m.status === 'streaming') return; // links may still be half-typed
+    for (const a of body.querySelectorAll<HTMLAnchorElement>('a[href]')) {
+      const url = safeLinkTarget(a.getAttribute('href'));
+      if (!url || !/^https?:/i.test(url)) continue;
+      let ids = this.shownIn.get(url);
+      if (!ids) this.shownIn.set(url, (ids = new Set()));
+      ids.add(m.id);
+      const meta = this.meta.get(url);
+      if (meta) apply(a, meta, m.role === 'assistant');
+      else if (!this.requested.has(url)) {
+        this.requested.add(url);
+        if (this.pending.push(url) === 1) queueMicrotask(() => this.flush());
+      }
+    }
+  }
+
+  private flush(): void {
+    const urls = this.pending;
+    this.pending = [];
+    for (let i = 0; i < urls.length; i += BATCH) this.request(urls.slice(i, i + BATCH));
+  }
+
+  /** New metadata from the host: re-decorate the messages that show the URL. */
+  receive(meta: LinkMeta): void {
+    this.meta.set(meta.url, meta);
+    for (const id of this.shownIn.get(meta.url) ?? []) this.invalidate(id);
+  }
+}
+
+function apply(a: HTMLAnchorElement, meta: LinkMeta, favicon: boolean): void {
+  if (a.dataset.decorated === '1') return;
+  a.dataset.decorated = '1';
+  if (favicon && meta.favicon) {
+    a.prepend(h('img', { class: 'link-favicon', src: meta.favicon, alt: '', width: 16, height: 16, 'data-testid': 'link-favicon' }));
+  }
+  if (meta.title) {
+    const bare = a.textContent?.trim() === a.getAttribute('href') || a.textContent?.trim() === meta.url;
+    if (bare) a.after(h('span', { class: 'link-title', 'data-testid': 'link-title' }, ` — ${meta.title}`));
+    else a.title = meta.title;
+  }
+}
