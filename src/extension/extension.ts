@@ -10,6 +10,7 @@ import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
 import { registerLocalApi } from './localApi';
 import { createLogger } from './logging';
+import { registerNetwork } from './network/networkCommands';
 import { readAutoStart, readGatewayConfig } from './settings';
 import { GatewayStatusBar } from './statusBar';
 import { TasksTree } from './tasksTree';
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     vscode.window.createTreeView('multiclaw.conversations', { treeDataProvider: conversations }),
     vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: new TasksTree() }),
     ...registerCommands({ gateway, chatView, conversations, channel, logger }),
+    ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
     gateway.onDidChangeState(({ state, error }) => {
       void vscode.commands.executeCommand('setContext', 'multiclaw.gatewayState', state);

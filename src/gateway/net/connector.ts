@@ -186,8 +186,9 @@ export async function openSocket(target: ConnectTarget, ctx: ConnectorContext): 
     if (socket !== counted) ctx.ledger.update(entry, {}, () => ({ sent: Math.max(counted.bytesWritten, socket.bytesWritten), received: Math.max(counted.bytesRead, socket.bytesRead) }));
     counted.once('close', () => ctx.ledger.close(entry));
     socket.once('close', () => ctx.ledger.close(entry));
-    socket.once('error', (e: Error) => {
-      if (!entry.error) ctx.ledger.update(entry, { error: e.message });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      // undici ends sockets it no longer needs with its own informational errors (UND_ERR_*): not failures.
+      if (!entry.error && typeof e.code === 'string' && !e.code.startsWith('UND_ERR')) ctx.ledger.update(entry, { error: `${e.message}` });
     });
     return { socket, entry };
   } catch (err) {
