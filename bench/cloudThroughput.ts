@@ -242,20 +242,22 @@ function receiver(): void {
 }
 
 /** Fan-out latency: `clients` sockets spread over receiver threads (so the harness is not the bottleneck). */
-async function fanout(s: Session, clients: number, events: number): Promise<{ clients: number; samples: number; p50: number; p90: number; p99: number; max: number; missing: number; eventsOver50Ms: number }> {
-  const threads = Math.min(4, clients);
+async function fanout(s: Session, clients: number, events: number, serverPid: number | undefined): Promise<{ clients: number; samples: number; p50: number; p90: number; p99: number; max: number; missing: number; eventsOver50Ms: number; serverCpuMsPerEvent: number }> {
+  const threads = Math.max(1, Math.min(Number(process.env.CLOUD_BENCH_RECEIVER_THREADS ?? 2), clients));
   const workers = Array.from({ length: threads }, (_, k) => new Worker(__filename, {
     workerData: { role: 'fanout-receiver', wsUrl: s.wsUrl, token: s.userToken, events, sockets: Math.floor(clients / threads) + (k < clients % threads ? 1 : 0) },
   }));
   const results = workers.map((w) => new Promise<ReceiverResult>((resolve) => w.on('message', (m) => m !== 'ready' && resolve(m as ReceiverResult))));
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m) => m === 'ready' && resolve()))));
   const publisher = await openSocket(s.wsUrl, s.daemonToken, () => undefined);
+  const cpu0 = cpuSeconds(serverPid);
   for (let i = 0; i < events; i++) {
     publisher.send(JSON.stringify({ type: 'req', id: `f${i}`, method: 'task.update', idempotencyKey: randomUUID(), params: { taskId: s.tasks[0], status: 'running', note: `fan ${i} ${now()}` } }));
     await new Promise((r) => setTimeout(r, 1000 / FANOUT_HZ));
   }
   const flush = setTimeout(() => workers.forEach((w) => w.postMessage('flush')), 10_000);
   const all = await Promise.all(results);
+  const serverCpuMsPerEvent = Math.round(((cpuSeconds(serverPid) - cpu0) * 1e5) / events) / 100;
   clearTimeout(flush);
   publisher.close();
   await Promise.all(workers.map((w) => w.terminate()));
@@ -264,7 +266,7 @@ async function fanout(s: Session, clients: number, events: number): Promise<{ cl
   for (const r of all) for (const [i, ms] of r.worst) worst.set(i, Math.max(worst.get(i) ?? 0, ms));
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 100) / 100;
   const eventsOver50Ms = [...worst.values()].filter((ms) => ms > 50).length;
-  return { clients, samples: latencies.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), missing: clients * events - latencies.length, eventsOver50Ms };
+  return { clients, samples: latencies.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), missing: clients * events - latencies.length, eventsOver50Ms, serverCpuMsPerEvent };
 }
 
 async function main(): Promise<void> {
@@ -297,7 +299,7 @@ async function main(): Promise<void> {
       viaRest = r;
     }
     if (PHASES.has('fanout')) {
-      fan = await fanout(s, CLIENTS, Math.round(FANOUT_HZ * SECONDS));
+      fan = await fanout(s, CLIENTS, Math.round(FANOUT_HZ * SECONDS), srv.child.pid);
       console.log(JSON.stringify({ phase: 'fanout', sync: SYNC, ...fan, eventsPerSec: FANOUT_HZ, loadavg: os.loadavg()[0] }));
     }
     const rssMB = peakRssMB(srv.child.pid);
