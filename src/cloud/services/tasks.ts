@@ -74,9 +74,9 @@ export class Tasks {
   }
 
   private note(tx: Tx, taskId: string, status: TaskStatus, note: string | null, progress: number | null, actor: Actor): ProgressRow {
-    const r = stmt(tx.db, 'INSERT INTO task_progress (task_id, ts, status, note, progress, actor_type, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id')
-      .get(taskId, tx.now, status, note, progress, actor.type, actor.id) as { id: number };
-    return { id: r.id, task_id: taskId, ts: tx.now, status, note, progress, actor_type: actor.type, actor_id: actor.id };
+    const r = stmt(tx.db, 'INSERT INTO task_progress (task_id, ts, status, note, progress, actor_type, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(taskId, tx.now, status, note, progress, actor.type, actor.id);
+    return { id: Number(r.lastInsertRowid), task_id: taskId, ts: tx.now, status, note, progress, actor_type: actor.type, actor_id: actor.id };
   }
 
   create(a: Access, req: z.infer<typeof createTaskRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<TaskBody>> {
