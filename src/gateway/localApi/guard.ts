@@ -59,6 +59,7 @@ export class TokenVerifier {
 export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   const h = headers.authorization;
   if (!h || h.length > 600) return undefined;
+  if (h.startsWith('Bearer ') && h.indexOf(' ', 7) === -1 && h.length > 7) return h.slice(7);
   const m = /^Bearer +([^\s]+) *$/i.exec(h);
   return m ? m[1] : undefined;
 }

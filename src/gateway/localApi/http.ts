@@ -29,7 +29,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     res.end();
     return;
   }
-  res.writeHead(status, { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  const h: Record<string, string | number> = {
+    'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text),
+  };
+  if (headers) Object.assign(h, headers);
+  res.writeHead(status, h);
   res.end(text);
 }
 

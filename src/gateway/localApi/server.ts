@@ -52,6 +52,8 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
   readonly requestedPort: number;
   readonly discoveryFile: string;
   private _port = 0;
+  /** The Host header almost every client sends (`127.0.0.1:<port>`): checked first, without parsing. */
+  private usualHost = '';
   private readonly server: http.Server;
   private readonly verifier: TokenVerifier;
   private readonly limiter: AuthLimiter;
@@ -113,6 +115,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
       this._port = await this.listenOn(0);
       this.log.warn(`port ${this.requestedPort} is in use (another MultiClaw window or program?); the local API listens on 127.0.0.1:${this._port} instead. Clients find it through ${this.discoveryFile}.`);
     }
+    this.usualHost = `127.0.0.1:${this._port}`;
     await writeDiscoveryFile(this.discoveryFile, { port: this._port, token: this.token, pid: process.pid, startedAt: new Date(this.ctx.startedAt).toISOString() });
     this.log.info(`local API listening on ${this.url} (discovery file ${this.discoveryFile})`);
   }
@@ -135,7 +138,8 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
 
   /** The guard, in order: Host, Origin, token in the query, lockout, bearer token. */
   private guard(req: IncomingMessage, query: string): Refusal | undefined {
-    const refusal = checkHost(req.headers.host, this._port) ?? checkOrigin(req.headers) ?? checkQuery(query);
+    const host = req.headers.host;
+    const refusal = (host === this.usualHost ? undefined : checkHost(host, this._port)) ?? checkOrigin(req.headers) ?? checkQuery(query);
     if (refusal) return refusal;
     const locked = this.limiter.lockedForMs();
     if (locked > 0) return this.lockedOut(locked);
