@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { NetError, NetService } from '../../../src/gateway/net/net';
 import { defaultNetConfig, type NetConfig } from '../../../src/gateway/net/netConfig';
-import { freePort, hasTinyproxy, json, makePki, PROXY_SOURCE, startTarget, startTinyproxy, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
+import { freePort, hasTinyproxy, json, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
 
 describe('net: proxy (tinyproxy)', function () {
   this.timeout(30_000);
@@ -123,6 +123,20 @@ describe('net: proxy (tinyproxy)', function () {
       assert.equal((await json<Seen>(await net.fetch(url('api.openai.test'), {}, 'provider:openai'))).peer, PROXY_SOURCE, 'other hosts pass');
     } finally {
       await blocking.stop();
+    }
+  });
+
+  it('reaches an https:// proxy over TLS verified under the same policy', async () => {
+    const front = await startTlsFront('127.0.0.1', proxy.port, { cert: pki.cert, key: pki.key });
+    try {
+      const net = service({ HTTPS_PROXY: `https://127.0.0.1:${front.port}` });
+      assert.equal((await json<Seen>(await net.fetch(url('api.openai.test'), {}, 'provider:openai'))).peer, PROXY_SOURCE);
+      const untrusted = service({ HTTPS_PROXY: `https://127.0.0.1:${front.port}` }, { caCertificates: [pki.dpiCaPem] });
+      const err = await untrusted.fetch(url('api.openai.test'), {}, 'provider:openai').then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof NetError && err.kind === 'tls_untrusted', String(err));
+      assert.match(err.message, /Untrusted certificate for 127\.0\.0\.1/);
+    } finally {
+      await front.close();
     }
   });
 
