@@ -157,6 +157,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
           : { label: '$(play) Start Gateway', command: 'multiclaw.startGateway' },
         { label: '$(debug-restart) Restart Gateway', command: 'multiclaw.restartGateway' },
         { label: '$(output) Open Logs', command: 'multiclaw.openLogs' },
+        { label: '$(pulse) Show Network Activity', command: 'multiclaw.showNetworkActivity' },
+        { label: '$(debug-console) Diagnose Connection', command: 'multiclaw.diagnoseConnection' },
         { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
       ];
       const pick = await vscode.window.showQuickPick(items, { placeHolder: `MultiClaw gateway: ${gateway.state}` });
