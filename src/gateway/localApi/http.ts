@@ -54,10 +54,27 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized
 export function refuseUpgrade(socket: Duplex, status: number, code: LocalApiErrorCode, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(errorBody(code, message));
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.end(
+  endRaw(socket,
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
     `Cache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
   );
+}
+
+/** A raw socket gets this long to take our answer and hang up; then it is destroyed. */
+const RAW_CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Writes a last answer on a raw socket (a refused upgrade, a malformed request) and closes it for
+ * sure: the server allows half-open sockets, so one whose incoming side is never read would never
+ * reach 'end' and would hold a connection slot forever. Drain what comes in, then destroy.
+ */
+export function endRaw(socket: Duplex, text: string): void {
+  socket.end(text);
+  socket.resume();
+  const t = setTimeout(() => socket.destroy(), RAW_CLOSE_GRACE_MS);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
+  socket.once('end', () => socket.destroy());
 }
 
 /** After a refused body, read and drop this much more before cutting the connection. */

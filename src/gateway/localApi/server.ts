@@ -18,7 +18,7 @@ import { Disposable } from '../util/disposable';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discovery';
 import { EventHub } from './events';
 import { AuthLimiter, bearerToken, checkHost, checkOrigin, checkQuery, isAcceptableToken, newToken, type Refusal, TokenVerifier } from './guard';
-import { ApiError, errorBody, refuseUpgrade, sendError, sendJson } from './http';
+import { ApiError, endRaw, errorBody, refuseUpgrade, sendError, sendJson } from './http';
 import { OPENAI_ERROR_TYPE } from './openAiCompat';
 import { type ApiContext, route } from './routes';
 import { DEFAULT_LOCAL_API_LIMITS, type LocalApiInfo, type LocalApiLimits, type LocalApiOptions } from './types';
@@ -217,7 +217,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const [status, reason] = timeout ? [408, 'Request Timeout'] : tooLarge ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
     const body = JSON.stringify(errorBody(timeout ? 'timeout' : 'invalid_request', timeout ? 'The request took too long to arrive.' : 'The request is not valid HTTP/1.1.'));
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    endRaw(socket, `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
 
   /** Closes event sockets, stops listening, drops open connections and removes the discovery file. */

@@ -200,6 +200,29 @@ describe('Local API: the attack table', function () {
     assert.equal((await request(h.api, { path: '/v1/status' })).status, 200, 'the API still answers');
   });
 
+  it('refused upgrades and malformed requests do not hold connection slots (connection exhaustion)', async () => {
+    const small = await startApiGateway(server, { limits: { maxConnections: 20 } });
+    try {
+      const raw = (payload: string): Promise<string> => new Promise((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: small.api.port });
+        let data = '';
+        s.on('data', (c: Buffer) => { data += c.toString('latin1'); s.end('junk after the answer'); });
+        s.on('error', () => resolve(data));
+        s.on('close', () => resolve(data));
+        s.once('connect', () => s.write(payload));
+      });
+      for (let i = 0; i < 60; i++) {
+        const answer = i % 2
+          ? await raw(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${small.api.port}\r\nOrigin: https://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+          : await raw('NOT HTTP AT ALL\r\n\r\n');
+        assert.match(answer, i % 2 ? /^HTTP\/1\.1 403/ : /^HTTP\/1\.1 400/);
+      }
+      assert.equal((await request(small.api, { path: '/v1/status' })).status, 200, '60 refused connections on a 20-connection listener: all released');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('never writes the token to the log, and the discovery file is 0600', async () => {
     await request(h.api, { path: `/v1/status?token=${h.api.token}`, token: null });
     await request(h.api, { path: '/v1/status', token: h.api.token + 'x' });
