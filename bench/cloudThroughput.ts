@@ -8,6 +8,7 @@
  * Prints one JSON line per phase; the last line is {updatesPerSec, fanoutClients, fanoutP50Ms, fanoutP99Ms, rssMB}.
  * Usage: npm run bench -- cloud-throughput [--seconds 5] [--clients 500] [--fanout-hz 20] [--sync full|normal]
  *        [--phases wss,rest,fanout,baseline]
+ * Env: CLOUD_BENCH_NODE_ARGS (e.g. "--cpu-prof" for the server), CLOUD_BENCH_LOG_LEVEL, CLOUD_BENCH_RECEIVER_THREADS (2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
