@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
@@ -91,6 +91,12 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     this.server.keepAliveTimeout = this.limits.keepAliveTimeoutMs;
     this.server.maxConnections = this.limits.maxConnections;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    // Node's headers timeout starts at a request's first byte: a connection that sends nothing would
+    // hold its slot forever. Until a request arrives, an idle socket is dropped after the same time.
+    this.server.on('connection', (socket: Socket) => {
+      socket.setTimeout(this.limits.headersTimeoutMs);
+      socket.once('data', () => socket.setTimeout(0));
+    });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
   }
 

@@ -188,6 +188,19 @@ describe('Local API: the attack table', function () {
     assert.ok(elapsed >= 300 && elapsed < 5_000, `closed after ${elapsed} ms (headers timeout 400 ms)`);
   });
 
+  it('slow-loris: a connection that sends nothing is closed by the headers timeout; a long reply is not cut', async () => {
+    const s = net.connect({ host: '127.0.0.1', port: h.api.port });
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    const started = Date.now();
+    await new Promise<void>((r) => s.once('close', () => r()));
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 300 && elapsed < 5_000, `closed after ${elapsed} ms (headers timeout 400 ms)`);
+    // A reply that streams for longer than the headers timeout (SSE, ~1 s) is not affected.
+    const r = await request(h.api, { method: 'POST', path: '/v1/conversations/new/messages', body: JSON.stringify({ agentId: 'default-openai-compatible', text: 'slow #scenario:slow:60' }) });
+    assert.equal(r.status, 200);
+    assert.match(r.text, /"status":"complete"/);
+  });
+
   it('slow-loris: a body that never finishes → the socket is closed by the request timeout', async () => {
     const s = net.connect({ host: '127.0.0.1', port: h.api.port });
     await new Promise<void>((r) => s.once('connect', () => r()));
