@@ -19,7 +19,7 @@ import { Router } from './http/router';
 import { nullLogger, type Logger } from './log';
 import type { CloudContext } from './services/context';
 import { createServices, type Services } from './services/registry';
-import { Hub } from './ws/hub';
+import { HEARTBEAT_SLICES, Hub } from './ws/hub';
 import { WsEndpoint } from './ws/wsServer';
 
 export const SERVER_VERSION = '0.1.0';
@@ -133,7 +133,7 @@ export class CloudServer {
       });
     });
     const retention = o.eventRetention ?? { maxPerWorkspace: 100_000, maxAgeMs: 30 * 24 * 3600_000 };
-    s.every(heartbeatIntervalMs, () => hub.tick());
+    s.every(Math.max(10, Math.floor(heartbeatIntervalMs / HEARTBEAT_SLICES)), () => hub.tick());
     s.every(1000, () => hub.pollExternalWrites());
     s.every(10 * 60_000, () => void services.events.prune(retention.maxPerWorkspace, retention.maxAgeMs).catch(() => undefined));
     log.info('listening', { url: s.url, port: s.port, tls: s.tls, dataDir: o.dataDir, keyFrom: master.source, commitMode, sync: offLoopSync ? 'full (fdatasync off the event loop)' : o.synchronous ?? 'FULL' });

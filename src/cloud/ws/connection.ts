@@ -66,6 +66,8 @@ const issuesOf = (issues: readonly Issue[]) => issues.slice(0, 20).map((i) => ({
 
 export class Connection {
   ready = false;
+  /** Heartbeat slice (assigned by the hub). */
+  slot = 0;
   replaying = false;
   /** Highest event seq sent (or covered by replay). */
   lastSentSeq = 0;

@@ -22,6 +22,9 @@ function wireEvent(seq: number, json: string): WireEvent {
   return { seq, frame, wire: textFrame(frame) };
 }
 
+/** The heartbeat tick runs this many times per interval, each time for one slice of the connections. */
+export const HEARTBEAT_SLICES = 10;
+
 export class Hub implements SessionControl {
   private readonly conns = new Map<string, Connection>();
   private readonly byWorkspace = new Map<string, Set<Connection>>();
@@ -30,6 +33,8 @@ export class Hub implements SessionControl {
   private readonly published = new Map<string, number>();
   private services: Services | undefined;
   private dataVersion = -1;
+  private tickCount = 0;
+  private nextSlot = 0;
 
   constructor(
     private readonly log: Logger,
@@ -55,6 +60,7 @@ export class Hub implements SessionControl {
   }
 
   add(conn: Connection): void {
+    conn.slot = this.nextSlot++;
     this.conns.set(conn.id, conn);
     const ws = conn.access.workspaceId;
     if (!this.byWorkspace.has(ws)) this.byWorkspace.set(ws, new Set());
@@ -189,11 +195,19 @@ export class Hub implements SessionControl {
   }
 
   // --- heartbeats ------------------------------------------------------------------------------------
+  /**
+   * Runs HEARTBEAT_SLICES times per heartbeat interval and serves one slice of the connections each
+   * time, so a large workspace never gets every heartbeat (and ping) in one burst in front of its
+   * events. Each connection: token expired → 4401; silent for 3 intervals → 4408; else a heartbeat
+   * frame with the head seq, plus a ping when it sent nothing during the last interval.
+   */
   tick(): void {
     const s = this.svc();
     const now = Date.now();
     const clockNow = s.ctx.now();
+    const slice = this.tickCount++ % HEARTBEAT_SLICES;
     for (const c of [...this.conns.values()]) {
+      if (c.slot % HEARTBEAT_SLICES !== slice) continue;
       if (clockNow >= c.tokenExp) {
         c.close('unauthorized', 'token expired');
       } else if (now - c.lastReceivedAt > 3 * this.heartbeatIntervalMs) {
@@ -201,7 +215,7 @@ export class Hub implements SessionControl {
       } else if (c.ready) {
         const headSeq = this.published.get(c.access.workspaceId) ?? 0;
         c.send({ type: 'heartbeat', ts: clockNow, headSeq: Math.max(headSeq, c.lastSentSeq) });
-        if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
+        if (now - c.lastReceivedAt > this.heartbeatIntervalMs && c.ws.readyState === c.ws.OPEN) c.ws.ping();
       }
     }
   }
