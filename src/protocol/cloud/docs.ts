@@ -3,18 +3,13 @@
  * the code. `scripts/genProtocolDocs.mjs` writes them; a unit test fails when the committed files drift.
  */
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import {
   API_PREFIX, CLOSE_CODES, ERROR_CODES, IDEMPOTENCY_HEADER, LIMITS, PROTOCOL_VERSION, ROLE_PERMISSIONS, SESSION_TTL_MS, TASK_TRANSITIONS, WS_PATH,
   WS_SUBPROTOCOL, permissionSchema, roleSchema,
 } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { EVENT_DATA, EVENT_NAMES } from './events';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import * as frames from './frames';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { KEY_BLOB_HKDF_INFO } from './keyBlob';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { ROUTES, type RouteId, type RouteSpec } from './routes';
 
 type Json = Record<string, unknown>;

@@ -4,9 +4,7 @@
  * exactly what it missed (over WSS `hello.lastSeq`, or REST `GET /v1/workspaces/{wid}/events?after=`).
  */
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { idSchema, isoTimeSchema } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { instanceSchema, memberSchema, planSchema, progressNoteSchema, taskSchema, taskStateSchema, workspaceSchema } from './models';
 
 export const EVENT_DATA = {

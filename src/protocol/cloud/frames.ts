@@ -8,15 +8,11 @@
  * failed `res`) and the socket stays up; see `CLOSE_CODES` for when it does not.
  */
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { errorBodySchema, idempotencyKeySchema, idSchema, isoTimeSchema, PROTOCOL_VERSION, roleSchema, sessionScopeSchema } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { configSnapshotSchema, instanceSchema, turnCredentialsSchema } from './models';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import {
   planResponseSchema, submitPlanRequestSchema, taskDetailResponseSchema, taskListResponseSchema, taskResponseSchema, taskStatusRequestSchema,
 } from './rest';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { eventSchema } from './events';
 
 const frameIdSchema = z.string().min(1).max(100);

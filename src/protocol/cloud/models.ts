@@ -3,11 +3,9 @@
  * agents, audit entries, configuration snapshots). REST bodies and WSS events embed these.
  */
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import {
   emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, providerSchema, roleSchema, slugSchema, taskStatusSchema,
 } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { keyBlobSchema } from './keyBlob';
 
 export const userSchema = z.object({ id: idSchema, email: emailSchema, name: z.string().max(200), createdAt: isoTimeSchema });

@@ -3,18 +3,15 @@
  * that ties them to methods and paths is `routes.ts`.
  */
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import {
   emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, passwordSchema, PROTOCOL_VERSION, providerSchema,
   roleSchema, sessionScopeSchema, slugSchema, taskStatusSchema,
 } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import {
   agentGuardrailsSchema, agentSchema, assigneeSchema, auditEntrySchema, guardrailsSchema, instanceSchema, inviteSchema, memberSchema,
   planSchema, planStepSchema, progressNoteSchema, providerKeyInfoSchema, taskResultSchema, taskSchema, userSchema, workspaceSchema,
   workspaceSummarySchema,
 } from './models';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { eventSchema } from './events';
 
 const nameSchema = z.string().min(1).max(200);

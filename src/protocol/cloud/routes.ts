@@ -12,11 +12,8 @@
  * `Idempotency-Replayed: true` and changes nothing.
  */
 import type { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import type { Permission } from './common';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import { configSnapshotSchema, turnCredentialsSchema } from './models';
-// eslint-disable-next-line no-restricted-imports -- relative import inside src/protocol (see eslint pattern note in docs/cloud.md)
 import * as r from './rest';
 
 export interface RouteSpec {
