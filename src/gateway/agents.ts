@@ -5,6 +5,12 @@ export interface ResolvedAgent extends AgentDefinition {
   /** The provider is configured: a key (or, for OpenAI-compatible, a base URL). */
   available: boolean;
   source: 'settings' | 'default' | 'workspace';
+  /** Workspace agents on an OpenAI-compatible server of the workspace's choosing (used only with a workspace key). */
+  baseUrl?: string;
+  /** Output-token cap from the workspace guardrails. */
+  maxTokens?: number;
+  /** Why `available` is false, when it is not the usual missing key. */
+  unavailableReason?: string;
 }
 
 /** Whether a provider may be contacted: never without a key (OpenAI-compatible: a base URL; key optional). */

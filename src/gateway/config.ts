@@ -29,6 +29,8 @@ export interface GatewayConfig {
   localApi: LocalApiConfig;
   /** Proxy fallbacks, TLS trust and strictSSL, link previews and favicons (src/gateway/net/netConfig.ts). */
   network: NetConfig;
+  /** Workspace mode (setting `multiclaw.workspace.url`); absent or '' = local mode. */
+  workspace?: { url: string };
 }
 
 export interface LocalApiConfig {
@@ -54,5 +56,6 @@ export function defaultGatewayConfig(): GatewayConfig {
     agents: [], providers: structuredClone(DEFAULT_PROVIDER_SETTINGS), idleTimeoutMs: 60_000, maxAttempts: 3,
     localApi: { enabled: true, port: DEFAULT_LOCAL_API_PORT, openAiCompatibleApi: false },
     network: defaultNetConfig(),
+    workspace: { url: '' },
   };
 }

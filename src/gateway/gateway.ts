@@ -2,6 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveAgents, type ResolvedAgent } from './agents';
 import type { ChatService } from './chat/chatService';
+import type { CloudLink, LinkTuning } from './cloud/cloudLink';
+import { WorkspaceStatus } from './cloud/linkState';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
 import { ProviderKeys } from './keys';
 import type { LocalApiServer } from './localApi/server';
@@ -33,6 +35,10 @@ export interface GatewayDeps {
   localApi?: LocalApiOptions;
   /** Network hooks for tests (a DNS lookup, a trust base, the environment); settings come from config.network. */
   net?: Pick<NetOptions, 'lookup' | 'trustBase' | 'env' | 'connectTimeoutMs'>;
+  /** The client version sent to the workspace (default: the local API's version, else 0.0.0). */
+  version?: string;
+  /** Workspace link timings for tests (backoff, token renewal, RPC timeout…). */
+  cloud?: LinkTuning;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -42,6 +48,8 @@ interface Running {
   chat: ChatService;
   tasks: TaskService;
   localApi?: LocalApiServer;
+  /** The workspace link (absent only when it failed to load). */
+  cloud?: CloudLink;
 }
 
 /**
@@ -58,6 +66,8 @@ export class Gateway extends Disposable {
   readonly keys: ProviderKeys;
   /** Every outbound connection, kept across restarts (Show Network Activity). */
   readonly ledger = this._register(new ConnectionLedger());
+  /** The workspace connection state for the UI (kept across restarts; cheap: no runtime modules). */
+  readonly workspace = this._register(new WorkspaceStatus());
   private readonly log: Logger;
 
   private readonly onDidChangeStateEmitter = this._register(new Emitter<GatewayStateEvent>());
@@ -87,13 +97,25 @@ export class Gateway extends Disposable {
 
   setConfig(config: GatewayConfig): void {
     const networkChanged = JSON.stringify(config.network) !== JSON.stringify(this._config.network);
+    const urlChanged = config.workspace?.url !== this._config.workspace?.url;
     this._config = config;
     if (networkChanged) this.running?.net.configure(config.network);
+    if (urlChanged) this.running?.cloud?.publish();
     this.onDidChangeAgentsEmitter.fire();
   }
 
+  /** Local agents (settings and provider defaults), then the workspace's agents when signed in. */
   agents(): ResolvedAgent[] {
-    return resolveAgents(this._config, (p) => this.keys.has(p));
+    const cloud = this.running?.cloud;
+    const local = resolveAgents(this._config, (p) => this.keys.has(p) || !!cloud?.config.hasKey(p));
+    return cloud ? [...local, ...cloud.agents()] : local;
+  }
+
+  /** The key an agent's requests carry: a workspace agent prefers the workspace key, a local one the local key. */
+  keyFor(agent: ResolvedAgent): string | undefined {
+    const ws = this.running?.cloud?.config;
+    if (agent.source === 'workspace') return agent.baseUrl ? ws?.key(agent.provider) : ws?.key(agent.provider) ?? this.keys.get(agent.provider);
+    return this.keys.get(agent.provider) ?? ws?.key(agent.provider);
   }
 
   /** Throws when the gateway is not running (callers show "Start Gateway"). */
@@ -111,6 +133,13 @@ export class Gateway extends Disposable {
 
   get tasks(): TaskService {
     return this.require().tasks;
+  }
+
+  /** The workspace link (throws when the gateway is not running). */
+  get cloud(): CloudLink {
+    const c = this.require().cloud;
+    if (!c) throw new Error('The workspace link did not load; see the MultiClaw log.');
+    return c;
   }
 
   /** The local API listener while it runs (undefined when off or when it could not start). */
@@ -173,11 +202,13 @@ export class Gateway extends Disposable {
         store, net, keys: this.keys, logger: this.deps.logger,
         config: () => this._config,
         agents: () => this.agents(),
+        keyFor: (agent) => this.keyFor(agent),
       });
       const tasks = await TaskService.open({
         file: path.join(this.deps.storageDir, 'tasks.json'), store, chat, agents: () => this.agents(), logger: this.deps.logger.child('tasks'),
       });
       this.running = { net, store, chat, tasks, localApi: await this.startLocalApi(tasks) };
+      this.running.cloud = await this.openCloud(net, tasks);
       this.setState('running');
       this.log.info(`started in ${Date.now() - started} ms; ${this.agents().filter((a) => a.available).length} agent(s) available`);
     } catch (err) {
@@ -185,6 +216,22 @@ export class Gateway extends Disposable {
       this.log.error('failed to start:', err instanceof Error ? err : message);
       this.setState('error', message);
       throw err;
+    }
+  }
+
+  /** The workspace link: connects when signed in. Failing to load it is logged; local mode keeps working. */
+  private async openCloud(net: NetService, tasks: TaskService): Promise<CloudLink | undefined> {
+    try {
+      const { CloudLink } = await import('./cloud/cloudLink');
+      return await CloudLink.open({
+        net, tasks, secrets: this.deps.secrets, redactor: this.deps.redactor, logger: this.deps.logger, storageDir: this.deps.storageDir,
+        status: this.workspace, workspaceUrl: () => this._config.workspace?.url ?? '', hasLocalKey: (p) => this.keys.has(p),
+        agents: () => this.agents(), onAgentsChanged: () => this.onDidChangeAgentsEmitter.fire(),
+        version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0', tuning: this.deps.cloud,
+      });
+    } catch (err) {
+      this.log.error('the workspace link did not load:', err instanceof Error ? err : String(err));
+      return undefined;
     }
   }
 
@@ -211,7 +258,9 @@ export class Gateway extends Disposable {
     }
     this.running = undefined;
     await r.localApi?.close();
-    await r.tasks.close();
+    await r.tasks.close(); // interrupted workspace runs are queued in the outbox before the link closes
+    await r.cloud?.disconnect();
+    r.cloud?.dispose();
     r.chat.stopAll();
     r.chat.dispose();
     await r.store.close(); // writes buffered reply text, then releases the files
@@ -224,6 +273,7 @@ export class Gateway extends Disposable {
     const r = this.running;
     this.running = undefined;
     if (r) {
+      r.cloud?.dispose();
       r.localApi?.dispose();
       r.tasks.dispose();
       r.chat.dispose();

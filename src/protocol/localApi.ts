@@ -69,6 +69,10 @@ export const localTaskSchema = z.object({
   /** The agent's reply, when completed. */
   result: z.object({ text: z.string() }).nullable(),
   error: localTaskErrorSchema.nullable(),
+  /** Workspace mode: the workspace task this run belongs to. */
+  workspaceTaskId: idSchema.nullable().optional(),
+  /** Workspace mode: `plan` proposes a plan for approval; `run` carries out the approved plan. */
+  phase: z.enum(['plan', 'run']).optional(),
 });
 export type LocalTask = z.infer<typeof localTaskSchema>;
 

@@ -26,6 +26,8 @@ export interface ChatServiceDeps {
   logger: Logger;
   config: () => GatewayConfig;
   agents: () => ResolvedAgent[];
+  /** The API key for an agent (workspace keys, then local ones); default: the local key of its provider. */
+  keyFor?: (agent: ResolvedAgent) => string | undefined;
 }
 
 export { ChatInputError };
@@ -118,20 +120,20 @@ export class ChatService extends Disposable {
     const started = Date.now();
     try {
       const config = this.deps.config();
-      const apiKey = this.deps.keys.get(agent.provider);
+      const apiKey = this.deps.keyFor ? this.deps.keyFor(agent) : this.deps.keys.get(agent.provider);
       if (!agent.available) {
         throw new ProviderError({
           kind: 'auth', provider: agent.provider, retryable: false,
           message: agent.provider === 'openai-compatible'
             ? 'No base URL is set for the OpenAI-compatible provider. Set multiclaw.providers.openaiCompatible.baseUrl.'
-            : `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`,
+            : agent.unavailableReason ?? `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`,
         });
       }
-      const client = createProviderClient(agent.provider, { baseUrl: config.providers[agent.provider].baseUrl, apiKey }, { net: this.deps.net, logger: this.deps.logger });
+      const client = createProviderClient(agent.provider, { baseUrl: agent.baseUrl ?? config.providers[agent.provider].baseUrl, apiKey }, { net: this.deps.net, logger: this.deps.logger });
       let finishReason: string | undefined;
       let usage: StoredMessage['usage'];
       for await (const ev of client.stream(
-        { model: agent.model, system: agent.systemPrompt, messages: history },
+        { model: agent.model, system: agent.systemPrompt, messages: history, maxTokens: agent.maxTokens },
         { signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs, maxAttempts: config.maxAttempts,
           onRetry: (attempt, delayMs, err) => log.warn(`attempt ${attempt} failed (${err.message}); retrying in ${delayMs} ms`) },
       )) {

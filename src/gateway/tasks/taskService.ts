@@ -33,6 +33,11 @@ export interface DispatchInput {
   prompt: string;
   title?: string;
   context?: Record<string, unknown>;
+  /** Workspace mode: the workspace task this local run belongs to, and its phase. */
+  workspaceTaskId?: string;
+  phase?: 'plan' | 'run';
+  /** Continue in this conversation (a workspace task's run after its plan) instead of starting one. */
+  conversationId?: string;
 }
 
 export interface TaskFilter {
@@ -152,7 +157,7 @@ export class TaskService extends Disposable {
       agentId: agent.id,
       context: input.context ?? null,
       status: 'queued',
-      conversationId: null,
+      conversationId: input.conversationId ?? null,
       createdAt: now,
       updatedAt: now,
       startedAt: null,
@@ -160,6 +165,7 @@ export class TaskService extends Disposable {
       result: null,
       error: null,
     };
+    if (input.workspaceTaskId) Object.assign(task, { workspaceTaskId: input.workspaceTaskId, phase: input.phase ?? 'run' });
     this.tasks.set(task.id, task);
     this.prune();
     this.changed(task, 'created');
@@ -239,7 +245,9 @@ export class TaskService extends Disposable {
 
   private async execute(task: LocalTask, run: Run): Promise<void> {
     try {
-      const conversation = await this.deps.store.create({ agentId: task.agentId, taskId: task.id, title: task.title });
+      const conversation = task.conversationId
+        ? await this.deps.store.open(task.conversationId)
+        : await this.deps.store.create({ agentId: task.agentId, taskId: task.id, title: task.title });
       run.conversationId = conversation.id;
       this.byConversation.set(conversation.id, task.id);
       if (run.cancelRequested || this.closing) {
