@@ -171,6 +171,7 @@ export class CloudLink extends Disposable {
       logger: this.log.child('ws'),
       backoff: t.backoff, renewAfterMs: t.renewAfterMs, rpcTimeoutMs: t.rpcTimeoutMs, offlineAfterAttempts: t.offlineAfterAttempts,
       busy: () => this.deps.tasks.counts().running > 0,
+      onHalfOpen: () => this.deps.net.resetConnections('cloud:api'),
     });
     const sender = new OutboxSender(outbox, session, this.log.child('outbox'));
     const runner = new TaskRunner({

@@ -39,6 +39,8 @@ export interface SessionOptions {
   offlineAfterAttempts?: number;
   /** Whether tasks are running here (the heartbeat's status). */
   busy?: () => boolean;
+  /** Called when the watchdog finds the socket half-open (pooled REST connections are likely dead too). */
+  onHalfOpen?: () => void;
 }
 
 export type SessionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'stopped';
@@ -370,6 +372,7 @@ export class CloudSession extends Disposable {
       if (!c || Date.now() - c.lastReceivedAt <= hb * 1.6) return;
       this.log.warn(`nothing from the server for ${Date.now() - c.lastReceivedAt} ms (heartbeat every ${hb} ms): the connection is half-open; reconnecting`);
       c.close(4000, 'heartbeat timeout', true);
+      this.o.onHalfOpen?.();
       this.onClose(1006, 'heartbeat timeout', c);
     }, Math.max(10, Math.floor(hb / 5)));
     this.renewTimer = setTimeout(() => void this.renew(), this.renewAfter);

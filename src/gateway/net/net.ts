@@ -166,6 +166,13 @@ export class NetService implements IDisposable {
       (await openSocket({ hostname, port, scheme, purpose, alpn: ['http/1.1'], signal }, this.connectorContext())).socket);
   }
 
+  /** Closes the pooled connections of one purpose (e.g. after its peer went half-open); new requests connect afresh. */
+  resetConnections(purpose: ConnectionPurpose): void {
+    const a = this.agents.get(purpose);
+    this.agents.delete(purpose);
+    if (a) void a.destroy().catch(noop);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

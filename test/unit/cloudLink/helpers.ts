@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { LinkTuning } from '../../../src/gateway/cloud/cloudLink';
+import type { CloudLink, LinkTuning } from '../../../src/gateway/cloud/cloudLink';
+import type { WorkspaceTask } from '../../../src/gateway/cloud/workspaceTasks';
 import type { LinkStatus } from '../../../src/gateway/cloud/linkState';
 import { signIn } from '../../../src/gateway/cloud/signIn';
 import { Gateway } from '../../../src/gateway/gateway';
@@ -83,6 +84,16 @@ export async function startGateway(providers: ProviderServer, o: { dir?: string;
 export async function signInAs(h: GatewayHarness, ts: { url: string }, who: Pick<Person, 'email' | 'password'>, workspace?: string): Promise<void> {
   await signIn(h.gateway.cloud, { serverUrl: ts.url, email: who.email, password: who.password, workspace }, async () => undefined);
   await h.status((s) => s.phase === 'connected', 10_000, 'connected');
+}
+
+/** Waits until the link holds workspace task `id` in a state that matches (checks the current one first). */
+export async function untilTask(link: CloudLink, id: string, pred: (t: WorkspaceTask) => boolean, ms = 10_000): Promise<WorkspaceTask> {
+  const tasks = link.workspaceTasks;
+  if (!tasks) throw new Error('not signed in');
+  const now = tasks.get(id);
+  if (now && pred(now)) return now;
+  const c = await waitFor(tasks.onDidChange, (x) => x.id === id && !!x.task && pred(x.task), ms, `workspace task ${id}`);
+  return c.task as WorkspaceTask;
 }
 
 /** The compiled reference server as a child process (so it can be killed with SIGKILL). */
