@@ -1,8 +1,8 @@
 /**
  * `multiclaw gateway`: the same Gateway as in VS Code, without VS Code — the form a cloud desktop runs.
  * Files under MULTICLAW_HOME (conversations, tasks.json, local-api.json, logs/gateway.log); keys in
- * memory only; every log line redacted. Prints one JSON line when the local API listens; SIGINT or
- * SIGTERM stop it (the discovery file is removed).
+ * memory only; every log line redacted. Prints one JSON line when the local API listens; SIGINT,
+ * SIGTERM or SIGHUP stop it (the discovery file is removed).
  */
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
@@ -76,6 +76,7 @@ export async function runGateway(version: string, portFlag: number | undefined, 
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+    process.on('SIGHUP', on);
   });
 
   try {

@@ -208,6 +208,10 @@ describe('Local API: endpoints', function () {
     assert.equal(finish, 'stop');
 
     await assert.rejects(client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }), (e: { status?: number }) => e.status === 404);
+    const failed = await post('/v1/chat/completions', { model: 'default-openai', messages: [{ role: 'user', content: 'x #scenario:auth' }] });
+    assert.equal(failed.status, 502);
+    assert.equal(errorCode(failed), 'provider_error');
+    assert.deepEqual((failed.json as { error: { details: unknown } }).error.details, { kind: 'auth', retryable: false });
     assert.equal((await h.gateway.store.list()).length, 0, 'stateless: nothing stored');
   });
 
