@@ -101,7 +101,11 @@ export class Outbox extends Disposable {
   /** Resolves once everything appended so far is written and synced. */
   async flush(): Promise<void> {
     if (this.buffer.length) await new Promise<void>((r) => { this.waiters.push(r); this.schedule(); });
-    await this.chain;
+    let c: Promise<void>;
+    do {
+      c = this.chain;
+      await c;
+    } while (c !== this.chain);
     await this.fh?.datasync().catch(() => undefined);
   }
 
@@ -210,6 +214,6 @@ export class Outbox extends Disposable {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
     }
     await this.fh?.close().catch(() => undefined);
-    this.fh = await fs.open(this.filePath, 'a', 0o600);
+    this.fh = this.closed ? undefined : await fs.open(this.filePath, 'a', 0o600);
   }
 }
