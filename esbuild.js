@@ -1,6 +1,6 @@
-// Bundles the product: the extension host bundle (node, cjs, `vscode` external) and each webview
-// (browser, iife) separately. `--production` minifies (the VSIX build); source maps always.
-// `--watch` rebuilds on change. Usage: node esbuild.js [--production] [--watch]
+// Bundles the product: the extension host bundle (node, cjs, `vscode` external), the gateway runtime
+// it loads on demand, and each webview (browser, iife) separately. `--production` minifies (the VSIX
+// build); source maps always. `--watch` rebuilds on change. Usage: node esbuild.js [--production] [--watch]
 'use strict';
 const esbuild = require('esbuild');
 const path = require('node:path');
@@ -44,11 +44,61 @@ const zodNoNavigatorProbe = {
   },
 };
 
+/**
+ * Activation loads only `dist/extension.js`. Every dynamic `import()` from `src/` in the extension
+ * build (the gateway runtime: net, store, chat, providers, cloud link, local API, zod schemas…) is
+ * served by a second bundle, `dist/runtime.js`, required the first time one of them is awaited.
+ * The import becomes `require('./runtime.js').load('<module path under src>')`; the runtime bundle's
+ * entry maps each such path to its module. Code shared by both bundles exists twice: do not rely on
+ * `instanceof` for classes that cross the boundary (compare `name`).
+ */
+const runtimeModules = new Map(); // key (path under src, no extension) -> absolute path
+const lazyRuntime = {
+  name: 'lazy-runtime',
+  setup(b) {
+    const srcDir = path.join(root, 'src') + path.sep;
+    b.onResolve({ filter: /^\.\/runtime\.js$/ }, () => ({ path: './runtime.js', external: true }));
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === 'lazy-runtime' || !args.importer.startsWith(srcDir)) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'lazy-runtime' });
+      if (r.errors.length > 0) return { errors: r.errors };
+      const key = path.relative(srcDir, r.path).split(path.sep).join('/').replace(/\.ts$/, '');
+      runtimeModules.set(key, r.path);
+      return { path: key, namespace: 'lazy-runtime' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-runtime' }, (args) => ({
+      contents: `module.exports = require('./runtime.js').load(${JSON.stringify(args.path)});`,
+      loader: 'js',
+      resolveDir: path.join(root, 'dist'),
+    }));
+    b.onStart(() => runtimeModules.clear());
+  },
+};
+
+/** The runtime bundle: a `load(key)` over every module the extension bundle imports lazily. */
+function runtimeBuild() {
+  const entries = [...runtimeModules].sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, file]) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(file)}),`);
+  return {
+    stdin: {
+      contents: `'use strict';\nconst modules = {\n${entries.join('\n')}\n};\n`
+        + `exports.load = (key) => {\n  const m = modules[key];\n  if (!m) throw new Error('MultiClaw runtime: no module ' + key);\n  return m();\n};\n`,
+      resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js',
+    },
+    outfile: 'dist/runtime.js',
+    plugins: [zodEnglishOnly, zodNoNavigatorProbe],
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  };
+}
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   {
     entryPoints: { extension: 'src/extension/extension.ts' },
-    plugins: [zodEnglishOnly, zodNoNavigatorProbe],
+    plugins: [lazyRuntime, zodEnglishOnly, zodNoNavigatorProbe],
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
@@ -83,12 +133,18 @@ function copyCodicons() {
 async function main() {
   const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning', absWorkingDir: root, legalComments: 'none' };
   copyCodicons();
+  const [extensionBuild, ...others] = builds;
   if (watch) {
-    for (const b of builds) (await esbuild.context({ ...common, ...b })).watch();
+    const rebuildRuntime = { name: 'rebuild-runtime', setup: (b) => b.onEnd(() => esbuild.build({ ...common, ...runtimeBuild() }).catch(() => undefined)) };
+    (await esbuild.context({ ...common, ...extensionBuild, plugins: [...extensionBuild.plugins, rebuildRuntime] })).watch();
+    for (const b of others) (await esbuild.context({ ...common, ...b })).watch();
     return;
   }
   const started = Date.now();
-  const results = await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b, metafile: true })));
+  // The runtime bundle's contents are known once the extension bundle has been resolved.
+  const extensionAndRuntime = esbuild.build({ ...common, ...extensionBuild, metafile: true })
+    .then(async (r) => [r, await esbuild.build({ ...common, ...runtimeBuild(), metafile: true })]);
+  const results = (await Promise.all([extensionAndRuntime, ...others.map((b) => esbuild.build({ ...common, ...b, metafile: true }))])).flat();
   const sizes = {};
   for (const r of results) for (const [file, info] of Object.entries(r.metafile.outputs)) if (!file.endsWith('.map')) sizes[file] = info.bytes;
   process.stderr.write(`esbuild ${production ? 'production' : 'dev'} build in ${Date.now() - started} ms: ${JSON.stringify(sizes)}\n`);

@@ -290,3 +290,8 @@ export class GatewayNotRunningError extends Error {
     this.name = 'GatewayNotRunningError';
   }
 }
+
+/** True for a GatewayNotRunningError from either bundle (extension and runtime each have a copy). */
+export function isGatewayNotRunning(err: unknown): err is GatewayNotRunningError {
+  return err instanceof Error && err.name === 'GatewayNotRunningError';
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatEvent } from '../../gateway/chat/chatService';
-import { ChatInputError } from '../../gateway/chat/errors';
+import { ChatInputError, isChatInputError } from '../../gateway/chat/errors';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import type { StoredMessage } from '../../gateway/store/conversationStore';
@@ -261,7 +261,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     try {
       await this.onCommand(method, parsed.data);
     } catch (err) {
-      if (err instanceof ChatInputError) {
+      if (isChatInputError(err)) {
         void vscode.window.showWarningMessage(err.message);
       } else {
         this.log.error(`chat command ${method} failed:`, err instanceof Error ? err : String(err));

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type MessageStreamEvent, sendMessageRequestSchema } from '../../protocol/localApi';
-import { ChatInputError } from '../chat/errors';
+import { isChatInputError } from '../chat/errors';
 import { type Conversation, ConversationNotFoundError, isConversationId } from '../store/conversationStore';
 import { ApiError, readJson, startSse, validate, writeSse } from './http';
 import type { ApiContext } from './routes';
@@ -56,7 +56,7 @@ export async function handleSendMessage(ctx: ApiContext, req: IncomingMessage, r
       started = await g.chat.send(cid, agent.id, body.text);
     } catch (err) {
       if (created) await g.store.delete(cid).catch(() => undefined);
-      if (err instanceof ChatInputError) {
+      if (isChatInputError(err)) {
         throw g.chat.isBusy(cid) ? new ApiError(409, 'conversation_busy', err.message) : new ApiError(400, 'invalid_request', err.message);
       }
       throw err;

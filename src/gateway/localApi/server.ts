@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
-import { type Gateway, GatewayNotRunningError } from '../gateway';
+import { type Gateway, isGatewayNotRunning } from '../gateway';
 import type { Redactor } from '../log/redact';
 import { type Logger, systemClock } from '../ports';
 import type { TaskService } from '../tasks/taskService';
@@ -193,7 +193,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
   private fail(res: ServerResponse, err: unknown, pathname: string): void {
     const type = pathname === '/v1/chat/completions' || pathname === '/v1/models' ? OPENAI_ERROR_TYPE : undefined;
     if (err instanceof ApiError) return sendError(res, err, type);
-    if (err instanceof GatewayNotRunningError) return sendError(res, new ApiError(503, 'gateway_not_running', 'The gateway is not running.'), type);
+    if (isGatewayNotRunning(err)) return sendError(res, new ApiError(503, 'gateway_not_running', 'The gateway is not running.'), type);
     this.log.error(`request ${pathname} failed:`, err instanceof Error ? err : String(err));
     if (res.headersSent) {
       res.destroy();
