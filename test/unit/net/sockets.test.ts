@@ -27,7 +27,8 @@ describe('net: one owner of outbound connections', () => {
         if (MODULES.test(line) && !/^\s*import\s+type\b/.test(line)) offenders.push(`${rel}: ${line.trim()}`);
       }
       // The global fetch (Node's bundled undici) ignores our proxy and TLS policy.
-      if (/(?<![.\w])fetch\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) offenders.push(`${rel}: calls the global fetch()`);
+      // A call, not a declaration (`get fetch()`, `async fetch(`, `function fetch(`).
+      if (/(?<![.\w])(?<!\b(?:get|set|async|function)\s+)fetch\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) offenders.push(`${rel}: calls the global fetch()`);
     }
     assert.deepEqual(offenders, []);
   });
