@@ -147,7 +147,18 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     reg('multiclaw.showStatusMenu', async () => {
       type Item = vscode.QuickPickItem & { command?: string };
       const running = gateway.state === 'running';
+      const ws = gateway.workspace.status;
+      const signedIn = ws.phase !== 'local' && ws.phase !== 'signedOut';
       const items: Item[] = [
+        ...(signedIn
+          ? [
+            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: 'multiclaw.signOut' },
+            { label: '$(refresh) Reconnect', description: ws.phase, command: 'multiclaw.reconnect' },
+          ]
+          : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: 'multiclaw.signIn' }]),
+        { label: '$(checklist) Show Tasks', command: 'multiclaw.showTasks' },
+        { label: '$(rocket) Dispatch Task…', command: 'multiclaw.dispatchTask' },
+        { label: '', kind: vscode.QuickPickItemKind.Separator },
         { label: '$(comment-discussion) Open Chat', command: 'multiclaw.focusChat' },
         { label: '$(add) New Conversation', command: 'multiclaw.newConversation' },
         { label: '$(key) Set Provider API Key…', command: 'multiclaw.setProviderKey' },
@@ -161,7 +172,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         { label: '$(debug-console) Diagnose Connection', command: 'multiclaw.diagnoseConnection' },
         { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
       ];
-      const pick = await vscode.window.showQuickPick(items, { placeHolder: `MultiClaw gateway: ${gateway.state}` });
+      const pick = await vscode.window.showQuickPick(items, { placeHolder: `MultiClaw gateway: ${gateway.state}${signedIn ? ` · ${ws.workspace?.name ?? 'workspace'}: ${ws.phase}` : ''}` });
       if (pick?.command) await vscode.commands.executeCommand(pick.command, ...(pick.command === 'workbench.action.openSettings' ? ['multiclaw'] : []));
     }),
   ];

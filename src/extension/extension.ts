@@ -14,11 +14,16 @@ import { registerNetwork } from './network/networkCommands';
 import { readAutoStart, readGatewayConfig } from './settings';
 import { GatewayStatusBar } from './statusBar';
 import { TasksTree } from './tasksTree';
+import { AUTH_PROVIDER_ID, MultiClawAuthProvider } from './workspace/authProvider';
+import { runSignIn } from './workspace/signInFlow';
+import { registerWorkspaceCommands } from './workspace/workspaceCommands';
 
 /** What the extension exports (used by the extension-host tests and by other extensions). */
 export interface MultiClawApi {
   readonly gateway: Gateway;
   readonly chatView: ChatViewProvider;
+  readonly tasksTree: TasksTree;
+  readonly statusBar: GatewayStatusBar;
   readonly activatedInMs: number;
 }
 
@@ -33,19 +38,29 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     secrets: context.secrets,
     storageDir: context.globalStorageUri.fsPath,
     localApi: { host: 'vscode', version: String(context.extension.packageJSON.version) },
+    version: String(context.extension.packageJSON.version),
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
-  const statusBar = new GatewayStatusBar(gateway, () => (gateway.isRunning ? gateway.chat.busyConversations().length : 0));
+  const statusBar = new GatewayStatusBar(gateway,
+    () => (gateway.isRunning ? gateway.chat.busyConversations().length : 0),
+    () => (gateway.isRunning ? gateway.tasks.counts().running : 0));
+  const tasksTree = new TasksTree(gateway, logger.child('tasks'));
+  const tasksView = vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: tasksTree, showCollapseAll: true });
+  tasksTree.attach(tasksView);
+  const auth = new MultiClawAuthProvider(context.secrets, gateway,
+    () => runSignIn(gateway, logger.child('auth')),
+    async () => { await vscode.commands.executeCommand('multiclaw.signOut', true); });
 
   context.subscriptions.push(
-    channel, gateway, chatView, conversations, statusBar,
+    channel, gateway, chatView, conversations, statusBar, tasksTree, tasksView, auth,
+    vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
     vscode.window.createTreeView('multiclaw.conversations', { treeDataProvider: conversations }),
-    vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: new TasksTree() }),
     ...registerCommands({ gateway, chatView, conversations, channel, logger }),
     ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
+    ...registerWorkspaceCommands({ gateway, chatView, tasksTree, logger: logger.child('workspace') }),
     gateway.onDidChangeState(({ state, error }) => {
       void vscode.commands.executeCommand('setContext', 'multiclaw.gatewayState', state);
       if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);
@@ -67,7 +82,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   });
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
-  return { gateway, chatView, activatedInMs };
+  return { gateway, chatView, tasksTree, statusBar, activatedInMs };
 }
 
 export function deactivate(): void {

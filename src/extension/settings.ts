@@ -88,6 +88,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
       openAiCompatibleApi: readBoolean(cfg, 'gateway.openAiCompatibleApi', false, logger),
     },
     network: readNetworkConfig(logger),
+    workspace: { url: readUrl(cfg, 'workspace.url', '', logger, true) },
   };
 }
 

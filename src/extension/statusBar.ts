@@ -1,64 +1,180 @@
 import * as vscode from 'vscode';
+import type { LinkStatus } from '../gateway/cloud/linkState';
 import type { Gateway } from '../gateway/gateway';
-import { Disposable } from '../gateway/util/disposable';
+import { Disposable, type IDisposable } from '../gateway/util/disposable';
 
-/** The one MultiClaw status bar item: a single switch over the gateway state. */
+interface View {
+  text: string;
+  label: string;
+  background?: 'warning' | 'error';
+  md: string;
+}
+
+const COMMANDS = [
+  'multiclaw.setProviderKey', 'multiclaw.openLogs', 'multiclaw.startGateway', 'multiclaw.restartGateway', 'multiclaw.focusChat',
+  'multiclaw.copyLocalApiToken', 'multiclaw.signIn', 'multiclaw.signOut', 'multiclaw.reconnect', 'multiclaw.showTasks', 'multiclaw.diagnoseConnection',
+  'multiclaw.dispatchTask',
+];
+
+/**
+ * The one MultiClaw status bar item: one state machine over the gateway and its workspace link —
+ * Local · Running; Signed out; Connecting…; Connected · <workspace> (· N running); Reconnecting in Ns
+ * (attempt k); Offline (cloud unreachable — local agents keep working); Error (reason). Codicons,
+ * warning/error backgrounds, a markdown tooltip and a click menu (`multiclaw.showStatusMenu`).
+ */
 export class GatewayStatusBar extends Disposable {
   private readonly item: vscode.StatusBarItem;
+  private ticker: NodeJS.Timeout | undefined;
+  private tasksSub: IDisposable | undefined;
 
-  constructor(private readonly gateway: Gateway, private readonly busyCount: () => number) {
+  constructor(private readonly gateway: Gateway, private readonly busyCount: () => number, private readonly runningCount: () => number = () => 0) {
     super();
     this.item = this._register(vscode.window.createStatusBarItem('multiclaw.status', vscode.StatusBarAlignment.Left, 100));
     this.item.name = 'MultiClaw';
     this.item.command = 'multiclaw.showStatusMenu';
-    this._register(gateway.onDidChangeState(() => this.update()));
+    this._register(gateway.onDidChangeState(({ state }) => {
+      // "· N running" follows the running TaskService.
+      this.tasksSub?.dispose();
+      this.tasksSub = state === 'running' ? gateway.tasks.onDidChange(() => this.update()) : undefined;
+      this.update();
+    }));
     this._register(gateway.onDidChangeAgents(() => this.update()));
+    this._register(gateway.workspace.onDidChange(() => this.update()));
     this.update();
     this.item.show();
   }
 
+  /** The current text (tests read it). */
+  get text(): string {
+    return this.item.text;
+  }
+
   update(): void {
-    const g = this.gateway;
-    const agents = g.agents().filter((a) => a.available);
-    const busy = this.busyCount();
-    const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['multiclaw.setProviderKey', 'multiclaw.openLogs', 'multiclaw.startGateway', 'multiclaw.restartGateway', 'multiclaw.focusChat', 'multiclaw.copyLocalApiToken'] };
+    const v = this.view();
+    this.item.text = v.text;
+    this.item.accessibilityInformation = { label: v.label };
+    this.item.backgroundColor = v.background ? new vscode.ThemeColor(`statusBarItem.${v.background}Background`) : undefined;
+    const md = new vscode.MarkdownString(`${v.md}---\n\nClick for the MultiClaw menu`, true);
+    md.isTrusted = { enabledCommands: COMMANDS };
     md.supportThemeIcons = true;
-    this.item.backgroundColor = undefined;
-    switch (g.state) {
-      case 'running':
-        this.item.text = busy > 0 ? `$(hubot) Local · Running · ${busy} replying` : '$(hubot) Local · Running';
-        this.item.accessibilityInformation = { label: `MultiClaw gateway running locally, ${agents.length} agents available` };
-        md.appendMarkdown('**MultiClaw** — local mode\n\n');
-        md.appendMarkdown(`$(pass) Gateway running in the extension host\n\n`);
-        md.appendMarkdown(agents.length
-          ? `$(hubot) ${agents.length} agent${agents.length === 1 ? '' : 's'}: ${agents.map((a) => a.name).join(', ')}\n\n`
-          : '$(warning) No agent available — [Set Provider API Key](command:multiclaw.setProviderKey)\n\n');
-        md.appendMarkdown(g.localApi
-          ? `$(plug) Local API on 127.0.0.1:${g.localApi.port} — [Copy Token](command:multiclaw.copyLocalApiToken)\n\n`
-          : `$(circle-slash) Local API ${g.config.localApi.enabled ? 'not running' : 'off'}\n\n`);
-        break;
-      case 'starting':
-        this.item.text = '$(loading~spin) MultiClaw: Starting…';
-        this.item.accessibilityInformation = { label: 'MultiClaw gateway starting' };
-        md.appendMarkdown('**MultiClaw** — the gateway is starting…\n\n');
-        break;
-      case 'stopped':
-        this.item.text = '$(circle-slash) MultiClaw: Stopped';
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-        this.item.accessibilityInformation = { label: 'MultiClaw gateway stopped' };
-        md.appendMarkdown('**MultiClaw** — the gateway is stopped; agents cannot reply.\n\n[$(play) Start Gateway](command:multiclaw.startGateway)\n\n');
-        break;
-      case 'error':
-        this.item.text = '$(error) MultiClaw: Error';
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        this.item.accessibilityInformation = { label: `MultiClaw gateway error: ${g.lastError ?? 'unknown'}` };
-        md.appendMarkdown(`**MultiClaw** — the gateway failed to start\n\n$(error) ${escapeMd(g.lastError ?? 'unknown error')}\n\n`);
-        md.appendMarkdown('[$(debug-restart) Restart Gateway](command:multiclaw.restartGateway) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n');
-        break;
-    }
-    md.appendMarkdown('---\n\nClick for the MultiClaw menu');
     this.item.tooltip = md;
+    // "Reconnecting in Ns" counts down once a second while it shows.
+    const s = this.gateway.workspace.status;
+    const counting = this.gateway.state === 'running' && (s.phase === 'reconnecting' || s.phase === 'offline') && (s.retryAt ?? 0) > Date.now();
+    if (counting && !this.ticker) this.ticker = setInterval(() => this.update(), 1000);
+    if (!counting && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private view(): View {
+    const g = this.gateway;
+    switch (g.state) {
+      case 'starting':
+        return { text: '$(loading~spin) MultiClaw: Starting…', label: 'MultiClaw gateway starting', md: '**MultiClaw** — the gateway is starting…\n\n' };
+      case 'stopped':
+        return {
+          text: '$(circle-slash) MultiClaw: Stopped', label: 'MultiClaw gateway stopped', background: 'warning',
+          md: '**MultiClaw** — the gateway is stopped; agents cannot reply.\n\n[$(play) Start Gateway](command:multiclaw.startGateway)\n\n',
+        };
+      case 'error':
+        return {
+          text: '$(error) MultiClaw: Error', label: `MultiClaw gateway error: ${g.lastError ?? 'unknown'}`, background: 'error',
+          md: `**MultiClaw** — the gateway failed to start\n\n$(error) ${escapeMd(g.lastError ?? 'unknown error')}\n\n[$(debug-restart) Restart Gateway](command:multiclaw.restartGateway) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
+        };
+      case 'running':
+        return this.linkView(g.workspace.status);
+    }
+  }
+
+  private linkView(s: LinkStatus): View {
+    const running = this.runningCount();
+    const ws = s.workspace?.name ?? 'workspace';
+    const details = this.details(s, running);
+    switch (s.phase) {
+      case 'local': {
+        const busy = this.busyCount();
+        return {
+          text: busy > 0 ? `$(hubot) Local · Running · ${busy} replying` : '$(hubot) Local · Running',
+          label: `MultiClaw gateway running locally, ${this.agentCount()} agents available`,
+          md: `**MultiClaw** — local mode\n\n$(pass) Gateway running in the extension host\n\n${this.agentsMd()}${this.localApiMd()}[$(account) Sign In to a workspace](command:multiclaw.signIn)\n\n`,
+        };
+      }
+      case 'signedOut': {
+        const why = s.signedOutReason === 'expired' ? 'your sign-in expired' : s.signedOutReason === 'revoked' ? 'access was revoked' : 'not signed in';
+        return {
+          text: '$(account) MultiClaw: Signed out', label: `MultiClaw signed out: ${why}; local agents keep working`,
+          background: s.signedOutReason === 'revoked' || s.signedOutReason === 'expired' ? 'warning' : undefined,
+          md: `**MultiClaw** — signed out (${why})\n\n${s.message ? `${escapeMd(s.message)}\n\n` : ''}Local agents keep working.\n\n${this.agentsMd()}[$(account) Sign In](command:multiclaw.signIn)\n\n`,
+        };
+      }
+      case 'connecting':
+        return { text: '$(sync~spin) MultiClaw: Connecting…', label: `MultiClaw connecting to ${ws}`, md: `**MultiClaw** — connecting to ${escapeMd(ws)}…\n\n${details}` };
+      case 'connected':
+        return {
+          text: `$(cloud) Connected · ${ws}${running ? ` · ${running} running` : ''}`,
+          label: `MultiClaw connected to ${ws}${running ? `, ${running} tasks running` : ''}`,
+          md: `**MultiClaw** — connected to ${escapeMd(ws)}\n\n${details}[$(checklist) Show Tasks](command:multiclaw.showTasks) · [$(sign-out) Sign Out](command:multiclaw.signOut)\n\n`,
+        };
+      case 'reconnecting': {
+        const secs = Math.max(0, Math.ceil(((s.retryAt ?? 0) - Date.now()) / 1000));
+        const text = secs > 0 ? `Reconnecting in ${secs}s (attempt ${s.attempt ?? 1})` : `Reconnecting… (attempt ${s.attempt ?? 1})`;
+        return {
+          text: `$(sync~spin) ${text}`, label: `MultiClaw ${text.toLowerCase()}; running tasks continue`, background: 'warning',
+          md: `**MultiClaw** — the connection to ${escapeMd(ws)} dropped; running tasks continue and their updates are queued.\n\n${s.message ? `$(warning) ${escapeMd(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect)\n\n`,
+        };
+      }
+      case 'offline':
+        return {
+          text: '$(debug-disconnect) MultiClaw: Offline', label: 'MultiClaw offline: the cloud is unreachable; local agents keep working', background: 'warning',
+          md: `**MultiClaw** — offline (cloud unreachable — local agents keep working)\n\n${s.message ? `$(warning) ${escapeMd(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect) · [$(debug-console) Diagnose Connection](command:multiclaw.diagnoseConnection)\n\n`,
+        };
+      case 'error': {
+        const reason = s.message ?? 'unknown error';
+        return {
+          text: `$(error) MultiClaw: Error (${reason.length > 40 ? `${reason.slice(0, 39)}…` : reason})`, label: `MultiClaw error: ${reason}`, background: 'error',
+          md: `**MultiClaw** — the workspace connection stopped\n\n$(error) ${escapeMd(reason)}\n\n${details}[$(refresh) Reconnect](command:multiclaw.reconnect) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
+        };
+      }
+    }
+  }
+
+  private details(s: LinkStatus, running: number): string {
+    const rows: string[] = [];
+    if (s.serverUrl) rows.push(`$(server) Server: ${escapeMd(s.serverUrl)}`);
+    if (s.workspace) rows.push(`$(organization) Workspace: ${escapeMd(s.workspace.name)} (${s.workspace.role})`);
+    if (s.user) rows.push(`$(account) Signed in as ${escapeMd(s.user.email)}`);
+    if (s.instance) rows.push(`$(vm) Instance: ${escapeMd(s.instance.name)}`);
+    if (s.latencyMs !== undefined) rows.push(`$(pulse) Latency: ${s.latencyMs} ms`);
+    if (s.lastHeartbeatAt) rows.push(`$(heart) Last heartbeat: ${Math.max(0, Math.round((Date.now() - s.lastHeartbeatAt) / 1000))} s ago`);
+    rows.push(`$(inbox) Queued updates: ${s.queued}`);
+    rows.push(`$(play) Running tasks: ${running}`);
+    return rows.join('  \n') + '\n\n';
+  }
+
+  private agentCount(): number {
+    return this.gateway.agents().filter((a) => a.available).length;
+  }
+
+  private agentsMd(): string {
+    const agents = this.gateway.agents().filter((a) => a.available);
+    return agents.length
+      ? `$(hubot) ${agents.length} agent${agents.length === 1 ? '' : 's'}: ${agents.map((a) => escapeMd(a.name)).join(', ')}\n\n`
+      : '$(warning) No agent available — [Set Provider API Key](command:multiclaw.setProviderKey)\n\n';
+  }
+
+  private localApiMd(): string {
+    const g = this.gateway;
+    return g.localApi
+      ? `$(plug) Local API on 127.0.0.1:${g.localApi.port} — [Copy Token](command:multiclaw.copyLocalApiToken)\n\n`
+      : `$(circle-slash) Local API ${g.config.localApi.enabled ? 'not running' : 'off'}\n\n`;
+  }
+
+  override dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.tasksSub?.dispose();
+    super.dispose();
   }
 }
 

@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     extensionTestsEnv: {
       MULTICLAW_RESULT_FILE: process.env.MULTICLAW_RESULT_FILE ?? '',
       MULTICLAW_TEST_PROVIDER_URL: process.env.MULTICLAW_TEST_PROVIDER_URL ?? '',
+      // The workspace server (better-sqlite3, built for this Node) runs as a child on this Node, not VS Code's.
+      MULTICLAW_TEST_NODE: process.env.MULTICLAW_TEST_NODE ?? process.execPath,
     },
   });
 }

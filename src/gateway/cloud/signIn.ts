@@ -86,7 +86,16 @@ async function reusableInstance(link: CloudLink, api: CloudApi, a: AccountRecord
 
 async function register(link: CloudLink, api: CloudApi, a: AccountRecord): Promise<InstanceRecord> {
   const name = `${os.hostname().slice(0, 120)} · VS Code`;
-  const r = await api.registerInstance(a.token, a.workspace.id, { name, platform: `${process.platform}-${process.arch}`, version: link.deps.version });
+  let r;
+  try {
+    r = await api.registerInstance(a.token, a.workspace.id, { name, platform: `${process.platform}-${process.arch}`, version: link.deps.version });
+  } catch (err) {
+    if (err instanceof CloudApiError && err.status === 403) {
+      await api.logout(a.token).catch(() => undefined);
+      throw new Error(`Your role in ${a.workspace.name} (${a.workspace.role}) cannot connect a machine to the workspace; ask an owner or admin for the member role.`);
+    }
+    throw err;
+  }
   link.deps.redactor.add(r.instanceSecret);
   link.deps.redactor.add(r.workspaceToken);
   link.log.info(`registered this machine as instance ${r.instance.name} (${r.instance.id})`);

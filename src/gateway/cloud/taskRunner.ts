@@ -73,8 +73,8 @@ export class TaskRunner extends Disposable {
     return this.localRuns(workspaceTaskId).find((t) => t.status === 'queued' || t.status === 'running');
   }
 
-  /** Starts a workspace task here: the agent proposes a plan first. */
-  async run(id: string): Promise<LocalTask> {
+  /** Starts a workspace task here: the agent proposes a plan first. `agentId`: the agent to use (default: the task's, else the first available). */
+  async run(id: string, agentId?: string): Promise<LocalTask> {
     const t = this.d.workspace.get(id);
     if (!t) throw new TaskRunError('This workspace task is not known here (yet).');
     if (TERMINAL.includes(t.status)) throw new TaskRunError(`The task is already ${t.status}.`);
@@ -84,7 +84,7 @@ export class TaskRunner extends Disposable {
       if (t.assignee) throw new TaskRunError('It is assigned to someone else.');
       await this.d.claim(id);
     }
-    const agent = this.pickAgent(t);
+    const agent = this.pickAgent(agentId ? { ...t, agentId } : t);
     return this.d.tasks.dispatch({ agentId: agent.id, prompt: planPrompt(t), title: t.title, context: t.context, workspaceTaskId: id, phase: 'plan' });
   }
 

@@ -41,7 +41,10 @@ async function withAccount<T>(link: CloudLink, fn: (token: string) => Promise<T>
 export interface WorkspaceDispatch {
   title: string;
   prompt: string;
+  /** A workspace agent (its id is the workspace's). */
   agentId?: string;
+  /** A local agent to run it with, when it runs here. */
+  localAgentId?: string;
   context?: Record<string, unknown>;
   /** `here`: assign to this machine and start it (plan first); otherwise a teammate or a cloud desktop. */
   assignee: 'here' | Assignee;
@@ -58,7 +61,7 @@ export async function dispatchToWorkspace(link: CloudLink, d: WorkspaceDispatch)
   link.workspaceTasks?.merge([r.task]);
   const task = link.workspaceTasks?.get(r.task.id) ?? r.task;
   if (d.assignee !== 'here') return { task };
-  const local = await link.runner?.run(r.task.id);
+  const local = await link.runner?.run(r.task.id, d.localAgentId ?? d.agentId);
   return { task, local };
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Workspace mode inside a real VS Code, against the reference workspace server (a child process with
+ * the demo workspace) and the provider fixture: Sign In from the command (SecretStorage only, the
+ * MultiClaw account in the Accounts menu), the status bar state machine, a task created on the server
+ * in the Tasks tree, Dispatch Task… → plan → Approve Plan → completed in the workspace, updates queued
+ * while the server is down delivered after a gateway restart, Sign Out, and a revoked member.
+ */
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { MultiClawApi } from '../../../src/extension/extension';
+import type { TaskRow } from '../../../src/gateway/cloud/taskGroups';
+import { login, rest, startCloudProcess, type CloudProcess } from '../../fixtures/cloudProcess';
+import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
+
+const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
+
+async function api(): Promise<MultiClawApi> {
+  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID)!;
+  const a = ext.isActive ? ext.exports : await ext.activate();
+  if (a.gateway.state !== 'running') await a.gateway.start();
+  return a;
+}
+
+/** Resolves when `check()` holds, re-checking on each event; rejects after `ms`. */
+function until<T>(subscribe: (l: () => void) => { dispose(): void }, check: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const now = check();
+  if (now) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
+    const sub = subscribe(() => {
+      const v = check();
+      if (!v) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(v);
+    });
+  });
+}
+
+describe('MultiClaw workspace mode (in a real VS Code)', function () {
+  this.timeout(60_000);
+  let cloud: CloudProcess;
+  let providers: ProviderServer;
+  let ownerToken: string;
+  const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('multiclaw');
+
+  const statusText = async (re: RegExp, what: string): Promise<string> => {
+    const a = await api();
+    return until((l) => a.gateway.workspace.onDidChange(l), () => (re.test(a.statusBar.text) ? a.statusBar.text : undefined), 20_000, `${what} (status bar: ${a.statusBar.text})`);
+  };
+  const row = async (pred: (r: TaskRow) => boolean, what: string): Promise<TaskRow> => {
+    const a = await api();
+    return until((l) => a.tasksTree.onDidUpdate(l), () => a.tasksTree.allRows().find(pred), 20_000, what);
+  };
+
+  before(async () => {
+    providers = await startProviderServer();
+    cloud = await startCloudProcess();
+    ownerToken = await login(cloud.url, cloud.users.owner);
+    await cfg().update('providers.openaiCompatible.baseUrl', providers.baseUrls['openai-compatible'], vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('multiclaw.signOut', true).then(undefined, () => undefined);
+    await cfg().update('workspace.url', undefined, vscode.ConfigurationTarget.Global);
+    await cfg().update('providers.openaiCompatible.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await cloud?.dispose();
+    await providers?.close();
+  });
+
+  it('shows Local · Running until a workspace is configured, then Signed out', async () => {
+    const a = await api();
+    await statusText(/Local · Running/, 'local mode');
+    await cfg().update('workspace.url', cloud.url, vscode.ConfigurationTarget.Global);
+    await statusText(/Signed out/, 'signed out');
+    assert.equal(a.gateway.workspace.status.phase, 'signedOut');
+  });
+
+  it('signs in from MultiClaw: Sign In: Connected · <workspace>, a MultiClaw account, tokens only in SecretStorage', async () => {
+    const a = await api();
+    const ok = await vscode.commands.executeCommand<boolean>('multiclaw.signIn', { url: cloud.url, email: cloud.users.member.email, password: cloud.users.member.password });
+    assert.equal(ok, true);
+    await statusText(/Connected · Demo workspace/, 'connected');
+    const accounts = await vscode.authentication.getAccounts('multiclaw');
+    assert.ok(accounts.some((x) => /member@demo\.multiclaw\.local \(Demo workspace\)/.test(x.label)), `a MultiClaw account in the Accounts menu: ${JSON.stringify(accounts)}`);
+    const token = a.gateway.cloud.instance!.workspaceToken;
+    assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('multiclaw')).includes(token), 'not in settings');
+  });
+
+  it('shows a task created on the server in the Tasks tree, waiting for me', async () => {
+    const a = await api();
+    const me = a.gateway.workspace.status.memberId!;
+    const r = await rest<{ task: { id: string } }>(cloud.url, 'POST', `/v1/workspaces/${cloud.workspaceId}/tasks`, {
+      token: ownerToken, body: { title: 'Triage the flaky test', prompt: 'Find why it flakes', assignee: { type: 'member', memberId: me } },
+    });
+    assert.equal(r.status, 201);
+    const t = await row((x) => x.id === r.body.task.id, 'the new task in the tree');
+    assert.equal(t.status, 'assigned');
+    assert.equal(t.waitingForMe, true);
+    assert.ok(t.actions.includes('run'));
+  });
+
+  it('Dispatch Task… → a plan in a chat conversation → Approve Plan → completed in the workspace', async () => {
+    const a = await api();
+    const res = await vscode.commands.executeCommand<{ workspaceTaskId?: string; localTaskId?: string }>('multiclaw.dispatchTask', {
+      agentId: 'default-openai-compatible', prompt: 'Write the onboarding notes', target: 'here',
+    });
+    assert.ok(res?.workspaceTaskId, 'a workspace task');
+    const id = res.workspaceTaskId;
+    const waiting = await row((x) => x.id === id && x.status === 'awaiting_approval', 'the plan');
+    assert.ok(waiting.actions.includes('approve') && waiting.conversationId);
+    assert.equal(a.chatView.conversationId, waiting.conversationId, 'the chat shows the task conversation');
+    await vscode.commands.executeCommand('multiclaw.approvePlan', `w:${id}`);
+    await row((x) => x.id === id && x.status === 'completed', 'completed');
+    const d = await rest<{ task: { status: string }; plans: Array<{ state: string }> }>(cloud.url, 'GET', `/v1/workspaces/${cloud.workspaceId}/tasks/${id}`, { token: ownerToken });
+    assert.equal(d.body.task.status, 'completed');
+    assert.equal(d.body.plans[0]?.state, 'approved');
+  });
+
+  it('reads Connected → Reconnecting → Connected across a server restart; updates queued meanwhile are delivered after a gateway restart', async () => {
+    const a = await api();
+    const link = a.gateway.cloud;
+    const r = await rest<{ task: { id: string } }>(cloud.url, 'POST', `/v1/workspaces/${cloud.workspaceId}/tasks`, {
+      token: ownerToken, body: { title: 'Offline updates', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
+    });
+    await row((x) => x.id === r.body.task.id, 'the task');
+    await cloud.stop();
+    await statusText(/Reconnecting|Offline/, 'reconnecting');
+    for (let i = 1; i <= 20; i++) await a.gateway.cloud.runner!.update(r.body.task.id, { status: 'running', note: `queued ${i}` });
+    await vscode.commands.executeCommand('multiclaw.restartGateway');
+    await cloud.start();
+    await statusText(/Connected · Demo workspace/, 'connected again');
+    const outbox = a.gateway.cloud.outbox!;
+    await until((l) => outbox.onDidChange(l), () => outbox.size === 0, 20_000, 'the outbox drained');
+    const d = await rest<{ progress: Array<{ note: string | null }> }>(cloud.url, 'GET', `/v1/workspaces/${cloud.workspaceId}/tasks/${r.body.task.id}`, { token: ownerToken });
+    assert.deepEqual(d.body.progress.map((p) => p.note).filter((n) => n?.startsWith('queued ')), Array.from({ length: 20 }, (_, i) => `queued ${i + 1}`));
+  });
+
+  it('Sign Out revokes on the server and shows Signed out', async () => {
+    const a = await api();
+    const token = a.gateway.cloud.instance!.workspaceToken;
+    await vscode.commands.executeCommand('multiclaw.signOut', true);
+    await statusText(/Signed out/, 'signed out');
+    assert.deepEqual(await vscode.authentication.getAccounts('multiclaw'), [], 'the account left the Accounts menu');
+    const r = await rest(cloud.url, 'POST', '/v1/session-tokens', { token, body: { scope: 'daemon' } });
+    assert.equal(r.status, 401);
+  });
+
+  it('a viewer is refused with a clear message; a revoked member is signed out at once (no reconnect storm)', async () => {
+    const a = await api();
+    // A viewer cannot connect a machine (registering an instance needs agents.use): a clear refusal.
+    assert.equal(await vscode.commands.executeCommand('multiclaw.signIn', { url: cloud.url, email: cloud.users.viewer.email, password: cloud.users.viewer.password }), false);
+    assert.equal(a.gateway.workspace.status.phase, 'signedOut');
+    assert.equal(await vscode.commands.executeCommand('multiclaw.signIn', { url: cloud.url, email: cloud.users.member.email, password: cloud.users.member.password }), true);
+    await statusText(/Connected · Demo workspace/, 'connected again');
+    const mid = a.gateway.workspace.status.memberId!;
+    const wsBefore = a.gateway.ledger.list().filter((e) => e.purpose === 'cloud:ws').length;
+    const r = await rest(cloud.url, 'DELETE', `/v1/workspaces/${cloud.workspaceId}/members/${mid}`, { token: ownerToken });
+    assert.equal(r.status, 200);
+    await statusText(/Signed out/, 'signed out');
+    assert.equal(a.gateway.workspace.status.signedOutReason, 'revoked');
+    assert.equal(a.gateway.ledger.list().filter((e) => e.purpose === 'cloud:ws').length, wsBefore, 'no new connection attempt');
+  });
+});
