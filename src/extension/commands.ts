@@ -150,14 +150,14 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const ws = gateway.workspace.status;
       const signedIn = ws.phase !== 'local' && ws.phase !== 'signedOut';
       const items: Item[] = [
-        ...(signedIn
-          ? [
-            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: 'multiclaw.signOut' },
-            { label: '$(refresh) Reconnect', description: ws.phase, command: 'multiclaw.reconnect' },
-          ]
-          : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: 'multiclaw.signIn' }]),
         { label: '$(checklist) Show Tasks', command: 'multiclaw.showTasks' },
         { label: '$(rocket) Dispatch Task…', command: 'multiclaw.dispatchTask' },
+        ...(signedIn
+          ? [
+            { label: '$(refresh) Reconnect', description: ws.phase, command: 'multiclaw.reconnect' },
+            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: 'multiclaw.signOut' },
+          ]
+          : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: 'multiclaw.signIn' }]),
         { label: '', kind: vscode.QuickPickItemKind.Separator },
         { label: '$(comment-discussion) Open Chat', command: 'multiclaw.focusChat' },
         { label: '$(add) New Conversation', command: 'multiclaw.newConversation' },

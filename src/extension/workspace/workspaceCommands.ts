@@ -147,7 +147,9 @@ function notifications(d: WorkspaceCommandDeps): vscode.Disposable[] {
     const me = gateway.isRunning ? gateway.cloud.instance?.id : undefined;
     if (c.kind !== 'plan' || !t?.plan || t.plan.state !== 'pending' || notified.has(t.plan.id) || t.plan.submittedBy.id !== me) return;
     notified.add(t.plan.id);
-    void vscode.window.showInformationMessage(`MultiClaw: plan ready for “${t.title}”: ${t.plan.summary}`, 'Approve', 'Reject', 'Open Conversation').then((b) => {
+    const summary = t.plan.summary.length > 120 ? `${t.plan.summary.slice(0, 119)}…` : t.plan.summary;
+    const steps = t.plan.steps.length;
+    void vscode.window.showInformationMessage(`MultiClaw: plan ready for “${t.title}” (${steps} step${steps === 1 ? '' : 's'}): ${summary}`, 'Approve', 'Reject', 'Open Conversation').then((b) => {
       const cmd = b === 'Approve' ? 'multiclaw.approvePlan' : b === 'Reject' ? 'multiclaw.rejectPlan' : b === 'Open Conversation' ? 'multiclaw.openTaskConversation' : undefined;
       if (cmd) void vscode.commands.executeCommand(cmd, `w:${t.id}`);
     });
