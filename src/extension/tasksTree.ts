@@ -108,13 +108,23 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
     this.schedule();
   }
 
+  /** Leading and trailing: a lone change redraws at once; a burst redraws at most every 30 ms. */
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer) {
+      this.pending = true;
+      return;
+    }
+    void this.refresh();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.refresh();
+      if (this.pending) {
+        this.pending = false;
+        this.schedule();
+      }
     }, 30);
   }
+
+  private pending = false;
 
   async refresh(): Promise<void> {
     try {

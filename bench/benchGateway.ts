@@ -1,0 +1,101 @@
+/**
+ * Shared by the workspace benchmarks: a reference server in-process (or as a child process, so it can
+ * be restarted), a demo team, and a Gateway signed in as its member with production link settings.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Admin } from '../src/cloud/admin';
+import { CloudServer } from '../src/cloud/server';
+import type { LinkStatus } from '../src/gateway/cloud/linkState';
+import { signIn } from '../src/gateway/cloud/signIn';
+import { defaultGatewayConfig } from '../src/gateway/config';
+import { Gateway } from '../src/gateway/gateway';
+import { MemorySink, RedactingLogger } from '../src/gateway/log/logger';
+import { Redactor } from '../src/gateway/log/redact';
+import type { SecretStore } from '../src/gateway/ports';
+
+export const CHEAP_SCRYPT = { log2N: 10, r: 8, p: 1 };
+
+export class MemorySecrets implements SecretStore {
+  readonly map = new Map<string, string>();
+  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
+  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
+  async delete(k: string): Promise<void> { this.map.delete(k); }
+}
+
+export interface Team {
+  dataDir: string;
+  slug: string;
+  owner: { email: string; password: string };
+  member: { email: string; password: string };
+}
+
+/** Seeds a workspace with an owner and a member directly in a data dir. */
+export async function seedTeam(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-cloud-'))): Promise<Team> {
+  const admin = new Admin(dataDir, undefined, CHEAP_SCRYPT);
+  const team: Team = { dataDir, slug: 'bench', owner: { email: 'owner@bench.test', password: 'owner-password-1' }, member: { email: 'member@bench.test', password: 'member-password-1' } };
+  await admin.createUser(team.owner.email, 'Owner', team.owner.password);
+  await admin.createUser(team.member.email, 'Member', team.member.password);
+  admin.createWorkspace(team.slug, 'Bench', team.owner.email);
+  admin.addMember(team.slug, team.member.email, 'member');
+  admin.close();
+  return team;
+}
+
+export function startServer(team: Team): Promise<CloudServer> {
+  return CloudServer.start({ dataDir: team.dataDir, host: '127.0.0.1', port: 0, scryptCost: CHEAP_SCRYPT, env: {}, authRateLimit: { burst: 1000, perMinute: 60_000 } });
+}
+
+export interface BenchGateway {
+  gateway: Gateway;
+  dir: string;
+  status(pred: (s: LinkStatus) => boolean, ms?: number): Promise<LinkStatus>;
+  close(): Promise<void>;
+}
+
+/** A gateway (no providers, no local API) signed in as `who`, connected. Production link settings. */
+export async function signedInGateway(url: string, who: { email: string; password: string }): Promise<BenchGateway> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-gw-'));
+  const redactor = new Redactor();
+  const config = defaultGatewayConfig();
+  config.localApi.enabled = false;
+  const gateway = new Gateway({ logger: new RedactingLogger(new MemorySink(), redactor), redactor, secrets: new MemorySecrets(), storageDir: dir, config, version: 'bench' });
+  await gateway.start();
+  const status = (pred: (s: LinkStatus) => boolean, ms = 30_000): Promise<LinkStatus> => new Promise((resolve, reject) => {
+    if (pred(gateway.workspace.status)) return resolve(gateway.workspace.status);
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`link status not reached in ${ms} ms: ${gateway.workspace.status.phase}`)); }, ms);
+    const sub = gateway.workspace.onDidChange((s) => {
+      if (!pred(s)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(s);
+    });
+  });
+  await signIn(gateway.cloud, { serverUrl: url, email: who.email, password: who.password }, async () => undefined);
+  await status((s) => s.phase === 'connected');
+  return {
+    gateway, dir, status,
+    close: async () => {
+      await gateway.stop();
+      gateway.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export const round = (n: number): number => Math.round(n * 100) / 100;
+
+export async function rest<T>(base: string, method: string, p: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { 'idempotency-key': `bench-${Date.now()}-${Math.random().toString(36).slice(2)}` };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : {}) as T };
+}
