@@ -44,6 +44,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
   /** Fires when the webview has loaded and completed the ready handshake. */
   readonly onDidBecomeReady = this.onDidBecomeReadyEmitter.event;
+  private readonly onDidShowConversationEmitter = this._register(new Emitter<string | null>());
+  /** `show()` switched the view to a conversation (the workspace commands follow task conversations). */
+  readonly onDidShowConversation = this.onDidShowConversationEmitter.event;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly gateway: Gateway, logger: Logger) {
     super();
@@ -98,6 +101,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** Shows a conversation (or a new, empty one for null) in the view. */
   async show(conversationId: string | null, focus = true): Promise<void> {
     this.currentId = conversationId;
+    this.onDidShowConversationEmitter.fire(conversationId);
     if (focus) await vscode.commands.executeCommand('multiclaw.chat.focus');
     await this.sendReset();
     void vscode.commands.executeCommand('setContext', 'multiclaw.chatBusy', this.isCurrentBusy());

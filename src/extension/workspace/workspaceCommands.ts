@@ -44,7 +44,8 @@ export function registerWorkspaceCommands(d: WorkspaceCommandDeps): vscode.Dispo
   };
   const row = (arg: unknown): NonNullable<ReturnType<TasksTree['row']>> => {
     const key = keyOf(arg);
-    const r = key ? tasksTree.row(key) : undefined;
+    // No argument (the Chat view's title bar): the task whose conversation the chat shows.
+    const r = key ? tasksTree.row(key) : tasksTree.allRows().find((x) => x.kind === 'workspace' && x.conversationId && x.conversationId === chatView.conversationId);
     if (!r) throw new Error('That task is not in the Tasks view (any more).');
     return r;
   };
@@ -176,5 +177,14 @@ function notifications(d: WorkspaceCommandDeps): vscode.Disposable[] {
     void vscode.window.showWarningMessage(text, 'Sign In').then((b) => b && vscode.commands.executeCommand('multiclaw.signIn'));
   };
   onStatus(gateway.workspace.status);
-  return [gateway.workspace.onDidChange(onStatus), gateway.onDidChangeState(() => follow()), { dispose: () => sub?.dispose() }];
+  // The Chat view's title bar offers Approve / Reject while it shows a task whose plan waits for me.
+  const chatPlan = (): void => {
+    const cid = d.chatView.conversationId;
+    const pending = !!cid && d.tasksTree.allRows().some((r) => r.conversationId === cid && r.actions.includes('approve'));
+    void vscode.commands.executeCommand('setContext', 'multiclaw.chatPlanPending', pending);
+  };
+  return [
+    gateway.workspace.onDidChange(onStatus), gateway.onDidChangeState(() => follow()), { dispose: () => sub?.dispose() },
+    d.chatView.onDidShowConversation(chatPlan), d.tasksTree.onDidUpdate(chatPlan),
+  ];
 }

@@ -99,7 +99,7 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     assert.ok(t.actions.includes('run'));
   });
 
-  it('Dispatch Task… → a plan in a chat conversation → Approve Plan → completed in the workspace', async () => {
+  it('Dispatch Task… → a plan in a chat conversation → Approve Plan (from the chat) → completed in the workspace', async () => {
     const a = await api();
     const res = await vscode.commands.executeCommand<{ workspaceTaskId?: string; localTaskId?: string }>('multiclaw.dispatchTask', {
       agentId: 'default-openai-compatible', prompt: 'Write the onboarding notes', target: 'here',
@@ -109,14 +109,15 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     const waiting = await row((x) => x.id === id && x.status === 'awaiting_approval', 'the plan');
     assert.ok(waiting.actions.includes('approve') && waiting.conversationId);
     assert.equal(a.chatView.conversationId, waiting.conversationId, 'the chat shows the task conversation');
-    await vscode.commands.executeCommand('multiclaw.approvePlan', `w:${id}`);
+    // Approve from the Chat view's title bar: no argument, the task of the conversation it shows.
+    await vscode.commands.executeCommand('multiclaw.approvePlan');
     await row((x) => x.id === id && x.status === 'completed', 'completed');
     const d = await rest<{ task: { status: string }; plans: Array<{ state: string }> }>(cloud.url, 'GET', `/v1/workspaces/${cloud.workspaceId}/tasks/${id}`, { token: ownerToken });
     assert.equal(d.body.task.status, 'completed');
     assert.equal(d.body.plans[0]?.state, 'approved');
   });
 
-  it('reads Connected → Reconnecting → Connected across a server restart; updates queued meanwhile are delivered after a gateway restart', async () => {
+  it('reads Connected → Reconnecting → Offline → Connected across a server restart; updates queued meanwhile are delivered after a gateway restart', async () => {
     const a = await api();
     const link = a.gateway.cloud;
     const r = await rest<{ task: { id: string } }>(cloud.url, 'POST', `/v1/workspaces/${cloud.workspaceId}/tasks`, {
@@ -124,7 +125,9 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     });
     await row((x) => x.id === r.body.task.id, 'the task');
     await cloud.stop();
-    await statusText(/Reconnecting|Offline/, 'reconnecting');
+    await statusText(/Reconnecting in \d+s \(attempt \d+\)|Reconnecting…/, 'reconnecting');
+    await statusText(/MultiClaw: Offline/, 'offline after repeated network failures');
+    assert.match(a.gateway.workspace.status.message ?? '', /refused|ECONNREFUSED|connect/i);
     for (let i = 1; i <= 20; i++) await a.gateway.cloud.runner!.update(r.body.task.id, { status: 'running', note: `queued ${i}` });
     await vscode.commands.executeCommand('multiclaw.restartGateway');
     await cloud.start();
