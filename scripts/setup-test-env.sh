@@ -42,7 +42,10 @@ if [ ! -f "$CS/out/node/entry.js" ] || ! grep -q "\"version\": \"$CODE_SERVER_VE
    || [ ! -f "$CACHE/.code-server-ok" ]; then
   log "installing code-server@$CODE_SERVER_VERSION (native build against Node $NODE24_VERSION; ~2 min cold)"
   rm -f "$CACHE/.code-server-ok"
-  PATH="$N24/bin:$PATH" npm install --no-audit --no-fund --loglevel=error --save --nodedir="$N24" "code-server@$CODE_SERVER_VERSION" >&2
+  # Run npm itself on Node 24 and drop the npm_* variables an outer `npm test` exports: code-server's
+  # postinstall reads the Node version from npm_config_user_agent, which would otherwise say Node 20.
+  clean_env=(env); for v in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do clean_env+=(-u "$v"); done
+  "${clean_env[@]}" PATH="$N24/bin:$PATH" npm install --no-audit --no-fund --loglevel=error --save --nodedir="$N24" "code-server@$CODE_SERVER_VERSION" >&2
   "$N24/bin/node" "$CS/out/node/entry.js" --version >&2
   touch "$CACHE/.code-server-ok"
 fi
