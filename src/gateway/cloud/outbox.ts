@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../ports';
 import { Disposable, Emitter, type Event } from '../util/disposable';
+import { writeFileAtomic } from '../util/atomicFile';
 
 export type OutboxMethod = 'task.update' | 'task.submitPlan';
 
@@ -198,20 +199,11 @@ export class Outbox extends Disposable {
 
   /** Rewrites the file with the queued updates only (temp file, fsync, rename), then appends to it. */
   private async compact(): Promise<void> {
-    const tmp = `${this.filePath}.tmp-${process.pid}`;
     const body = [...this.items.values()].map((i) => JSON.stringify({ t: 'add', ...i }) + '\n').join('');
     try {
-      const h = await fs.open(tmp, 'w', 0o600);
-      try {
-        await h.writeFile(body, 'utf8');
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-      await fs.rename(tmp, this.filePath);
+      await writeFileAtomic(this.filePath, body);
     } catch (err) {
       this.log.error(`could not compact the outbox ${this.filePath}:`, err instanceof Error ? err : String(err));
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
     }
     await this.fh?.close().catch(() => undefined);
     this.fh = this.closed ? undefined : await fs.open(this.filePath, 'a', 0o600);

@@ -10,6 +10,7 @@ import type { CloudEvent } from '../../protocol/cloud/events';
 import type { Plan, Task, TaskState } from '../../protocol/cloud/models';
 import type { Logger } from '../ports';
 import { Disposable, Emitter, type Event } from '../util/disposable';
+import { writeFileAtomic } from '../util/atomicFile';
 
 export interface WorkspaceTask extends TaskState {
   prompt?: string;
@@ -173,16 +174,8 @@ export class WorkspaceTasks extends Disposable {
   save(): Promise<void> {
     const body = JSON.stringify({ version: STATE_VERSION, lastSeq: this._lastSeq, me: this.me, tasks: [...this.tasks.values()] });
     this.saving = this.saving.then(async () => {
-      const tmp = `${this.stateFile}.tmp-${process.pid}`;
       try {
-        const h = await fs.open(tmp, 'w', 0o600);
-        try {
-          await h.writeFile(body, 'utf8');
-          await h.sync();
-        } finally {
-          await h.close();
-        }
-        await fs.rename(tmp, this.stateFile);
+        await writeFileAtomic(this.stateFile, body);
       } catch (err) {
         this.log.warn(`could not write ${this.stateFile}: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -6,20 +6,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type DiscoveryFile, discoveryFileSchema } from '../../protocol/localApi';
+import { writeFileAtomic } from '../util/atomicFile';
 
 export async function writeDiscoveryFile(file: string, content: DiscoveryFile): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.rm(tmp, { force: true });
-  const fh = await fs.open(tmp, 'wx', 0o600);
-  try {
-    await fh.chmod(0o600);
-    await fh.writeFile(JSON.stringify(content) + '\n', 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(content) + '\n');
 }
 
 /** Removes the file if it still names this token; returns whether it did. */

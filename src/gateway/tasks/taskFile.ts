@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type LocalTask, localTaskSchema } from '../../protocol/localApi';
 import type { Logger } from '../ports';
+import { writeFileAtomic } from '../util/atomicFile';
 
 export const TASK_FILE_VERSION = 1;
 
@@ -79,24 +80,15 @@ export class TaskFile {
   }
 
   private async write(tasks: LocalTask[]): Promise<void> {
-    const tmp = `${this.filePath}.tmp-${process.pid}`;
     const body = JSON.stringify({ version: TASK_FILE_VERSION, tasks } satisfies FileShape);
     try {
       await fs.mkdir(path.dirname(this.filePath), { recursive: true, mode: 0o700 });
-      const fh = await fs.open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(body, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fs.rename(tmp, this.filePath);
+      await writeFileAtomic(this.filePath, body);
       this.failedOnce = false;
     } catch (err) {
       // The list stays in memory; the next change tries again. Log the first failure of a run only.
       if (!this.failedOnce) this.log.error(`could not write the tasks file ${this.filePath}:`, err instanceof Error ? err : String(err));
       this.failedOnce = true;
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 
