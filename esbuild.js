@@ -116,10 +116,10 @@ const builds = [
   },
 ];
 
-// Entry points that exist only once their feature lands (headless gateway CLI, reference cloud server).
+// Entry points that exist only once their feature lands (headless gateway CLI, reference workspace server).
 const optional = [
   { entryPoints: { cli: 'src/gateway/cli/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: { cloud: 'src/cloud/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
+  { entryPoints: { server: 'src/server/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
 ];
 for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
 
@@ -146,7 +146,15 @@ async function main() {
     .then(async (r) => [r, await esbuild.build({ ...common, ...runtimeBuild(), metafile: true })]);
   const results = (await Promise.all([extensionAndRuntime, ...others.map((b) => esbuild.build({ ...common, ...b, metafile: true }))])).flat();
   const sizes = {};
-  for (const r of results) for (const [file, info] of Object.entries(r.metafile.outputs)) if (!file.endsWith('.map')) sizes[file] = info.bytes;
+  const inputs = {}; // bundle -> the src/ modules in it (scripts/checkPackage.mjs checks what is in both)
+  for (const r of results) {
+    for (const [file, info] of Object.entries(r.metafile.outputs)) {
+      if (file.endsWith('.map')) continue;
+      sizes[file] = info.bytes;
+      inputs[file] = Object.keys(info.inputs).filter((i) => i.startsWith('src/')).sort();
+    }
+  }
+  fs.writeFileSync(path.join(root, 'dist', 'bundles.json'), JSON.stringify(inputs, null, 1) + '\n');
   process.stderr.write(`esbuild ${production ? 'production' : 'dev'} build in ${Date.now() - started} ms: ${JSON.stringify(sizes)}\n`);
 }
 

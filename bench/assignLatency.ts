@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { buildTaskGroups } from '../src/gateway/cloud/taskGroups';
+import { buildTaskGroups } from '../src/gateway/tasks/taskGroups';
 import { percentile, rest, round, seedTeam, signedInGateway, startServer } from './benchGateway';
 
 const arg = (name: string, fallback: number): number => {
@@ -24,9 +24,9 @@ async function main(): Promise<void> {
   const server = await startServer(team);
   const ownerToken = (await rest<{ session: { token: string } }>(server.url, 'POST', '/v1/auth/login', undefined, team.owner)).body.session.token;
   const g = await signedInGateway(server.url, team.member);
-  const link = g.gateway.cloud;
+  const link = g.gateway.link;
   const ws = link.workspaceTasks!;
-  const memberId = g.gateway.workspace.status.memberId!;
+  const memberId = g.gateway.linkStatus.current.memberId!;
   const wid = link.account!.workspace.id;
 
   // Baseline: a bare socket on the same server (member session token), no validation or model.

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Admin } from '../src/cloud/admin';
-import { CloudServer } from '../src/cloud/server';
-import type { LinkStatus } from '../src/gateway/cloud/linkState';
-import { signIn } from '../src/gateway/cloud/signIn';
+import { Admin } from '../src/server/admin';
+import { WorkspaceServer } from '../src/server/server';
+import type { LinkStatus } from '../src/gateway/workspace/linkState';
+import { signIn } from '../src/gateway/workspace/signIn';
 import { defaultGatewayConfig } from '../src/gateway/config';
 import { Gateway } from '../src/gateway/gateway';
 import { MemorySink, RedactingLogger } from '../src/gateway/log/logger';
@@ -43,8 +43,8 @@ export async function seedTeam(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), '
   return team;
 }
 
-export function startServer(team: Team): Promise<CloudServer> {
-  return CloudServer.start({ dataDir: team.dataDir, host: '127.0.0.1', port: 0, scryptCost: CHEAP_SCRYPT, env: {}, authRateLimit: { burst: 1000, perMinute: 60_000 } });
+export function startServer(team: Team): Promise<WorkspaceServer> {
+  return WorkspaceServer.start({ dataDir: team.dataDir, host: '127.0.0.1', port: 0, scryptCost: CHEAP_SCRYPT, env: {}, authRateLimit: { burst: 1000, perMinute: 60_000 } });
 }
 
 export interface BenchGateway {
@@ -63,16 +63,16 @@ export async function signedInGateway(url: string, who: { email: string; passwor
   const gateway = new Gateway({ logger: new RedactingLogger(new MemorySink(), redactor), redactor, secrets: new MemorySecrets(), storageDir: dir, config, version: 'bench' });
   await gateway.start();
   const status = (pred: (s: LinkStatus) => boolean, ms = 30_000): Promise<LinkStatus> => new Promise((resolve, reject) => {
-    if (pred(gateway.workspace.status)) return resolve(gateway.workspace.status);
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`link status not reached in ${ms} ms: ${gateway.workspace.status.phase}`)); }, ms);
-    const sub = gateway.workspace.onDidChange((s) => {
+    if (pred(gateway.linkStatus.current)) return resolve(gateway.linkStatus.current);
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`link status not reached in ${ms} ms: ${gateway.linkStatus.current.phase}`)); }, ms);
+    const sub = gateway.linkStatus.onDidChange((s) => {
       if (!pred(s)) return;
       clearTimeout(timer);
       sub.dispose();
       resolve(s);
     });
   });
-  await signIn(gateway.cloud, { serverUrl: url, email: who.email, password: who.password }, async () => undefined);
+  await signIn(gateway.link, { serverUrl: url, email: who.email, password: who.password }, async () => undefined);
   await status((s) => s.phase === 'connected');
   return {
     gateway, dir, status,

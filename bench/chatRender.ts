@@ -15,9 +15,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/harness/env';
-import { ChatPage } from '../test/unit/webview/chatPage';
-import { conversation, longConversation, message, replyDeltas, state } from '../test/unit/webview/fixtures';
-import type { PageGlobals, PerformanceEntryLike } from '../test/unit/webview/pageTypes';
+import { ChatPage } from '../test/support/chat/chatPage';
+import { conversation, longConversation, message, replyDeltas, state } from '../test/support/chat/fixtures';
+import type { PageGlobals, PerformanceEntryLike } from '../test/support/chat/pageTypes';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,7 +12,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { NetService } from '../src/gateway/net/net';
 import { defaultNetConfig } from '../src/gateway/net/netConfig';
-import { canUseNamespaces, hasTinyproxy, makePki, startTinyproxy, testLookup } from '../test/unit/net/helpers';
+import { canUseNamespaces, hasTinyproxy, makePki, startTinyproxy, testLookup } from '../test/unit/gateway/net/helpers';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,7 +11,7 @@
  * Goal: median ≤ 1000 ms after the server is back, 0 lost, 0 duplicated.
  */
 import { performance } from 'node:perf_hooks';
-import { login, rest, startCloudProcess } from '../test/fixtures/cloudProcess';
+import { login, rest, startServerProcess } from '../test/fixtures/serverProcess';
 import { percentile, round, signedInGateway } from './benchGateway';
 
 const arg = (name: string, fallback: number): number => {
@@ -22,12 +22,12 @@ const RESTARTS = arg('restarts', 20);
 const RATE = arg('rate', 100);
 
 async function main(): Promise<void> {
-  const cloud = await startCloudProcess({ node: process.execPath });
-  const ownerToken = await login(cloud.url, cloud.users.owner);
-  const g = await signedInGateway(cloud.url, cloud.users.member);
-  const link = g.gateway.cloud;
+  const server = await startServerProcess({ node: process.execPath });
+  const ownerToken = await login(server.url, server.users.owner);
+  const g = await signedInGateway(server.url, server.users.member);
+  const link = g.gateway.link;
   const session = (): NonNullable<typeof link.session> => link.session!;
-  const created = await rest<{ task: { id: string } }>(cloud.url, 'POST', `/v1/workspaces/${cloud.workspaceId}/tasks`, {
+  const created = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
     token: ownerToken, body: { title: 'under load', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
   });
   const taskId = created.body.task.id;
@@ -55,9 +55,9 @@ async function main(): Promise<void> {
   const times: number[] = [];
   for (let r = 1; r <= RESTARTS; r++) {
     await new Promise((res) => setTimeout(res, 1000)); // a second of traffic on the connection
-    if (r % 2) await cloud.stop();
-    else await cloud.kill9();
-    await cloud.start();
+    if (r % 2) await server.stop();
+    else await server.kill9();
+    await server.start();
     const back = performance.now();
     await connected();
     times.push(performance.now() - back);
@@ -67,14 +67,14 @@ async function main(): Promise<void> {
   await load;
   const outbox = link.outbox!;
   if (outbox.size) await new Promise<void>((resolve) => { const sub = outbox.onDidChange((n) => { if (n === 0) { sub.dispose(); resolve(); } }); });
-  const d = await rest<{ progress: Array<{ note: string | null }> }>(cloud.url, 'GET', `/v1/workspaces/${cloud.workspaceId}/tasks/${taskId}`, { token: ownerToken });
+  const d = await rest<{ progress: Array<{ note: string | null }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${taskId}`, { token: ownerToken });
   const seq = d.body.progress.map((p) => /^load (\d+)$/.exec(p.note ?? '')?.[1]).filter((x): x is string => !!x).map(Number);
   const distinct = new Set(seq);
   let outOfOrder = 0;
   for (let i = 1; i < seq.length; i++) if (seq[i]! < seq[i - 1]!) outOfOrder++;
   times.sort((a, b) => a - b);
   await g.close();
-  await cloud.dispose();
+  await server.dispose();
   console.log(JSON.stringify({
     bench: 'reconnect', restarts: RESTARTS, updates: enqueued,
     medianMs: round(percentile(times, 50)), p90Ms: round(percentile(times, 90)), maxMs: round(times[times.length - 1] ?? NaN),

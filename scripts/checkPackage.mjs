@@ -59,6 +59,18 @@ else {
   if (local.devDependencies['@types/vscode'] !== min) problems.push(`@types/vscode (${local.devDependencies['@types/vscode']}) must be pinned to the engines minimum ${min}`);
   console.log(`${path.relative(root, vsix)}: ${entries.size} files, ${buf.length} bytes`);
 }
+// The Gateway class lives in the extension bundle only: the runtime reaches it through narrow host
+// interfaces (e.g. LocalApiHost). A module in both bundles exists twice (compare errors by name).
+const bundles = path.join(root, 'dist', 'bundles.json');
+if (!fs.existsSync(bundles)) problems.push('no dist/bundles.json (esbuild.js writes it)');
+else {
+  const inputs = JSON.parse(fs.readFileSync(bundles, 'utf8'));
+  const ext = new Set(inputs['dist/extension.js'] ?? []);
+  const runtime = inputs['dist/runtime.js'] ?? [];
+  if (runtime.includes('src/gateway/gateway.ts')) problems.push('src/gateway/gateway.ts is in dist/runtime.js: a runtime module imports the Gateway class (give it a host interface)');
+  const both = runtime.filter((m) => ext.has(m));
+  console.log(`modules in both extension.js and runtime.js: ${both.length} (${both.join(', ')})`);
+}
 if (problems.length) {
   for (const p of problems) console.error(`✗ ${p}`);
   process.exit(1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes docs/protocol.md and docs/protocol.schema.json from the zod schemas in src/protocol/cloud
+// Writes docs/protocol.md and docs/protocol.schema.json from the zod schemas in src/protocol/workspace
 // (compiled to out/ by `tsc -p tsconfig.json`). `--check` exits 1 when the committed files differ.
 // Usage: npx tsc -p tsconfig.json && node scripts/genProtocolDocs.mjs [--check]
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { protocolMarkdown, protocolJsonSchema } = require(path.join(root, 'out/src/protocol/cloud/docs.js'));
+const { protocolMarkdown, protocolJsonSchema } = require(path.join(root, 'out/src/protocol/workspace/docs.js'));
 
 const files = {
   'docs/protocol.md': protocolMarkdown() + '\n',

@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
+import { CMD, VIEW } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
-import { PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '../gateway/providers/types';
+import { isProviderId, PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '../gateway/providers/types';
 import type { ChatViewProvider } from './chat/chatViewProvider';
 import { ConversationItem, type ConversationsTree } from './conversationsTree';
+import { errorMessage } from '../gateway/errors';
 
 export interface CommandDeps {
   gateway: Gateway;
@@ -20,10 +22,6 @@ const KEY_HINTS: Record<ProviderId, string> = {
   'openai-compatible': 'only if your server requires one',
 };
 
-function isProviderId(v: unknown): v is ProviderId {
-  return typeof v === 'string' && (PROVIDER_IDS as readonly string[]).includes(v);
-}
-
 function conversationIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   if (arg instanceof ConversationItem) return arg.summary.id;
@@ -34,7 +32,7 @@ function conversationIdOf(arg: unknown): string | undefined {
 export function showError(message: string, logger: Logger, err?: unknown): void {
   if (err !== undefined) logger.error(message, err instanceof Error ? err : String(err));
   void vscode.window.showErrorMessage(`MultiClaw: ${message}`, 'Open Logs').then((b) => {
-    if (b) void vscode.commands.executeCommand('multiclaw.openLogs');
+    if (b) void vscode.commands.executeCommand(CMD.openLogs);
   });
 }
 
@@ -55,17 +53,17 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     try {
       await fn();
     } catch (err) {
-      showError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, logger, err);
+      showError(`${what} failed: ${errorMessage(err)}`, logger, err);
     }
   };
   const reg = vscode.commands.registerCommand;
   return [
-    reg('multiclaw.startGateway', run('Starting the gateway', () => gateway.start())),
-    reg('multiclaw.stopGateway', run('Stopping the gateway', () => gateway.stop())),
-    reg('multiclaw.restartGateway', run('Restarting the gateway', () => gateway.restart())),
-    reg('multiclaw.openLogs', () => d.channel.show(true)),
+    reg(CMD.startGateway, run('Starting the gateway', () => gateway.start())),
+    reg(CMD.stopGateway, run('Stopping the gateway', () => gateway.stop())),
+    reg(CMD.restartGateway, run('Restarting the gateway', () => gateway.restart())),
+    reg(CMD.openLogs, () => d.channel.show(true)),
 
-    reg('multiclaw.setProviderKey', async (providerArg?: unknown, keyArg?: unknown) => {
+    reg(CMD.setProviderKey, async (providerArg?: unknown, keyArg?: unknown) => {
       const provider = isProviderId(providerArg) ? providerArg : await pickProvider(gateway, 'Which provider is this API key for?', false);
       if (!provider) return;
       const key = typeof keyArg === 'string' ? keyArg : await vscode.window.showInputBox({
@@ -80,11 +78,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         await gateway.keys.set(provider, key);
         void vscode.window.showInformationMessage(`MultiClaw: ${PROVIDER_LABELS[provider]} key saved. Its agent is ready in the Chat view.`);
       } catch (err) {
-        showError(`Could not save the key: ${err instanceof Error ? err.message : String(err)}`, logger, err);
+        showError(`Could not save the key: ${errorMessage(err)}`, logger, err);
       }
     }),
 
-    reg('multiclaw.removeProviderKey', async (providerArg?: unknown, confirmed?: unknown) => {
+    reg(CMD.removeProviderKey, async (providerArg?: unknown, confirmed?: unknown) => {
       const provider = isProviderId(providerArg) ? providerArg : await pickProvider(gateway, 'Remove the API key of which provider?', true);
       if (!provider) return;
       if (confirmed !== true) {
@@ -94,22 +92,22 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       await gateway.keys.remove(provider);
     }),
 
-    reg('multiclaw.focusChat', async () => {
-      await vscode.commands.executeCommand('multiclaw.chat.focus');
+    reg(CMD.focusChat, async () => {
+      await vscode.commands.executeCommand(`${VIEW.chat}.focus`);
       chatView.focusInput();
     }),
-    reg('multiclaw.newConversation', async () => {
+    reg(CMD.newConversation, async () => {
       await chatView.show(null);
       chatView.focusInput();
     }),
-    reg('multiclaw.stopGenerating', () => chatView.stop()),
-    reg('multiclaw.openConversation', async (arg?: unknown) => {
+    reg(CMD.stopGenerating, () => chatView.stop()),
+    reg(CMD.openConversation, async (arg?: unknown) => {
       const id = conversationIdOf(arg);
       if (id) await chatView.show(id);
     }),
-    reg('multiclaw.refreshConversations', () => d.conversations.refresh()),
+    reg(CMD.refreshConversations, () => d.conversations.refresh()),
 
-    reg('multiclaw.deleteConversation', async (arg?: unknown, confirmed?: unknown) => {
+    reg(CMD.deleteConversation, async (arg?: unknown, confirmed?: unknown) => {
       const id = conversationIdOf(arg);
       if (!id || !gateway.isRunning) return;
       const title = arg instanceof ConversationItem ? arg.summary.title : id;
@@ -121,13 +119,13 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       try {
         await gateway.store.delete(id);
       } catch (err) {
-        showError(`Could not delete the conversation: ${err instanceof Error ? err.message : String(err)}`, logger, err);
+        showError(`Could not delete the conversation: ${errorMessage(err)}`, logger, err);
         return;
       }
       if (chatView.conversationId === id) await chatView.show(null, false);
     }),
 
-    reg('multiclaw.exportConversation', async (arg?: unknown, target?: unknown) => {
+    reg(CMD.exportConversation, async (arg?: unknown, target?: unknown) => {
       const id = conversationIdOf(arg);
       if (!id || !gateway.isRunning) return;
       const title = arg instanceof ConversationItem ? arg.summary.title : 'conversation';
@@ -144,32 +142,32 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage(`MultiClaw: conversation exported to ${uri.fsPath}`);
     }),
 
-    reg('multiclaw.showStatusMenu', async () => {
+    reg(CMD.showStatusMenu, async () => {
       type Item = vscode.QuickPickItem & { command?: string };
       const running = gateway.state === 'running';
-      const ws = gateway.workspace.status;
+      const ws = gateway.linkStatus.current;
       const signedIn = ws.phase !== 'local' && ws.phase !== 'signedOut';
       const items: Item[] = [
-        { label: '$(checklist) Show Tasks', command: 'multiclaw.showTasks' },
-        { label: '$(rocket) Dispatch Task…', command: 'multiclaw.dispatchTask' },
+        { label: '$(checklist) Show Tasks', command: CMD.showTasks },
+        { label: '$(rocket) Dispatch Task…', command: CMD.dispatchTask },
         ...(signedIn
           ? [
-            { label: '$(refresh) Reconnect', description: ws.phase, command: 'multiclaw.reconnect' },
-            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: 'multiclaw.signOut' },
+            { label: '$(refresh) Reconnect', description: ws.phase, command: CMD.reconnect },
+            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: CMD.signOut },
           ]
-          : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: 'multiclaw.signIn' }]),
+          : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: CMD.signIn }]),
         { label: '', kind: vscode.QuickPickItemKind.Separator },
-        { label: '$(comment-discussion) Open Chat', command: 'multiclaw.focusChat' },
-        { label: '$(add) New Conversation', command: 'multiclaw.newConversation' },
-        { label: '$(key) Set Provider API Key…', command: 'multiclaw.setProviderKey' },
+        { label: '$(comment-discussion) Open Chat', command: CMD.focusChat },
+        { label: '$(add) New Conversation', command: CMD.newConversation },
+        { label: '$(key) Set Provider API Key…', command: CMD.setProviderKey },
         { label: '', kind: vscode.QuickPickItemKind.Separator },
         running
-          ? { label: '$(debug-stop) Stop Gateway', command: 'multiclaw.stopGateway' }
-          : { label: '$(play) Start Gateway', command: 'multiclaw.startGateway' },
-        { label: '$(debug-restart) Restart Gateway', command: 'multiclaw.restartGateway' },
-        { label: '$(output) Open Logs', command: 'multiclaw.openLogs' },
-        { label: '$(pulse) Show Network Activity', command: 'multiclaw.showNetworkActivity' },
-        { label: '$(debug-console) Diagnose Connection', command: 'multiclaw.diagnoseConnection' },
+          ? { label: '$(debug-stop) Stop Gateway', command: CMD.stopGateway }
+          : { label: '$(play) Start Gateway', command: CMD.startGateway },
+        { label: '$(debug-restart) Restart Gateway', command: CMD.restartGateway },
+        { label: '$(output) Open Logs', command: CMD.openLogs },
+        { label: '$(pulse) Show Network Activity', command: CMD.showNetworkActivity },
+        { label: '$(debug-console) Diagnose Connection', command: CMD.diagnoseConnection },
         { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
       ];
       const pick = await vscode.window.showQuickPick(items, { placeHolder: `MultiClaw gateway: ${gateway.state}${signedIn ? ` · ${ws.workspace?.name ?? 'workspace'}: ${ws.phase}` : ''}` });

@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
+import { escapeMarkdown } from './markdown';
+import { CMD } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
 import type { ConversationSummary } from '../gateway/store/conversationStore';
-import { Disposable, type IDisposable } from '../gateway/util/disposable';
+import { Disposable } from '../gateway/util/disposable';
 import { plainText } from '../gateway/util/plainText';
 
 export class ConversationItem extends vscode.TreeItem {
@@ -14,12 +16,12 @@ export class ConversationItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon('comment-discussion');
     const when = new Date(summary.updatedAt);
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${escape(summary.title || 'Untitled conversation')}**\n\n`);
+    md.appendMarkdown(`**${escapeMarkdown(summary.title || 'Untitled conversation')}**\n\n`);
     md.appendMarkdown(`${summary.messageCount} message${summary.messageCount === 1 ? '' : 's'} · updated ${when.toLocaleString()}\n\n`);
     if (summary.snippet) md.appendText(summary.snippet);
     this.tooltip = md;
     this.accessibilityInformation = { label: `${summary.title}, ${summary.messageCount} messages, updated ${when.toLocaleString()}` };
-    this.command = { command: 'multiclaw.openConversation', title: 'Open Conversation', arguments: [summary.id] };
+    this.command = { command: CMD.openConversation, title: 'Open Conversation', arguments: [summary.id] };
   }
 }
 
@@ -27,18 +29,12 @@ export class ConversationItem extends vscode.TreeItem {
 export class ConversationsTree extends Disposable implements vscode.TreeDataProvider<ConversationItem> {
   private readonly changeEmitter = this._register(new vscode.EventEmitter<ConversationItem | undefined>());
   readonly onDidChangeTreeData = this.changeEmitter.event;
-  private storeSub: IDisposable | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly gateway: Gateway, private readonly logger: Logger) {
     super();
-    this._register(gateway.onDidChangeState(() => { this.subscribe(); this.refresh(); }));
-    this.subscribe();
-  }
-
-  private subscribe(): void {
-    this.storeSub?.dispose();
-    this.storeSub = this.gateway.isRunning ? this.gateway.store.onDidChange(() => this.scheduleRefresh()) : undefined;
+    this._register(gateway.onDidChangeState(() => this.refresh()));
+    this._register(gateway.onDidChangeConversations(() => this.scheduleRefresh()));
   }
 
   /** Store events arrive per write; coalesce them so a streaming reply doesn't redraw the tree per chunk. */
@@ -56,9 +52,9 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   }
 
   async getChildren(e?: ConversationItem): Promise<ConversationItem[]> {
-    if (e || !this.gateway.isRunning) return [];
+    if (e) return [];
     try {
-      return (await this.gateway.store.list()).map((s) => new ConversationItem(s));
+      return (await this.gateway.conversations()).map((s) => new ConversationItem(s));
     } catch (err) {
       this.logger.error('could not list conversations:', err instanceof Error ? err : String(err));
       return [];
@@ -66,12 +62,7 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   }
 
   override dispose(): void {
-    this.storeSub?.dispose();
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     super.dispose();
   }
-}
-
-function escape(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

@@ -3,6 +3,7 @@
  * Activation does no I/O of its own; the gateway starts asynchronously.
  */
 import * as vscode from 'vscode';
+import { CMD, VIEW, CTX, setContext } from './commandIds';
 import { Gateway } from '../gateway/gateway';
 import { Redactor } from '../gateway/log/redact';
 import { ChatViewProvider } from './chat/chatViewProvider';
@@ -42,30 +43,27 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
-  const statusBar = new GatewayStatusBar(gateway,
-    () => (gateway.isRunning ? gateway.chat.busyConversations().length : 0),
-    () => (gateway.isRunning ? gateway.tasks.counts().running : 0));
+  const statusBar = new GatewayStatusBar(gateway);
   const tasksTree = new TasksTree(gateway, logger.child('tasks'));
-  const tasksView = vscode.window.createTreeView('multiclaw.tasks', { treeDataProvider: tasksTree, showCollapseAll: true });
+  const tasksView = vscode.window.createTreeView(VIEW.tasks, { treeDataProvider: tasksTree, showCollapseAll: true });
   tasksTree.attach(tasksView);
   const auth = new MultiClawAuthProvider(context.secrets, gateway,
     () => runSignIn(gateway, logger.child('auth')),
-    async () => { await vscode.commands.executeCommand('multiclaw.signOut', true); });
+    async () => { await vscode.commands.executeCommand(CMD.signOut, true); });
 
   context.subscriptions.push(
     channel, gateway, chatView, conversations, statusBar, tasksTree, tasksView, auth,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
-    vscode.window.createTreeView('multiclaw.conversations', { treeDataProvider: conversations }),
+    vscode.window.createTreeView(VIEW.conversations, { treeDataProvider: conversations }),
     ...registerCommands({ gateway, chatView, conversations, channel, logger }),
     ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
     ...registerWorkspaceCommands({ gateway, chatView, tasksTree, logger: logger.child('workspace') }),
     gateway.onDidChangeState(({ state, error }) => {
-      void vscode.commands.executeCommand('setContext', 'multiclaw.gatewayState', state);
+      setContext(CTX.gatewayState, state);
       if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);
     }),
-    gateway.onDidChangeState(() => statusBar.update()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('multiclaw')) void readGatewayConfig(logger.child('settings')).then((c) => gateway.setConfig(c));
     }),

@@ -3,13 +3,14 @@
  * port was taken (or the listener could not start), and a Restart offer when its settings change.
  */
 import * as vscode from 'vscode';
+import { CMD } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
 
 export function registerLocalApi(gateway: Gateway, logger: Logger): vscode.Disposable[] {
   let announcedPort: number | undefined;
   return [
-    vscode.commands.registerCommand('multiclaw.copyLocalApiToken', async (): Promise<void> => {
+    vscode.commands.registerCommand(CMD.copyLocalApiToken, async (): Promise<void> => {
       const api = gateway.localApi;
       if (!api) {
         const off = !gateway.config.localApi.enabled;
@@ -19,8 +20,8 @@ export function registerLocalApi(gateway: Gateway, logger: Logger): vscode.Dispo
         const action = off ? 'Open Settings' : gateway.isRunning ? 'Open Logs' : 'Start Gateway';
         const pick = await vscode.window.showWarningMessage(message, action);
         if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'multiclaw.gateway.localApi');
-        else if (pick === 'Open Logs') await vscode.commands.executeCommand('multiclaw.openLogs');
-        else if (pick === 'Start Gateway') await vscode.commands.executeCommand('multiclaw.startGateway');
+        else if (pick === 'Open Logs') await vscode.commands.executeCommand(CMD.openLogs);
+        else if (pick === 'Start Gateway') await vscode.commands.executeCommand(CMD.startGateway);
         return;
       }
       await vscode.env.clipboard.writeText(api.token);
@@ -34,7 +35,7 @@ export function registerLocalApi(gateway: Gateway, logger: Logger): vscode.Dispo
       const api = gateway.localApi;
       if (!api && gateway.config.localApi.enabled) {
         void vscode.window.showWarningMessage('MultiClaw: the local API did not start; agents still work in VS Code.', 'Open Logs').then((b) => {
-          if (b) void vscode.commands.executeCommand('multiclaw.openLogs');
+          if (b) void vscode.commands.executeCommand(CMD.openLogs);
         });
       } else if (api && api.requestedPort !== 0 && api.port !== api.requestedPort && announcedPort !== api.port) {
         announcedPort = api.port;
@@ -47,7 +48,7 @@ export function registerLocalApi(gateway: Gateway, logger: Logger): vscode.Dispo
       if (!gateway.isRunning) return;
       if (!e.affectsConfiguration('multiclaw.gateway.port') && !e.affectsConfiguration('multiclaw.gateway.localApi')) return;
       void vscode.window.showInformationMessage('MultiClaw: restart the gateway to apply the local API setting.', 'Restart Gateway').then((b) => {
-        if (b) void vscode.commands.executeCommand('multiclaw.restartGateway');
+        if (b) void vscode.commands.executeCommand(CMD.restartGateway);
       });
     }),
   ];

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import type { LinkStatus } from '../gateway/cloud/linkState';
+import { escapeMarkdown } from './markdown';
+import { CMD } from './commandIds';
+import type { LinkStatus } from '../gateway/workspace/linkState';
 import type { Gateway } from '../gateway/gateway';
-import { Disposable, type IDisposable } from '../gateway/util/disposable';
+import { Disposable } from '../gateway/util/disposable';
 
 interface View {
   text: string;
@@ -11,35 +13,31 @@ interface View {
 }
 
 const COMMANDS = [
-  'multiclaw.setProviderKey', 'multiclaw.openLogs', 'multiclaw.startGateway', 'multiclaw.restartGateway', 'multiclaw.focusChat',
-  'multiclaw.copyLocalApiToken', 'multiclaw.signIn', 'multiclaw.signOut', 'multiclaw.reconnect', 'multiclaw.showTasks', 'multiclaw.diagnoseConnection',
-  'multiclaw.dispatchTask',
+  CMD.setProviderKey, CMD.openLogs, CMD.startGateway, CMD.restartGateway, CMD.focusChat,
+  CMD.copyLocalApiToken, CMD.signIn, CMD.signOut, CMD.reconnect, CMD.showTasks, CMD.diagnoseConnection,
+  CMD.dispatchTask,
 ];
 
 /**
  * The one MultiClaw status bar item: one state machine over the gateway and its workspace link —
  * Local · Running; Signed out; Connecting…; Connected · <workspace> (· N running); Reconnecting in Ns
- * (attempt k); Offline (cloud unreachable — local agents keep working); Error (reason). Codicons,
+ * (attempt k); Offline (workspace server unreachable — local agents keep working); Error (reason). Codicons,
  * warning/error backgrounds, a markdown tooltip and a click menu (`multiclaw.showStatusMenu`).
  */
 export class GatewayStatusBar extends Disposable {
   private readonly item: vscode.StatusBarItem;
   private ticker: NodeJS.Timeout | undefined;
-  private tasksSub: IDisposable | undefined;
 
-  constructor(private readonly gateway: Gateway, private readonly busyCount: () => number, private readonly runningCount: () => number = () => 0) {
+  constructor(private readonly gateway: Gateway) {
     super();
     this.item = this._register(vscode.window.createStatusBarItem('multiclaw.status', vscode.StatusBarAlignment.Left, 100));
     this.item.name = 'MultiClaw';
-    this.item.command = 'multiclaw.showStatusMenu';
-    this._register(gateway.onDidChangeState(({ state }) => {
-      // "· N running" follows the running TaskService.
-      this.tasksSub?.dispose();
-      this.tasksSub = state === 'running' ? gateway.tasks.onDidChange(() => this.update()) : undefined;
-      this.update();
-    }));
+    this.item.command = CMD.showStatusMenu;
+    this._register(gateway.onDidChangeState(() => this.update()));
+    this._register(gateway.onDidChangeLocalTasks(() => this.update())); // "· N running"
+    this._register(gateway.onChatEvent((e) => e.type === 'busy' && this.update())); // "· N replying"
     this._register(gateway.onDidChangeAgents(() => this.update()));
-    this._register(gateway.workspace.onDidChange(() => this.update()));
+    this._register(gateway.linkStatus.onDidChange(() => this.update()));
     this.update();
     this.item.show();
   }
@@ -59,7 +57,7 @@ export class GatewayStatusBar extends Disposable {
     md.supportThemeIcons = true;
     this.item.tooltip = md;
     // "Reconnecting in Ns" counts down once a second while it shows.
-    const s = this.gateway.workspace.status;
+    const s = this.gateway.linkStatus.current;
     const counting = this.gateway.state === 'running' && (s.phase === 'reconnecting' || s.phase === 'offline') && (s.retryAt ?? 0) > Date.now();
     if (counting && !this.ticker) this.ticker = setInterval(() => this.update(), 1000);
     if (!counting && this.ticker) {
@@ -81,20 +79,20 @@ export class GatewayStatusBar extends Disposable {
       case 'error':
         return {
           text: '$(error) MultiClaw: Error', label: `MultiClaw gateway error: ${g.lastError ?? 'unknown'}`, background: 'error',
-          md: `**MultiClaw** — the gateway failed to start\n\n$(error) ${escapeMd(g.lastError ?? 'unknown error')}\n\n[$(debug-restart) Restart Gateway](command:multiclaw.restartGateway) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
+          md: `**MultiClaw** — the gateway failed to start\n\n$(error) ${escapeMarkdown(g.lastError ?? 'unknown error')}\n\n[$(debug-restart) Restart Gateway](command:multiclaw.restartGateway) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
         };
       case 'running':
-        return this.linkView(g.workspace.status);
+        return this.linkView(g.linkStatus.current);
     }
   }
 
   private linkView(s: LinkStatus): View {
-    const running = this.runningCount();
+    const running = this.gateway.taskCounts().running;
     const ws = s.workspace?.name ?? 'workspace';
     const details = this.details(s, running);
     switch (s.phase) {
       case 'local': {
-        const busy = this.busyCount();
+        const busy = this.gateway.busyConversations().length;
         return {
           text: busy > 0 ? `$(hubot) Local · Running · ${busy} replying` : '$(hubot) Local · Running',
           label: `MultiClaw gateway running locally, ${this.agentCount()} agents available`,
@@ -106,35 +104,35 @@ export class GatewayStatusBar extends Disposable {
         return {
           text: '$(account) MultiClaw: Signed out', label: `MultiClaw signed out: ${why}; local agents keep working`,
           background: s.signedOutReason === 'revoked' || s.signedOutReason === 'expired' ? 'warning' : undefined,
-          md: `**MultiClaw** — signed out (${why})\n\n${s.message ? `${escapeMd(s.message)}\n\n` : ''}Local agents keep working.\n\n${this.agentsMd()}[$(account) Sign In](command:multiclaw.signIn)\n\n`,
+          md: `**MultiClaw** — signed out (${why})\n\n${s.message ? `${escapeMarkdown(s.message)}\n\n` : ''}Local agents keep working.\n\n${this.agentsMd()}[$(account) Sign In](command:multiclaw.signIn)\n\n`,
         };
       }
       case 'connecting':
-        return { text: '$(sync~spin) MultiClaw: Connecting…', label: `MultiClaw connecting to ${ws}`, md: `**MultiClaw** — connecting to ${escapeMd(ws)}…\n\n${details}` };
+        return { text: '$(sync~spin) MultiClaw: Connecting…', label: `MultiClaw connecting to ${ws}`, md: `**MultiClaw** — connecting to ${escapeMarkdown(ws)}…\n\n${details}` };
       case 'connected':
         return {
           text: `$(cloud) Connected · ${ws}${running ? ` · ${running} running` : ''}`,
           label: `MultiClaw connected to ${ws}${running ? `, ${running} tasks running` : ''}`,
-          md: `**MultiClaw** — connected to ${escapeMd(ws)}\n\n${details}[$(checklist) Show Tasks](command:multiclaw.showTasks) · [$(sign-out) Sign Out](command:multiclaw.signOut)\n\n`,
+          md: `**MultiClaw** — connected to ${escapeMarkdown(ws)}\n\n${details}[$(checklist) Show Tasks](command:multiclaw.showTasks) · [$(sign-out) Sign Out](command:multiclaw.signOut)\n\n`,
         };
       case 'reconnecting': {
         const secs = Math.max(0, Math.ceil(((s.retryAt ?? 0) - Date.now()) / 1000));
         const text = secs > 0 ? `Reconnecting in ${secs}s (attempt ${s.attempt ?? 1})` : `Reconnecting… (attempt ${s.attempt ?? 1})`;
         return {
           text: `$(sync~spin) ${text}`, label: `MultiClaw ${text.toLowerCase()}; running tasks continue`, background: 'warning',
-          md: `**MultiClaw** — the connection to ${escapeMd(ws)} dropped; running tasks continue and their updates are queued.\n\n${s.message ? `$(warning) ${escapeMd(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect)\n\n`,
+          md: `**MultiClaw** — the connection to ${escapeMarkdown(ws)} dropped; running tasks continue and their updates are queued.\n\n${s.message ? `$(warning) ${escapeMarkdown(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect)\n\n`,
         };
       }
       case 'offline':
         return {
-          text: '$(debug-disconnect) MultiClaw: Offline', label: 'MultiClaw offline: the cloud is unreachable; local agents keep working', background: 'warning',
-          md: `**MultiClaw** — offline (cloud unreachable — local agents keep working)\n\n${s.message ? `$(warning) ${escapeMd(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect) · [$(debug-console) Diagnose Connection](command:multiclaw.diagnoseConnection)\n\n`,
+          text: '$(debug-disconnect) MultiClaw: Offline', label: 'MultiClaw offline: the workspace server is unreachable; local agents keep working', background: 'warning',
+          md: `**MultiClaw** — offline (workspace server unreachable — local agents keep working)\n\n${s.message ? `$(warning) ${escapeMarkdown(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect) · [$(debug-console) Diagnose Connection](command:multiclaw.diagnoseConnection)\n\n`,
         };
       case 'error': {
         const reason = s.message ?? 'unknown error';
         return {
           text: `$(error) MultiClaw: Error (${reason.length > 40 ? `${reason.slice(0, 39)}…` : reason})`, label: `MultiClaw error: ${reason}`, background: 'error',
-          md: `**MultiClaw** — the workspace connection stopped\n\n$(error) ${escapeMd(reason)}\n\n${details}[$(refresh) Reconnect](command:multiclaw.reconnect) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
+          md: `**MultiClaw** — the workspace connection stopped\n\n$(error) ${escapeMarkdown(reason)}\n\n${details}[$(refresh) Reconnect](command:multiclaw.reconnect) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
         };
       }
     }
@@ -142,10 +140,10 @@ export class GatewayStatusBar extends Disposable {
 
   private details(s: LinkStatus, running: number): string {
     const rows: string[] = [];
-    if (s.serverUrl) rows.push(`$(server) Server: ${escapeMd(s.serverUrl)}`);
-    if (s.workspace) rows.push(`$(organization) Workspace: ${escapeMd(s.workspace.name)} (${s.workspace.role})`);
-    if (s.user) rows.push(`$(account) Signed in as ${escapeMd(s.user.email)}`);
-    if (s.instance) rows.push(`$(vm) Instance: ${escapeMd(s.instance.name)}`);
+    if (s.serverUrl) rows.push(`$(server) Server: ${escapeMarkdown(s.serverUrl)}`);
+    if (s.workspace) rows.push(`$(organization) Workspace: ${escapeMarkdown(s.workspace.name)} (${s.workspace.role})`);
+    if (s.user) rows.push(`$(account) Signed in as ${escapeMarkdown(s.user.email)}`);
+    if (s.instance) rows.push(`$(vm) Instance: ${escapeMarkdown(s.instance.name)}`);
     if (s.latencyMs !== undefined) rows.push(`$(pulse) Latency: ${s.latencyMs} ms`);
     if (s.lastHeartbeatAt) rows.push(`$(heart) Last heartbeat: ${Math.max(0, Math.round((Date.now() - s.lastHeartbeatAt) / 1000))} s ago`);
     rows.push(`$(inbox) Queued updates: ${s.queued}`);
@@ -160,7 +158,7 @@ export class GatewayStatusBar extends Disposable {
   private agentsMd(): string {
     const agents = this.gateway.agents().filter((a) => a.available);
     return agents.length
-      ? `$(hubot) ${agents.length} agent${agents.length === 1 ? '' : 's'}: ${agents.map((a) => escapeMd(a.name)).join(', ')}\n\n`
+      ? `$(hubot) ${agents.length} agent${agents.length === 1 ? '' : 's'}: ${agents.map((a) => escapeMarkdown(a.name)).join(', ')}\n\n`
       : '$(warning) No agent available — [Set Provider API Key](command:multiclaw.setProviderKey)\n\n';
   }
 
@@ -173,11 +171,6 @@ export class GatewayStatusBar extends Disposable {
 
   override dispose(): void {
     if (this.ticker) clearInterval(this.ticker);
-    this.tasksSub?.dispose();
     super.dispose();
   }
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

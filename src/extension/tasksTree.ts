@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
-import type { buildTaskGroups, TaskGroup, TaskRow } from '../gateway/cloud/taskGroups';
+import { escapeMarkdown } from './markdown';
+import { CMD, CTX, setContext } from './commandIds';
+import type { buildTaskGroups, TaskGroup, TaskRow } from '../gateway/tasks/taskGroups';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
-import { Disposable, Emitter, type Event, type IDisposable } from '../gateway/util/disposable';
+import { Disposable, Emitter, type Event } from '../gateway/util/disposable';
 
 const ICONS: Record<TaskRow['status'], [string, string | undefined]> = {
   awaiting_approval: ['question', 'notificationsWarningIcon.foreground'],
@@ -47,17 +49,17 @@ export class TaskItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     this.contextValue = `task ${row.kind} ${row.actions.join(' ')}`.trim();
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${escapeMd(row.title)}**\n\n`);
-    md.appendMarkdown(`${row.status.replace('_', ' ')} · ${escapeMd(parts.join(' · '))}${row.runningHere ? ' · running on this machine' : ''}\n\n`);
+    md.appendMarkdown(`**${escapeMarkdown(row.title)}**\n\n`);
+    md.appendMarkdown(`${row.status.replace('_', ' ')} · ${escapeMarkdown(parts.join(' · '))}${row.runningHere ? ' · running on this machine' : ''}\n\n`);
     if (row.plan) {
-      md.appendMarkdown(`**Plan:** ${escapeMd(row.plan.summary)}\n\n`);
-      row.plan.steps.slice(0, 10).forEach((s, i) => md.appendMarkdown(`${i + 1}. ${escapeMd(s)}\n`));
+      md.appendMarkdown(`**Plan:** ${escapeMarkdown(row.plan.summary)}\n\n`);
+      row.plan.steps.slice(0, 10).forEach((s, i) => md.appendMarkdown(`${i + 1}. ${escapeMarkdown(s)}\n`));
       md.appendMarkdown('\n');
     }
-    if (row.error) md.appendMarkdown(`$(error) ${escapeMd(row.error)}\n\n`);
+    if (row.error) md.appendMarkdown(`$(error) ${escapeMarkdown(row.error)}\n\n`);
     this.tooltip = md;
     this.accessibilityInformation = { label: `${row.title}, ${row.status.replace('_', ' ')}, ${parts.join(', ')}` };
-    if (row.conversationId) this.command = { command: 'multiclaw.openTaskConversation', title: 'Open Conversation', arguments: [row.key] };
+    if (row.conversationId) this.command = { command: CMD.openTaskConversation, title: 'Open Conversation', arguments: [row.key] };
   }
 }
 
@@ -66,7 +68,7 @@ type Node = TaskGroupItem | TaskItem;
 /**
  * The Tasks view: local tasks and the workspace's tasks for me and this instance, grouped by status,
  * updated live (coalesced), with inline actions and a badge counting the tasks waiting for me. The
- * model comes from `buildTaskGroups` (src/gateway/cloud/taskGroups.ts, loaded with the gateway).
+ * model comes from `buildTaskGroups` (src/gateway/tasks/taskGroups.ts, loaded with the gateway).
  */
 export class TasksTree extends Disposable implements vscode.TreeDataProvider<Node> {
   private readonly changeEmitter = this._register(new vscode.EventEmitter<Node | undefined>());
@@ -76,35 +78,22 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
   readonly onDidUpdate: Event<{ rows: number; waitingForMe: number }> = this.updateEmitter.event;
   private groups: TaskGroup[] = [];
   private rows = new Map<string, TaskRow>();
-  private subs: IDisposable[] = [];
-  private subscribedTo: unknown[] = [];
   private timer: NodeJS.Timeout | undefined;
   private view: vscode.TreeView<Node> | undefined;
   private build: typeof buildTaskGroups | undefined;
 
   constructor(private readonly gateway: Gateway, private readonly logger: Logger) {
     super();
-    this._register(gateway.onDidChangeState(() => this.resubscribe()));
-    this._register(gateway.workspace.onDidChange(() => this.resubscribe()));
-    this._register(gateway.onDidChangeAgents(() => this.schedule()));
+    const schedule = (): void => this.schedule();
+    this._register(gateway.onDidChangeState(schedule));
+    this._register(gateway.linkStatus.onDidChange(schedule));
+    this._register(gateway.onDidChangeAgents(schedule));
+    this._register(gateway.onDidChangeLocalTasks(schedule));
+    this._register(gateway.onDidChangeWorkspaceTasks(schedule));
   }
 
   attach(view: vscode.TreeView<Node>): void {
     this.view = view;
-    this.resubscribe();
-  }
-
-  /** Follows the running TaskService and the link's workspace task list as they come and go. */
-  private resubscribe(): void {
-    const g = this.gateway;
-    const tasks = g.isRunning ? g.tasks : undefined;
-    const ws = g.isRunning ? g.cloud.workspaceTasks : undefined;
-    if (this.subscribedTo[0] === tasks && this.subscribedTo[1] === ws && this.subs.length) return this.schedule();
-    for (const s of this.subs) s.dispose();
-    this.subs = [];
-    this.subscribedTo = [tasks, ws];
-    if (tasks) this.subs.push(tasks.onDidChange(() => this.schedule()));
-    if (ws) this.subs.push(ws.onDidChange(() => this.schedule()));
     this.schedule();
   }
 
@@ -128,17 +117,15 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
 
   async refresh(): Promise<void> {
     try {
-      this.build ??= (await import('../gateway/cloud/taskGroups')).buildTaskGroups;
+      this.build ??= (await import('../gateway/tasks/taskGroups')).buildTaskGroups;
       const g = this.gateway;
-      const running = g.isRunning;
-      const link = running ? g.cloud : undefined;
-      const model = this.build({ local: running ? g.tasks.list() : [], workspace: link?.workspaceTasks?.list() ?? [], me: link?.workspaceTasks?.identity });
+      const model = this.build({ local: g.localTasks(), workspace: g.workspaceTasks(), me: g.workspaceIdentity() });
       this.groups = model.groups;
       this.rows = new Map(model.groups.flatMap((gr) => gr.rows.map((r) => [r.key, r] as const)));
       if (this.view) {
         this.view.badge = model.waitingForMe ? { value: model.waitingForMe, tooltip: `${model.waitingForMe} task${model.waitingForMe === 1 ? '' : 's'} waiting for you` } : undefined;
       }
-      void vscode.commands.executeCommand('setContext', 'multiclaw.tasksWaiting', model.waitingForMe);
+      setContext(CTX.tasksWaiting, model.waitingForMe);
       this.changeEmitter.fire(undefined);
       this.updateEmitter.fire({ rows: this.rows.size, waitingForMe: model.waitingForMe });
     } catch (err) {
@@ -176,11 +163,6 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
 
   override dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    for (const s of this.subs) s.dispose();
     super.dispose();
   }
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

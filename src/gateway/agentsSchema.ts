@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../protocol/providerIds';
 import type { AgentDefinition } from './config';
 
 /** zod schema of one `multiclaw.agents` entry. Loaded lazily (zod stays off the activation path). */
 export const agentDefinitionSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'id: 1–64 letters, digits, dot, dash or underscore'),
   name: z.string().min(1).max(100),
-  provider: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']),
+  provider: z.enum(PROVIDER_IDS),
   model: z.string().min(1).max(200),
   systemPrompt: z.string().max(50_000).optional(),
 }) satisfies z.ZodType<AgentDefinition>;

@@ -1,20 +1,25 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveAgents, type ResolvedAgent } from './agents';
-import type { ChatService } from './chat/chatService';
-import type { CloudLink, LinkTuning } from './cloud/cloudLink';
-import { WorkspaceStatus } from './cloud/linkState';
+import type { ChatEvent, ChatService } from './chat/chatService';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
+import { errorMessage, GatewayNotRunningError } from './errors';
 import { ProviderKeys } from './keys';
 import type { LocalApiServer } from './localApi/server';
 import type { LocalApiInfo, LocalApiOptions } from './localApi/types';
 import type { Redactor } from './log/redact';
 import { ConnectionLedger } from './net/ledger';
+import type { LinkPreviews } from './net/linkPreviews';
 import type { NetOptions, NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
-import type { ConversationStore } from './store/conversationStore';
-import type { TaskService } from './tasks/taskService';
-import { Disposable, Emitter } from './util/disposable';
+import type { Conversation, ConversationChange, ConversationStore, ConversationSummary } from './store/conversationStore';
+import type { LocalTask, TaskChange, TaskService } from './tasks/taskService';
+import { Disposable, DisposableStore, Emitter, type Event } from './util/disposable';
+import { LinkStatusHolder } from './workspace/linkState';
+import type { LinkTuning, WorkspaceLink } from './workspace/workspaceLink';
+import type { Me, WorkspaceTask, WorkspaceTaskChange } from './workspace/workspaceTasks';
+
+export { GatewayNotRunningError, isGatewayNotRunning } from './errors';
 
 export type GatewayState = 'stopped' | 'starting' | 'running' | 'error';
 
@@ -38,7 +43,7 @@ export interface GatewayDeps {
   /** The client version sent to the workspace (default: the local API's version, else 0.0.0). */
   version?: string;
   /** Workspace link timings for tests (backoff, token renewal, RPC timeout…). */
-  cloud?: LinkTuning;
+  linkTuning?: LinkTuning;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -49,13 +54,18 @@ interface Running {
   tasks: TaskService;
   localApi?: LocalApiServer;
   /** The workspace link (absent only when it failed to load). */
-  cloud?: CloudLink;
+  link?: WorkspaceLink;
+  /** Forwards the running services' events to the Gateway's own emitters. */
+  forwards: DisposableStore;
 }
 
 /**
  * The in-process agent gateway: provider keys, agents, conversations and the chat runtime.
  * Plain Node (no `vscode`): the extension host, the headless CLI and tests all drive this object.
  * Constructing it is cheap; the heavy runtime modules load on `start()`.
+ *
+ * Its events outlive restarts: a view subscribes once (chat events, conversations, local and
+ * workspace tasks), and the read helpers answer empty while the gateway is stopped.
  */
 export class Gateway extends Disposable {
   private _state: GatewayState = 'stopped';
@@ -66,14 +76,25 @@ export class Gateway extends Disposable {
   readonly keys: ProviderKeys;
   /** Every outbound connection, kept across restarts (Show Network Activity). */
   readonly ledger = this._register(new ConnectionLedger());
-  /** The workspace connection state for the UI (kept across restarts; cheap: no runtime modules). */
-  readonly workspace = this._register(new WorkspaceStatus());
+  /** The workspace link's state for the UI (kept across restarts; cheap: no runtime modules). */
+  readonly linkStatus = this._register(new LinkStatusHolder());
   private readonly log: Logger;
 
   private readonly onDidChangeStateEmitter = this._register(new Emitter<GatewayStateEvent>());
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
   private readonly onDidChangeAgentsEmitter = this._register(new Emitter<void>());
   readonly onDidChangeAgents = this.onDidChangeAgentsEmitter.event;
+  private readonly onChatEventEmitter = this._register(new Emitter<ChatEvent>());
+  /** Every chat event (deltas, messages, busy) of whichever ChatService runs. */
+  readonly onChatEvent: Event<ChatEvent> = this.onChatEventEmitter.event;
+  private readonly onDidChangeConversationsEmitter = this._register(new Emitter<ConversationChange>());
+  /** A conversation was created, updated or deleted. */
+  readonly onDidChangeConversations: Event<ConversationChange> = this.onDidChangeConversationsEmitter.event;
+  private readonly onDidChangeLocalTasksEmitter = this._register(new Emitter<TaskChange>());
+  readonly onDidChangeLocalTasks: Event<TaskChange> = this.onDidChangeLocalTasksEmitter.event;
+  private readonly onDidChangeWorkspaceTasksEmitter = this._register(new Emitter<WorkspaceTaskChange>());
+  /** A workspace task changed (the link's task list, across sign-ins and restarts). */
+  readonly onDidChangeWorkspaceTasks: Event<WorkspaceTaskChange> = this.onDidChangeWorkspaceTasksEmitter.event;
 
   constructor(private readonly deps: GatewayDeps) {
     super();
@@ -100,25 +121,26 @@ export class Gateway extends Disposable {
     const urlChanged = config.workspace?.url !== this._config.workspace?.url;
     this._config = config;
     if (networkChanged) this.running?.net.configure(config.network);
-    if (urlChanged) this.running?.cloud?.publish();
+    if (urlChanged) this.running?.link?.publish();
     this.onDidChangeAgentsEmitter.fire();
   }
 
   /** Local agents (settings and provider defaults), then the workspace's agents when signed in. */
   agents(): ResolvedAgent[] {
-    const cloud = this.running?.cloud;
-    const local = resolveAgents(this._config, (p) => this.keys.has(p) || !!cloud?.config.hasKey(p));
-    return cloud ? [...local, ...cloud.agents()] : local;
+    const link = this.running?.link;
+    const local = resolveAgents(this._config, (p) => this.keys.has(p) || !!link?.config.hasKey(p));
+    return link ? [...local, ...link.agents()] : local;
   }
 
   /** The key an agent's requests carry: a workspace agent prefers the workspace key, a local one the local key. */
   keyFor(agent: ResolvedAgent): string | undefined {
-    const ws = this.running?.cloud?.config;
+    const ws = this.running?.link?.config;
     if (agent.source === 'workspace') return agent.baseUrl ? ws?.key(agent.provider) : ws?.key(agent.provider) ?? this.keys.get(agent.provider);
     return this.keys.get(agent.provider) ?? ws?.key(agent.provider);
   }
 
-  /** Throws when the gateway is not running (callers show "Start Gateway"). */
+  // ── The running services: these throw GatewayNotRunningError while stopped (callers offer Start Gateway).
+
   get chat(): ChatService {
     return this.require().chat;
   }
@@ -136,8 +158,8 @@ export class Gateway extends Disposable {
   }
 
   /** The workspace link (throws when the gateway is not running). */
-  get cloud(): CloudLink {
-    const c = this.require().cloud;
+  get link(): WorkspaceLink {
+    const c = this.require().link;
     if (!c) throw new Error('The workspace link did not load; see the MultiClaw log.');
     return c;
   }
@@ -151,9 +173,70 @@ export class Gateway extends Disposable {
     return this._state === 'running' && !!this.running;
   }
 
+  // ── Read helpers: safe in any state, empty while stopped.
+
+  /** Conversations on this machine, most recent first. */
+  async conversations(): Promise<ConversationSummary[]> {
+    const r = this.current();
+    return r ? r.store.list() : [];
+  }
+
+  /** A conversation by id; undefined while stopped. Throws for an unknown or unreadable one. */
+  async conversation(id: string): Promise<Conversation | undefined> {
+    return this.current()?.store.open(id);
+  }
+
+  /** Link titles and favicons for the chat (undefined while stopped). */
+  linkPreviews(): LinkPreviews | undefined {
+    return this.current()?.net.links;
+  }
+
+  /** Ids of the conversations whose reply is streaming. */
+  busyConversations(): string[] {
+    return this.current()?.chat.busyConversations() ?? [];
+  }
+
+  isBusy(conversationId: string): boolean {
+    return this.current()?.chat.isBusy(conversationId) ?? false;
+  }
+
+  /** Stops a streaming reply; false when none streams (or the gateway is stopped). */
+  stopReply(conversationId: string): boolean {
+    return this.current()?.chat.stop(conversationId) ?? false;
+  }
+
+  localTasks(): LocalTask[] {
+    return this.current()?.tasks.list() ?? [];
+  }
+
+  /** Local tasks queued and running. */
+  taskCounts(): { queued: number; running: number } {
+    return this.current()?.tasks.counts() ?? { queued: 0, running: 0 };
+  }
+
+  /** The workspace tasks this machine shows (empty when stopped or signed out). */
+  workspaceTasks(): WorkspaceTask[] {
+    return this.current()?.link?.workspaceTasks?.list() ?? [];
+  }
+
+  /** Who "me" is in the workspace (undefined when stopped or signed out). */
+  workspaceIdentity(): Me | undefined {
+    return this.current()?.link?.workspaceTasks?.identity;
+  }
+
+  /** The link while the gateway runs and it loaded; undefined otherwise. */
+  linkIfRunning(): WorkspaceLink | undefined {
+    return this.current()?.link;
+  }
+
+  private current(): Running | undefined {
+    return this._state === 'running' ? this.running : undefined;
+  }
+
   private require(): Running {
-    if (!this.running || this._state !== 'running') throw new GatewayNotRunningError();
-    return this.running;
+    const r = this.current();
+    if (!r) throw new GatewayNotRunningError();
+    return r;
   }
 
   private setState(state: GatewayState, error?: string): void {
@@ -176,6 +259,11 @@ export class Gateway extends Disposable {
       await this.doStop();
       await this.doStart();
     });
+  }
+
+  /** Starts the gateway unless it runs (commands that need the runtime call this first). */
+  async ensureRunning(): Promise<void> {
+    if (!this.isRunning) await this.start();
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
@@ -207,12 +295,19 @@ export class Gateway extends Disposable {
       const tasks = await TaskService.open({
         file: path.join(this.deps.storageDir, 'tasks.json'), store, chat, agents: () => this.agents(), logger: this.deps.logger.child('tasks'),
       });
-      this.running = { net, store, chat, tasks, localApi: await this.startLocalApi(tasks) };
-      this.running.cloud = await this.openCloud(net, tasks);
+      const forwards = new DisposableStore();
+      forwards.add(chat.onDidEvent((e) => this.onChatEventEmitter.fire(e)));
+      forwards.add(store.onDidChange((e) => this.onDidChangeConversationsEmitter.fire(e)));
+      forwards.add(tasks.onDidChange((e) => this.onDidChangeLocalTasksEmitter.fire(e)));
+      const running: Running = { net, store, chat, tasks, forwards };
+      this.running = running;
+      running.localApi = await this.startLocalApi(tasks);
+      running.link = await this.openLink(net, tasks);
+      if (running.link) forwards.add(running.link.onDidChangeTasks((e) => this.onDidChangeWorkspaceTasksEmitter.fire(e)));
       this.setState('running');
       this.log.info(`started in ${Date.now() - started} ms; ${this.agents().filter((a) => a.available).length} agent(s) available`);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       this.log.error('failed to start:', err instanceof Error ? err : message);
       this.setState('error', message);
       throw err;
@@ -220,14 +315,14 @@ export class Gateway extends Disposable {
   }
 
   /** The workspace link: connects when signed in. Failing to load it is logged; local mode keeps working. */
-  private async openCloud(net: NetService, tasks: TaskService): Promise<CloudLink | undefined> {
+  private async openLink(net: NetService, tasks: TaskService): Promise<WorkspaceLink | undefined> {
     try {
-      const { CloudLink } = await import('./cloud/cloudLink');
-      return await CloudLink.open({
+      const { WorkspaceLink } = await import('./workspace/workspaceLink');
+      return await WorkspaceLink.open({
         net, tasks, secrets: this.deps.secrets, redactor: this.deps.redactor, logger: this.deps.logger, storageDir: this.deps.storageDir,
-        status: this.workspace, workspaceUrl: () => this._config.workspace?.url ?? '', hasLocalKey: (p) => this.keys.has(p),
+        status: this.linkStatus, workspaceUrl: () => this._config.workspace?.url ?? '', hasLocalKey: (p) => this.keys.has(p),
         agents: () => this.agents(), onAgentsChanged: () => this.onDidChangeAgentsEmitter.fire(),
-        version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0', tuning: this.deps.cloud,
+        version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0', tuning: this.deps.linkTuning,
       });
     } catch (err) {
       this.log.error('the workspace link did not load:', err instanceof Error ? err : String(err));
@@ -241,7 +336,7 @@ export class Gateway extends Disposable {
     try {
       const { startLocalApi } = await import('./localApi/server');
       return await startLocalApi({
-        gateway: this, tasks, storageDir: this.deps.storageDir, redactor: this.deps.redactor,
+        host: this, tasks, storageDir: this.deps.storageDir, redactor: this.deps.redactor,
         logger: this.deps.logger.child('localApi'), port: this._config.localApi.port, options: this.deps.localApi,
       });
     } catch (err) {
@@ -259,12 +354,13 @@ export class Gateway extends Disposable {
     this.running = undefined;
     await r.localApi?.close();
     await r.tasks.close(); // interrupted workspace runs are queued in the outbox before the link closes
-    await r.cloud?.disconnect();
-    r.cloud?.dispose();
+    await r.link?.disconnect();
+    r.link?.dispose();
     r.chat.stopAll();
     r.chat.dispose();
     await r.store.close(); // writes buffered reply text, then releases the files
     r.net.dispose();
+    r.forwards.dispose();
     this.setState('stopped');
     this.log.info('stopped');
   }
@@ -273,25 +369,14 @@ export class Gateway extends Disposable {
     const r = this.running;
     this.running = undefined;
     if (r) {
-      r.cloud?.dispose();
+      r.link?.dispose();
       r.localApi?.dispose();
       r.tasks.dispose();
       r.chat.dispose();
       r.store.dispose();
       r.net.dispose();
+      r.forwards.dispose();
     }
     super.dispose();
   }
-}
-
-export class GatewayNotRunningError extends Error {
-  constructor() {
-    super('The MultiClaw gateway is not running. Run "MultiClaw: Start Gateway".');
-    this.name = 'GatewayNotRunningError';
-  }
-}
-
-/** True for a GatewayNotRunningError from either bundle (extension and runtime each have a copy). */
-export function isGatewayNotRunning(err: unknown): err is GatewayNotRunningError {
-  return err instanceof Error && err.name === 'GatewayNotRunningError';
 }

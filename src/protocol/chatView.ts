@@ -4,8 +4,9 @@
  * Only incremental changes cross after the ready handshake: the host never re-sends the transcript.
  */
 import { z } from 'zod';
+import { PROVIDER_IDS } from './providerIds';
 
-export const providerIdSchema = z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']);
+export const providerIdSchema = z.enum(PROVIDER_IDS);
 
 export const agentInfoSchema = z.object({
   id: z.string().min(1).max(200),

@@ -44,7 +44,7 @@ const idSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'ids are [
 const jsonObjectSchema = z.record(z.string(), z.unknown());
 
 /**
- * Local task statuses: the cloud protocol's `taskStatusSchema` minus `assigned` and
+ * Local task statuses: the workspace protocol's `taskStatusSchema` minus `assigned` and
  * `awaiting_approval`, which only a workspace produces. The same words, so the workspace can extend it.
  */
 export const localTaskStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']);

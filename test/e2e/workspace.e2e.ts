@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { login, rest, startCloudProcess, type CloudProcess } from '../fixtures/cloudProcess';
+import { login, rest, startServerProcess, type ServerProcess } from '../fixtures/serverProcess';
 import { startProviderServer, type ProviderServer } from '../fixtures/providerServer';
 import { Workbench } from '../harness/workbench';
 
@@ -16,20 +16,20 @@ const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
 describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', function () {
   this.timeout(180_000);
   let providers: ProviderServer;
-  let cloud: CloudProcess;
+  let server: ServerProcess;
   let wb: Workbench;
   let ownerToken: string;
 
   before(async function () {
     assert.ok(fs.existsSync(VSIX), `the packaged VSIX exists at ${VSIX} (run npm run package)`);
     providers = await startProviderServer();
-    cloud = await startCloudProcess();
-    ownerToken = await login(cloud.url, cloud.users.owner);
+    server = await startServerProcess();
+    ownerToken = await login(server.url, server.users.owner);
     wb = await Workbench.open({
       installExtensions: [VSIX],
       settings: {
         'workbench.colorTheme': 'Default Dark Modern',
-        'multiclaw.workspace.url': cloud.url,
+        'multiclaw.workspace.url': server.url,
         'multiclaw.providers.openaiCompatible.baseUrl': providers.baseUrls['openai-compatible'],
       },
       files: { 'src/notes.md': '# Notes\n\nOnboarding steps go here.\n' },
@@ -53,7 +53,7 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
 
   after(async () => {
     await wb?.close();
-    await cloud?.dispose();
+    await server?.dispose();
     await providers?.close();
   });
 
@@ -62,8 +62,8 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
     await wb.statusBarItem('Signed out').waitFor({ timeout: 60_000 });
     await wb.runCommand('MultiClaw: Sign In');
     await wb.pickQuickItem('Email and password');
-    await typeAndEnter('Email', cloud.users.member.email);
-    await typeAndEnter('Password for', cloud.users.member.password);
+    await typeAndEnter('Email', server.users.member.email);
+    await typeAndEnter('Password for', server.users.member.password);
     await wb.statusBarItem('Connected · Demo workspace').waitFor({ timeout: 30_000 });
     await wb.notification('signed in to Demo workspace').waitFor({ timeout: 10_000 });
     await wb.screenshot('workspace-connected-dark');
@@ -75,12 +75,12 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
     if ((await tasks.locator('.pane-header').first().getAttribute('aria-expanded')) === 'false') await tasks.locator('.pane-header').first().click();
     // The member's demo task is already listed once the link has synced.
     await wb.treeRow('Tasks', 'Review the open pull request').waitFor({ timeout: 20_000 });
-    const me = await rest<{ user: { id: string }; workspaces: unknown[] }>(cloud.url, 'GET', '/v1/me', { token: await login(cloud.url, cloud.users.member) });
-    const members = await rest<{ members: Array<{ id: string; userId: string }> }>(cloud.url, 'GET', `/v1/workspaces/${cloud.workspaceId}/members`, { token: ownerToken });
+    const me = await rest<{ user: { id: string }; workspaces: unknown[] }>(server.url, 'GET', '/v1/me', { token: await login(server.url, server.users.member) });
+    const members = await rest<{ members: Array<{ id: string; userId: string }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/members`, { token: ownerToken });
     const memberId = members.body.members.find((m) => m.userId === me.body.user.id)!.id;
     const title = `Fix the login bug ${Date.now() % 10000}`;
     const started = Date.now();
-    const r = await rest(cloud.url, 'POST', `/v1/workspaces/${cloud.workspaceId}/tasks`, { token: ownerToken, body: { title, prompt: 'Users cannot log in with SSO.', assignee: { type: 'member', memberId } } });
+    const r = await rest(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, { token: ownerToken, body: { title, prompt: 'Users cannot log in with SSO.', assignee: { type: 'member', memberId } } });
     assert.equal(r.status, 201);
     await wb.treeRow('Tasks', title).waitFor({ timeout: 1_000 });
     const ms = Date.now() - started;
@@ -107,10 +107,10 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
 
   it('reads Connected → Reconnecting → Connected across a server restart', async () => {
     await wb.statusBarItem('Connected · Demo workspace').waitFor({ timeout: 10_000 });
-    await cloud.stop();
+    await server.stop();
     await wb.statusBarItem(/Reconnecting|Offline/).waitFor({ timeout: 20_000 });
     await wb.screenshot('workspace-reconnecting-dark');
-    await cloud.start();
+    await server.start();
     await wb.statusBarItem('Connected · Demo workspace').waitFor({ timeout: 30_000 });
   });
 

@@ -2,15 +2,17 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatEvent } from '../../gateway/chat/chatService';
 import { ChatInputError, isChatInputError } from '../../gateway/chat/errors';
+import { errorMessage } from '../../gateway/errors';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import type { StoredMessage } from '../../gateway/store/conversationStore';
-import { Disposable, Emitter, type IDisposable } from '../../gateway/util/disposable';
+import { Disposable, Emitter } from '../../gateway/util/disposable';
 import type {
-  ChatCommandMethod, ChatCommandParams, ChatNotificationMethod, ChatNotificationParams,
-  ChatState, ChatViewMessage, ConversationInfo,
+  ChatCommandMethod, ChatCommandParams, ChatNotificationMethod, ChatNotificationParams, ChatRequestMethod,
+  ChatRequestParams, ChatRequestResult, ChatState, ChatViewMessage, ConversationInfo,
 } from '../../protocol/chatView';
 import type * as ChatProtocol from '../../protocol/chatView';
+import { CMD, CTX, setContext, VIEW } from '../commandIds';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -18,6 +20,9 @@ const loadProtocol = (): Promise<typeof ChatProtocol> => (protocol ??= import('.
 import { renderChatHtml } from './chatHtml';
 
 const PAGE = 100;
+
+type RequestHandlers = { [M in ChatRequestMethod]: (params: ChatRequestParams<M>) => Promise<ChatRequestResult<M>> };
+type CommandHandlers = { [M in ChatCommandMethod]: (params: ChatCommandParams<M>) => Promise<void> | void };
 
 export function toViewMessage(m: StoredMessage): ChatViewMessage {
   return {
@@ -31,7 +36,7 @@ export function toViewMessage(m: StoredMessage): ChatViewMessage {
  * handshake (posts are queued until the webview asks for its state), and only deltas after that.
  */
 export class ChatViewProvider extends Disposable implements vscode.WebviewViewProvider {
-  static readonly viewId = 'multiclaw.chat';
+  static readonly viewId = VIEW.chat;
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private queue: Array<{ method: string; params: unknown }> = [];
@@ -39,7 +44,6 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private selectedAgentId: string | null = null;
   private readonly pendingDeltas = new Map<string, string>();
   private flushScheduled = false;
-  private chatSub: IDisposable | undefined;
   private readonly log: Logger;
   private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
   /** Fires when the webview has loaded and completed the ready handshake. */
@@ -51,13 +55,12 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   constructor(private readonly extensionUri: vscode.Uri, private readonly gateway: Gateway, logger: Logger) {
     super();
     this.log = logger.child('chat-view');
+    this._register(gateway.onChatEvent((e) => this.onChatEvent(e)));
     this._register(gateway.onDidChangeState(({ state }) => {
-      this.subscribeChat();
       this.notify('chat/gateway', { state });
       if (state === 'running' || state === 'stopped') void this.sendReset();
     }));
     this._register(gateway.onDidChangeAgents(() => this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() })));
-    this.subscribeChat();
   }
 
   get isReady(): boolean {
@@ -66,12 +69,6 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   get conversationId(): string | null {
     return this.currentId;
-  }
-
-  private subscribeChat(): void {
-    this.chatSub?.dispose();
-    this.chatSub = undefined;
-    if (this.gateway.isRunning) this.chatSub = this.gateway.chat.onDidEvent((e) => this.onChatEvent(e));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -102,9 +99,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   async show(conversationId: string | null, focus = true): Promise<void> {
     this.currentId = conversationId;
     this.onDidShowConversationEmitter.fire(conversationId);
-    if (focus) await vscode.commands.executeCommand('multiclaw.chat.focus');
+    if (focus) await vscode.commands.executeCommand(`${VIEW.chat}.focus`);
     await this.sendReset();
-    void vscode.commands.executeCommand('setContext', 'multiclaw.chatBusy', this.isCurrentBusy());
+    setContext(CTX.chatBusy, this.isCurrentBusy());
   }
 
   focusInput(): void {
@@ -112,11 +109,11 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   }
 
   stop(): boolean {
-    return this.currentId !== null && this.gateway.isRunning && this.gateway.chat.stop(this.currentId);
+    return this.currentId !== null && this.gateway.stopReply(this.currentId);
   }
 
   private isCurrentBusy(): boolean {
-    return this.currentId !== null && this.gateway.isRunning && this.gateway.chat.isBusy(this.currentId);
+    return this.currentId !== null && this.gateway.isBusy(this.currentId);
   }
 
   private agentInfos(): ChatState['agents'] {
@@ -136,9 +133,10 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       conversation: { id: null, title: 'New conversation', agentId: null, locked: false, messageCount: 0 },
       messages: [], firstIndex: 0, busy: false, gatewayState: this.gateway.state,
     };
-    if (!this.currentId || !this.gateway.isRunning) return base;
+    if (!this.currentId) return base;
     try {
-      const c = await this.gateway.store.open(this.currentId);
+      const c = await this.gateway.conversation(this.currentId);
+      if (!c) return base;
       const all = c.messages;
       const first = Math.max(0, all.length - PAGE);
       if (c.meta.agentId) this.selectedAgentId = c.meta.agentId;
@@ -148,7 +146,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         conversation: this.conversationInfo(c.id, c.meta.title, c.meta.agentId, all.length),
         messages: all.slice(first).map(toViewMessage),
         firstIndex: first,
-        busy: this.gateway.chat.isBusy(c.id),
+        busy: this.gateway.isBusy(c.id),
       };
     } catch (err) {
       this.log.warn(`could not open conversation ${this.currentId}:`, err instanceof Error ? err : String(err));
@@ -202,7 +200,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         return;
       case 'busy':
         this.notify('chat/busy', { busy: e.busy });
-        void vscode.commands.executeCommand('setContext', 'multiclaw.chatBusy', e.busy);
+        setContext(CTX.chatBusy, e.busy);
         return;
     }
   }
@@ -217,6 +215,59 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     void this.view?.webview.postMessage({ kind: 'response', id, result, error });
   }
 
+  /** One handler per request method; the mapped type makes the compiler check none is missing. */
+  private readonly requests: RequestHandlers = {
+    'chat/ready': async () => {
+      const state = await this.buildState();
+      this.ready = true;
+      this.queue = []; // the state supersedes anything queued before the handshake
+      return state;
+    },
+    'chat/loadOlder': async (p) => {
+      const c = this.currentId ? await this.gateway.conversation(this.currentId) : undefined;
+      if (!c) return { messages: [], firstIndex: 0 };
+      const end = Math.min(p.beforeIndex, c.messages.length);
+      const start = Math.max(0, end - p.limit);
+      return { messages: c.messages.slice(start, end).map(toViewMessage), firstIndex: start };
+    },
+  };
+
+  /** One handler per command method (checked for completeness like the webview's notification handlers). */
+  private readonly commands: CommandHandlers = {
+    'chat/send': async (p) => void (await this.send(p.text, p.agentId)),
+    'chat/stop': () => void this.stop(),
+    'chat/retry': async (p) => {
+      if (this.currentId) await this.gateway.chat.retry(this.currentId, p.messageId);
+    },
+    'chat/newConversation': () => this.show(null, false),
+    'chat/selectAgent': (p) => {
+      this.selectedAgentId = p.agentId;
+    },
+    'chat/copy': async (p) => {
+      await vscode.env.clipboard.writeText(p.text);
+      vscode.window.setStatusBarMessage('$(check) Copied to clipboard', 2000);
+    },
+    'chat/insertAtCursor': (p) => insertAtCursor(p.text),
+    'chat/openLink': async (p) => {
+      const url = vscode.Uri.parse(p.url);
+      if (url.scheme === 'https' || url.scheme === 'http') await vscode.env.openExternal(url);
+    },
+    'chat/command': async (p) => {
+      const map = { setProviderKey: CMD.setProviderKey, openLogs: CMD.openLogs, openSettings: 'workbench.action.openSettings', startGateway: CMD.startGateway } as const;
+      await vscode.commands.executeCommand(map[p.command], ...(p.command === 'openSettings' ? ['multiclaw'] : []));
+    },
+    'chat/linkMeta': (p) => {
+      // Fetched by the host through NetService (settings, cache, timeouts); the webview only gets text and data: URIs.
+      const links = this.gateway.linkPreviews();
+      if (!links) return;
+      for (const url of p.urls) {
+        void links.lookup(url).then((m) => {
+          if (m.title || m.favicon) this.notify('chat/linkMeta', m);
+        });
+      }
+    },
+  };
+
   private async onMessage(raw: unknown): Promise<void> {
     const { chatCommandSchemas, chatRequestSchemas, webviewToHostSchema } = await loadProtocol();
     const env = webviewToHostSchema.safeParse(raw);
@@ -226,33 +277,20 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     }
     const msg = env.data;
     if (msg.kind === 'request') {
+      if (!Object.hasOwn(chatRequestSchemas, msg.method)) return this.respond(msg.id, undefined, `unknown request ${msg.method.slice(0, 100)}`);
+      const method = msg.method as ChatRequestMethod;
       try {
-        if (msg.method === 'chat/ready') {
-          chatRequestSchemas['chat/ready'].parse(msg.params ?? {});
-          const state = await this.buildState();
-          this.ready = true;
-          this.queue = []; // the state supersedes anything queued before the handshake
-          this.respond(msg.id, state);
-          this.onDidBecomeReadyEmitter.fire();
-        } else if (msg.method === 'chat/loadOlder') {
-          const p = chatRequestSchemas['chat/loadOlder'].parse(msg.params);
-          if (!this.currentId || !this.gateway.isRunning) {
-            this.respond(msg.id, { messages: [], firstIndex: 0 });
-            return;
-          }
-          const c = await this.gateway.store.open(this.currentId);
-          const end = Math.min(p.beforeIndex, c.messages.length);
-          const start = Math.max(0, end - p.limit);
-          this.respond(msg.id, { messages: c.messages.slice(start, end).map(toViewMessage), firstIndex: start });
-        } else {
-          this.respond(msg.id, undefined, `unknown request ${msg.method}`);
-        }
+        const params = chatRequestSchemas[method].parse(method === 'chat/ready' ? msg.params ?? {} : msg.params);
+        // The schema for `method` validated params, so the handler for the same method accepts them.
+        const result = await (this.requests[method] as (p: unknown) => Promise<unknown>)(params);
+        this.respond(msg.id, result);
+        if (method === 'chat/ready') this.onDidBecomeReadyEmitter.fire();
       } catch (err) {
-        this.respond(msg.id, undefined, err instanceof Error ? err.message : String(err));
+        this.respond(msg.id, undefined, errorMessage(err));
       }
       return;
     }
-    if (!(msg.method in chatCommandSchemas)) {
+    if (!Object.hasOwn(chatCommandSchemas, msg.method)) {
       this.log.warn(`ignored an unknown command from the chat webview: ${msg.method.slice(0, 100)}`);
       return;
     }
@@ -263,65 +301,14 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       return;
     }
     try {
-      await this.onCommand(method, parsed.data);
+      await (this.commands[method] as (p: unknown) => Promise<void> | void)(parsed.data);
     } catch (err) {
       if (isChatInputError(err)) {
         void vscode.window.showWarningMessage(err.message);
       } else {
         this.log.error(`chat command ${method} failed:`, err instanceof Error ? err : String(err));
-        void vscode.window.showErrorMessage(`MultiClaw: ${err instanceof Error ? err.message : String(err)}`, 'Open Logs')
-          .then((b) => b && vscode.commands.executeCommand('multiclaw.openLogs'));
-      }
-    }
-  }
-
-  private async onCommand<M extends ChatCommandMethod>(method: M, params: unknown): Promise<void> {
-    switch (method) {
-      case 'chat/send': {
-        const p = params as ChatCommandParams<'chat/send'>;
-        await this.send(p.text, p.agentId);
-        return;
-      }
-      case 'chat/stop':
-        this.stop();
-        return;
-      case 'chat/retry':
-        if (this.currentId) await this.gateway.chat.retry(this.currentId, (params as ChatCommandParams<'chat/retry'>).messageId);
-        return;
-      case 'chat/newConversation':
-        await this.show(null, false);
-        return;
-      case 'chat/selectAgent':
-        this.selectedAgentId = (params as ChatCommandParams<'chat/selectAgent'>).agentId;
-        return;
-      case 'chat/copy':
-        await vscode.env.clipboard.writeText((params as ChatCommandParams<'chat/copy'>).text);
-        vscode.window.setStatusBarMessage('$(check) Copied to clipboard', 2000);
-        return;
-      case 'chat/insertAtCursor':
-        await insertAtCursor((params as ChatCommandParams<'chat/insertAtCursor'>).text);
-        return;
-      case 'chat/openLink': {
-        const url = vscode.Uri.parse((params as ChatCommandParams<'chat/openLink'>).url);
-        if (url.scheme === 'https' || url.scheme === 'http') await vscode.env.openExternal(url);
-        return;
-      }
-      case 'chat/command': {
-        const map = { setProviderKey: 'multiclaw.setProviderKey', openLogs: 'multiclaw.openLogs', openSettings: 'workbench.action.openSettings', startGateway: 'multiclaw.startGateway' } as const;
-        const c = (params as ChatCommandParams<'chat/command'>).command;
-        await vscode.commands.executeCommand(map[c], ...(c === 'openSettings' ? ['multiclaw'] : []));
-        return;
-      }
-      case 'chat/linkMeta': {
-        // Fetched by the host through NetService (settings, cache, timeouts); the webview only gets text and data: URIs.
-        if (!this.gateway.isRunning) return;
-        const links = this.gateway.net.links;
-        for (const url of (params as ChatCommandParams<'chat/linkMeta'>).urls) {
-          void links.lookup(url).then((m) => {
-            if (m.title || m.favicon) this.notify('chat/linkMeta', m);
-          });
-        }
-        return;
+        void vscode.window.showErrorMessage(`MultiClaw: ${errorMessage(err)}`, 'Open Logs')
+          .then((b) => b && vscode.commands.executeCommand(CMD.openLogs));
       }
     }
   }
@@ -339,10 +326,6 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     return { conversationId: conversation.id, done };
   }
 
-  override dispose(): void {
-    this.chatSub?.dispose();
-    super.dispose();
-  }
 }
 
 async function insertAtCursor(text: string): Promise<void> {

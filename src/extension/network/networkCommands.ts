@@ -5,6 +5,7 @@
  * (undici, the diagnose probe) load when a command runs, never at activation.
  */
 import * as vscode from 'vscode';
+import { CMD } from '../commandIds';
 import { isProviderConfigured } from '../../gateway/agents';
 import type { Gateway } from '../../gateway/gateway';
 import type { DiagnoseTarget } from '../../gateway/net/diagnose';
@@ -14,6 +15,7 @@ import type { Logger } from '../../gateway/ports';
 import { PROVIDER_IDS, PROVIDER_LABELS, PROVIDER_PURPOSE } from '../../gateway/providers/types';
 import { readGatewayConfig } from '../settings';
 import { NetworkActivityView } from './networkView';
+import { errorMessage } from '../../gateway/errors';
 
 export interface NetworkDeps {
   gateway: Gateway;
@@ -91,16 +93,16 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
       }
     }),
 
-    vscode.commands.registerCommand('multiclaw.showNetworkActivity', async (): Promise<HostActivity[]> => {
+    vscode.commands.registerCommand(CMD.showNetworkActivity, async (): Promise<HostActivity[]> => {
       await vscode.commands.executeCommand('setContext', 'multiclaw.networkViewEnabled', true);
       await vscode.commands.executeCommand(`${NetworkActivityView.viewId}.focus`);
       return gateway.ledger.activity();
     }),
-    vscode.commands.registerCommand('multiclaw.clearNetworkActivity', () => {
+    vscode.commands.registerCommand(CMD.clearNetworkActivity, () => {
       gateway.ledger.clear();
       view.setVisible(tree.visible);
     }),
-    vscode.commands.registerCommand('multiclaw.diagnoseConnection', async (arg?: unknown): Promise<string | undefined> => {
+    vscode.commands.registerCommand(CMD.diagnoseConnection, async (arg?: unknown): Promise<string | undefined> => {
       const targets = isTargetList(arg) ? arg : diagnoseTargets(gateway);
       try {
         const text = await vscode.window.withProgress(
@@ -118,7 +120,7 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
         return text;
       } catch (err) {
         log.error('Diagnose Connection failed:', err instanceof Error ? err : String(err));
-        void vscode.window.showErrorMessage(`MultiClaw: Diagnose Connection failed: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(`MultiClaw: Diagnose Connection failed: ${errorMessage(err)}`);
         return undefined;
       }
     }),

@@ -3,6 +3,7 @@
  * gateway's connection ledger (host:port, proxy, TLS version, connections, bytes, last error).
  */
 import * as vscode from 'vscode';
+import { VIEW } from '../commandIds';
 import type { Gateway } from '../../gateway/gateway';
 import type { ConnectionPurpose, HostActivity } from '../../gateway/net/ledger';
 import { Disposable, Emitter } from '../../gateway/util/disposable';
@@ -12,8 +13,8 @@ const PURPOSE_LABELS: Record<ConnectionPurpose, string> = {
   'provider:anthropic': 'Anthropic',
   'provider:gemini': 'Google Gemini',
   'provider:openai-compatible': 'OpenAI-compatible',
-  'cloud:api': 'Workspace API',
-  'cloud:ws': 'Workspace events (WSS)',
+  'workspace:api': 'Workspace API',
+  'workspace:ws': 'Workspace events (WSS)',
   'link-preview': 'Link previews',
   favicon: 'Favicons',
   diagnostics: 'Diagnose Connection',
@@ -28,7 +29,7 @@ export function formatBytes(n: number): string {
 type Node = { kind: 'warning' } | { kind: 'purpose'; purpose: ConnectionPurpose; rows: HostActivity[] } | { kind: 'host'; row: HostActivity };
 
 export class NetworkActivityView extends Disposable implements vscode.TreeDataProvider<Node> {
-  static readonly viewId = 'multiclaw.network';
+  static readonly viewId = VIEW.network;
   private readonly onDidChangeTreeDataEmitter = this._register(new Emitter<Node | undefined>());
   readonly onDidChangeTreeData = this.onDidChangeTreeDataEmitter.event;
   private timer: NodeJS.Timeout | undefined;
@@ -89,7 +90,7 @@ export class NetworkActivityView extends Disposable implements vscode.TreeDataPr
       const item = new vscode.TreeItem(PURPOSE_LABELS[node.purpose], vscode.TreeItemCollapsibleState.Expanded);
       item.id = `purpose:${node.purpose}`;
       item.description = `${node.rows.length} host${node.rows.length === 1 ? '' : 's'}`;
-      item.iconPath = new vscode.ThemeIcon(node.purpose.startsWith('provider:') ? 'hubot' : node.purpose.startsWith('cloud:') ? 'cloud' : node.purpose === 'diagnostics' ? 'debug-console' : 'link');
+      item.iconPath = new vscode.ThemeIcon(node.purpose.startsWith('provider:') ? 'hubot' : node.purpose.startsWith('workspace:') ? 'cloud' : node.purpose === 'diagnostics' ? 'debug-console' : 'link');
       return item;
     }
     const r = node.row;

@@ -1,10 +1,10 @@
 /**
  * The "MultiClaw" entry of the Accounts menu. Sessions are read from SecretStorage (the account record
- * the cloud link writes); signing in and out run the same flows as the commands. MultiClaw keeps its
+ * the workspace link writes); signing in and out run the same flows as the commands. MultiClaw keeps its
  * tokens to itself: a session handed to another extension carries no token.
  */
 import * as vscode from 'vscode';
-import { ACCOUNT_SECRET, type AccountRecord } from '../../gateway/cloud/credentials';
+import { ACCOUNT_SECRET, type AccountRecord } from '../../gateway/workspace/credentials';
 import type { Gateway } from '../../gateway/gateway';
 import { Disposable } from '../../gateway/util/disposable';
 
@@ -22,7 +22,7 @@ export class MultiClawAuthProvider extends Disposable implements vscode.Authenti
     private readonly signOut: () => Promise<void>,
   ) {
     super();
-    this._register(gateway.workspace.onDidChange(() => void this.check()));
+    this._register(gateway.linkStatus.onDidChange(() => void this.check()));
     this._register(secrets.onDidChange((e) => { if (e.key === ACCOUNT_SECRET) void this.check(); }));
     void this.check();
   }

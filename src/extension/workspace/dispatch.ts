@@ -5,11 +5,13 @@
  * task is a local task. Arguments skip the prompts (tests).
  */
 import * as vscode from 'vscode';
+import { CMD } from '../commandIds';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import type { LocalTask } from '../../gateway/tasks/taskService';
 import type { ChatViewProvider } from '../chat/chatViewProvider';
 import { showError } from '../commands';
+import { errorMessage } from '../../gateway/errors';
 
 export type DispatchTarget = 'here' | { memberId: string } | { instanceId: string };
 
@@ -48,7 +50,7 @@ function titleOf(prompt: string): string {
 }
 
 async function pickTarget(gateway: Gateway): Promise<DispatchTarget | undefined> {
-  const { teammates, cloudDesktops } = await import('../../gateway/cloud/workspaceActions');
+  const { teammates, cloudDesktops } = await import('../../gateway/workspace/workspaceActions');
   const where = await vscode.window.showQuickPick([
     { label: '$(play) This machine, now', id: 'here' as const, description: 'plan first, then run in a chat conversation' },
     { label: '$(person) Assign to a teammate…', id: 'member' as const },
@@ -57,12 +59,12 @@ async function pickTarget(gateway: Gateway): Promise<DispatchTarget | undefined>
   if (!where) return undefined;
   if (where.id === 'here') return 'here';
   if (where.id === 'member') {
-    const me = gateway.workspace.status.memberId;
-    const members = (await teammates(gateway.cloud)).filter((m) => m.role !== 'viewer');
+    const me = gateway.linkStatus.current.memberId;
+    const members = (await teammates(gateway.link)).filter((m) => m.role !== 'viewer');
     const pick = await vscode.window.showQuickPick(members.map((m) => ({ label: m.id === me ? `${m.name} (you)` : m.name, description: `${m.role}${m.email ? ` · ${m.email}` : ''}`, id: m.id })), { title: 'Assign to a teammate', ignoreFocusOut: true });
     return pick ? { memberId: pick.id } : undefined;
   }
-  const desktops = await cloudDesktops(gateway.cloud);
+  const desktops = await cloudDesktops(gateway.link);
   if (!desktops.length) {
     void vscode.window.showInformationMessage('MultiClaw: this workspace has no cloud desktops.');
     return undefined;
@@ -72,12 +74,12 @@ async function pickTarget(gateway: Gateway): Promise<DispatchTarget | undefined>
 }
 
 export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider, logger: Logger, args: DispatchArgs = {}): Promise<DispatchResult | undefined> {
-  if (!gateway.isRunning) await gateway.start();
+  await gateway.ensureRunning();
   const agents = gateway.agents().filter((a) => a.available);
   if (!agents.length) {
     const b = await vscode.window.showWarningMessage('MultiClaw: no agent is available. Set a provider API key (or sign in to a workspace that shares one).', 'Set Provider API Key', 'Sign In');
-    if (b === 'Set Provider API Key') await vscode.commands.executeCommand('multiclaw.setProviderKey');
-    if (b === 'Sign In') await vscode.commands.executeCommand('multiclaw.signIn');
+    if (b === 'Set Provider API Key') await vscode.commands.executeCommand(CMD.setProviderKey);
+    if (b === 'Sign In') await vscode.commands.executeCommand(CMD.signIn);
     return undefined;
   }
   const agentId = args.agentId ?? (await vscode.window.showQuickPick(agents.map((a) => ({
@@ -100,7 +102,7 @@ export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider,
   if (!prompt) return undefined;
   const context = args.context ?? ed.context;
   const title = args.title ?? titleOf(prompt);
-  const signedIn = gateway.workspace.status.phase !== 'local' && gateway.workspace.status.phase !== 'signedOut';
+  const signedIn = gateway.linkStatus.current.phase !== 'local' && gateway.linkStatus.current.phase !== 'signedOut';
   const target = args.target ?? (signedIn ? await pickTarget(gateway) : 'here');
   if (!target) return undefined;
   try {
@@ -109,15 +111,15 @@ export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider,
       void openWhenStarted(gateway, chatView, task);
       return { localTaskId: task.id };
     }
-    const { dispatchToWorkspace } = await import('../../gateway/cloud/workspaceActions');
+    const { dispatchToWorkspace } = await import('../../gateway/workspace/workspaceActions');
     const workspaceAgent = agent.source === 'workspace' ? agentId : undefined;
     const assignee = target === 'here' ? 'here' as const : 'memberId' in target ? { type: 'member' as const, memberId: target.memberId } : { type: 'instance' as const, instanceId: target.instanceId };
-    const r = await dispatchToWorkspace(gateway.cloud, { title, prompt, context, agentId: workspaceAgent, localAgentId: agentId, assignee });
+    const r = await dispatchToWorkspace(gateway.link, { title, prompt, context, agentId: workspaceAgent, localAgentId: agentId, assignee });
     if (r.local) void openWhenStarted(gateway, chatView, r.local);
     else void vscode.window.showInformationMessage(`MultiClaw: “${title}” assigned${workspaceAgent ? '' : ' (the assignee picks the agent)'}.`);
     return { workspaceTaskId: r.task.id, localTaskId: r.local?.id };
   } catch (err) {
-    showError(`Could not dispatch the task: ${err instanceof Error ? err.message : String(err)}`, logger, err);
+    showError(`Could not dispatch the task: ${errorMessage(err)}`, logger, err);
     return undefined;
   }
 }

@@ -1,12 +1,13 @@
 /**
  * `MultiClaw: Sign In`: the workspace server URL (setting `multiclaw.workspace.url`), email and
  * password or a token, then the workspace when there are several. Arguments skip the prompts (tests).
- * The runtime (`src/gateway/cloud/signIn.ts`) loads on first use.
+ * The runtime (`src/gateway/workspace/signIn.ts`) loads on first use.
  */
 import * as vscode from 'vscode';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
 import { showError } from '../commands';
+import { errorMessage } from '../../gateway/errors';
 
 export interface SignInArgs {
   url?: string;
@@ -62,11 +63,11 @@ export async function runSignIn(gateway: Gateway, logger: Logger, args: SignInAr
       cred = { email, password };
     }
   }
-  if (!gateway.isRunning) await gateway.start();
-  const { signIn, SignInCancelled } = await import('../../gateway/cloud/signIn');
+  await gateway.ensureRunning();
+  const { signIn, SignInCancelled } = await import('../../gateway/workspace/signIn');
   try {
     const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `MultiClaw: signing in to ${new URL(url).host}…` }, () =>
-      signIn(gateway.cloud, { serverUrl: url, workspace: args.workspace, ...cred }, async (list) => (await vscode.window.showQuickPick(
+      signIn(gateway.link, { serverUrl: url, workspace: args.workspace, ...cred }, async (list) => (await vscode.window.showQuickPick(
         list.map((w) => ({ label: w.name, description: `${w.slug} · ${w.role}`, w })),
         { title: 'MultiClaw: Select a workspace', placeHolder: 'You are a member of several workspaces', ignoreFocusOut: true },
       ))?.w));
@@ -74,7 +75,7 @@ export async function runSignIn(gateway: Gateway, logger: Logger, args: SignInAr
     return true;
   } catch (err) {
     if (err instanceof SignInCancelled) return false;
-    showError(`Sign-in failed: ${err instanceof Error ? err.message : String(err)}`, logger, err);
+    showError(`Sign-in failed: ${errorMessage(err)}`, logger, err);
     return false;
   }
 }

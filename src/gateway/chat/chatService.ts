@@ -9,6 +9,7 @@ import type { ChatMessage } from '../providers/types';
 import type { Conversation, ConversationStore, StoredMessage } from '../store/conversationStore';
 import { Disposable, Emitter } from '../util/disposable';
 import { ChatInputError } from './errors';
+import { errorMessage } from '../errors';
 
 export interface ChatErrorInfo { kind: string; message: string; retryable: boolean }
 
@@ -175,6 +176,6 @@ export class ChatService extends Disposable {
 
 export function toErrorInfo(err: unknown): ChatErrorInfo {
   if (err instanceof ProviderError) return { kind: err.kind, message: err.message, retryable: err.retryable };
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { kind: 'internal', message: `Unexpected error: ${message}`, retryable: true };
 }

@@ -11,6 +11,7 @@ import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
 import { readDiscoveryFile } from '../localApi/discovery';
 import { multiclawHome } from './headlessConfig';
 import { CliError, EXIT } from './usage';
+import { errorMessage } from '../errors';
 
 const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
 const EDITORS = ['Code', 'Code - Insiders', 'VSCodium', 'Cursor', 'Windsurf'];
@@ -49,7 +50,7 @@ export async function discover(explicit: string | undefined, env: NodeJS.Process
     try {
       d = await readDiscoveryFile(c);
     } catch (err) {
-      stale.push(`${c}: ${err instanceof Error ? err.message : String(err)}`);
+      stale.push(`${c}: ${errorMessage(err)}`);
       continue;
     }
     if (!d) continue;

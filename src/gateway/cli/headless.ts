@@ -15,6 +15,7 @@ import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
 import { isAlive } from './discover';
 import { loadHeadlessConfig } from './headlessConfig';
 import { CliError, EXIT } from './usage';
+import { errorMessage } from '../errors';
 
 /** Provider keys from the environment or config file, in memory only (the SecretStore port). */
 class MemorySecrets implements SecretStore {
@@ -83,7 +84,7 @@ export async function runGateway(version: string, portFlag: number | undefined, 
     await gateway.start();
   } catch (err) {
     await stop('start failed');
-    throw new CliError(EXIT.error, `the gateway did not start: ${err instanceof Error ? err.message : String(err)} (log: ${logFile})`);
+    throw new CliError(EXIT.error, `the gateway did not start: ${errorMessage(err)} (log: ${logFile})`);
   }
   const api = gateway.localApi;
   if (!api) {

@@ -12,6 +12,7 @@ import { DEFAULT_LOCAL_API_PORT, defaultGatewayConfig, type GatewayConfig } from
 import { isAcceptableToken } from '../localApi/guard';
 import { PROVIDER_IDS, type ProviderId } from '../providers/types';
 import { CliError, EXIT } from './usage';
+import { errorMessage } from '../errors';
 
 export interface HeadlessConfig {
   home: string;
@@ -69,7 +70,7 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
   try {
     raw = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (err) {
-    throw new CliError(EXIT.config, `${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(EXIT.config, `${file} is not valid JSON: ${errorMessage(err)}`);
   }
   const r = configFileSchema.safeParse(raw);
   if (!r.success) throw new CliError(EXIT.config, `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);

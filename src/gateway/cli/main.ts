@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import * as commands from './commands';
 import { runGateway } from './headless';
 import { CliError, EXIT, type ExitCode, HELP } from './usage';
+import { errorMessage } from '../errors';
 
 function productVersion(): string {
   for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usage(err instanceof Error ? err.message : String(err));
+    throw usage(errorMessage(err));
   }
   const { values: v, positionals } = parsed;
   const [command, ...rest] = positionals;

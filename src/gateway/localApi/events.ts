@@ -8,11 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { LOCAL_API_LIMITS, LOCAL_API_VERSION, type LocalEvent } from '../../protocol/localApi';
-import type { Gateway } from '../gateway';
 import type { Logger } from '../ports';
 import type { TaskService } from '../tasks/taskService';
 import { Disposable, toDisposable } from '../util/disposable';
-import type { LocalApiLimits } from './types';
+import type { LocalApiHost, LocalApiLimits } from './types';
 
 type EventBody = LocalEvent extends infer E ? (E extends LocalEvent ? Omit<E, 'seq'> : never) : never;
 
@@ -26,7 +25,7 @@ export class EventHub extends Disposable {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: LOCAL_API_LIMITS.wsFrameBytes, perMessageDeflate: false, clientTracking: false });
   private readonly clients = new Set<Client>();
 
-  constructor(gateway: Gateway, tasks: TaskService, private readonly limits: LocalApiLimits, private readonly log: Logger) {
+  constructor(gateway: LocalApiHost, tasks: TaskService, private readonly limits: LocalApiLimits, private readonly log: Logger) {
     super();
     this._register(gateway.onDidChangeState((e) => this.broadcast(e.error ? { type: 'gateway.state', state: e.state, error: e.error } : { type: 'gateway.state', state: e.state })));
     this._register(gateway.onDidChangeAgents(() => this.broadcast({ type: 'agents.changed' })));

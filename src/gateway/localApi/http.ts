@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import type { LocalApiError, LocalApiErrorCode } from '../../protocol/localApi';
+import { errorMessage } from '../errors';
 
 /** A request the API refuses with a status and a code (thrown by handlers, answered by the server). */
 export class ApiError extends Error {
@@ -119,7 +120,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${errorMessage(err)}`);
   }
 }
 

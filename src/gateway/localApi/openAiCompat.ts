@@ -12,6 +12,7 @@ import { createProviderClient, ProviderError } from '../providers';
 import type { ChatMessage, FinishReason, Usage } from '../providers/types';
 import { ApiError, errorBody, readJson, sendJson, validate, writeSse } from './http';
 import type { ApiContext } from './routes';
+import { errorMessage } from '../errors';
 
 /** Error `type` of this surface's JSON errors (OpenAI clients read it). */
 export const OPENAI_ERROR_TYPE = 'invalid_request_error';
@@ -64,7 +65,7 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
   if (!agent.available) throw new ApiError(409, 'agent_unavailable', `The agent "${agent.id}" has no configured provider (${agent.provider}).`);
   const { system, messages } = toProviderRequest(agent, body);
   const config = g.config;
-  const client = createProviderClient(agent.provider, { baseUrl: config.providers[agent.provider].baseUrl, apiKey: g.keys.get(agent.provider) }, { net: g.net, logger: ctx.log });
+  const client = createProviderClient(agent.provider, { baseUrl: config.providers[agent.provider].baseUrl, apiKey: g.keyFor(agent) }, { net: g.net, logger: ctx.log });
   const abort = new AbortController();
   res.on('close', () => { if (!res.writableFinished) abort.abort(); });
 
@@ -104,7 +105,7 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
   } catch (err) {
     if (abort.signal.aborted) return;
     const pe = err instanceof ProviderError ? err : undefined;
-    const message = pe ? pe.message : `Unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+    const message = pe ? pe.message : `Unexpected error: ${errorMessage(err)}`;
     ctx.log.warn(`chat completion for ${agent.id} failed:`, err instanceof Error ? err : String(err));
     if (!headersOut) throw new ApiError(502, 'provider_error', message, pe ? { kind: pe.kind, retryable: pe.retryable } : undefined);
     writeSse(res, undefined, errorBody('provider_error', message, pe ? { kind: pe.kind, retryable: pe.retryable } : undefined, 'server_error'));

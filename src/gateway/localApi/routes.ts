@@ -10,16 +10,15 @@ import {
   listTasksQuerySchema,
   type StatusResponse,
 } from '../../protocol/localApi';
-import type { Gateway } from '../gateway';
 import type { Logger } from '../ports';
 import { TaskError } from '../tasks/taskService';
 import { ApiError, readJson, sendJson, validate } from './http';
 import { handleSendMessage } from './messages';
 import { handleChatCompletions, handleModels } from './openAiCompat';
-import type { LocalApiLimits } from './types';
+import type { LocalApiHost, LocalApiLimits } from './types';
 
 export interface ApiContext {
-  readonly gateway: Gateway;
+  readonly gateway: LocalApiHost;
   readonly limits: LocalApiLimits;
   readonly log: Logger;
   readonly host: 'vscode' | 'headless';
@@ -75,8 +74,7 @@ function decode(s: string): string {
 function status(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {
   const g = ctx.gateway;
   const agents = g.agents();
-  const running = g.isRunning;
-  const counts = running ? g.tasks.counts() : undefined;
+  const counts = g.taskCounts();
   const body: StatusResponse = {
     ok: true,
     apiVersion: LOCAL_API_VERSION,
@@ -87,13 +85,13 @@ function status(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): vo
     port: ctx.port(),
     uptimeMs: ctx.now() - ctx.startedAt,
     agents: { total: agents.length, available: agents.filter((a) => a.available).length },
-    tasks: { queued: counts?.queued ?? 0, running: counts?.running ?? 0 },
+    tasks: { queued: counts.queued, running: counts.running },
     openAiCompatibleApi: g.config.localApi.openAiCompatibleApi,
   };
   sendJson(res, 200, body);
 }
 
-export function agentList(g: Gateway): LocalAgent[] {
+export function agentList(g: LocalApiHost): LocalAgent[] {
   return g.agents().map((a) => ({ id: a.id, name: a.name, provider: a.provider, model: a.model, available: a.available, source: a.source }));
 }
 

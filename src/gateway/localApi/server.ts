@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
-import { type Gateway, isGatewayNotRunning } from '../gateway';
+import { isGatewayNotRunning } from '../errors';
 import type { Redactor } from '../log/redact';
 import { type Logger, systemClock } from '../ports';
 import type { TaskService } from '../tasks/taskService';
@@ -21,10 +21,10 @@ import { AuthLimiter, bearerToken, checkHost, checkOrigin, checkQuery, isAccepta
 import { ApiError, endRaw, errorBody, refuseUpgrade, sendError, sendJson } from './http';
 import { OPENAI_ERROR_TYPE } from './openAiCompat';
 import { type ApiContext, route } from './routes';
-import { DEFAULT_LOCAL_API_LIMITS, type LocalApiInfo, type LocalApiLimits, type LocalApiOptions } from './types';
+import { DEFAULT_LOCAL_API_LIMITS, type LocalApiHost, type LocalApiInfo, type LocalApiLimits, type LocalApiOptions } from './types';
 
 export interface LocalApiDeps {
-  gateway: Gateway;
+  host: LocalApiHost;
   tasks: TaskService;
   /** The gateway's storage dir: the discovery file goes here. */
   storageDir: string;
@@ -76,9 +76,9 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     this.limiter = new AuthLimiter(this.limits, clock);
     this.requestedPort = deps.port;
     this.discoveryFile = path.join(deps.storageDir, DISCOVERY_FILE_NAME);
-    this.hub = this._register(new EventHub(deps.gateway, deps.tasks, this.limits, this.log.child('events')));
+    this.hub = this._register(new EventHub(deps.host, deps.tasks, this.limits, this.log.child('events')));
     this.ctx = {
-      gateway: deps.gateway, limits: this.limits, log: this.log, host: o.host ?? 'vscode', version: o.version ?? '0.0.0',
+      gateway: deps.host, limits: this.limits, log: this.log, host: o.host ?? 'vscode', version: o.version ?? '0.0.0',
       startedAt: clock.now(), now: () => clock.now(), port: () => this._port,
     };
     this.server = http.createServer({
@@ -211,7 +211,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     if (refusal) return refuseUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
     if (pathname !== '/v1/events') return refuseUpgrade(socket, 404, 'not_found', `No WebSocket endpoint ${pathname}; use /v1/events.`);
     if (this.closed) return refuseUpgrade(socket, 503, 'gateway_not_running', 'The gateway is stopping.');
-    this.hub.accept(req, socket, head, this.deps.gateway.state);
+    this.hub.accept(req, socket, head, this.deps.host.state);
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

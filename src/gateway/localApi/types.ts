@@ -2,7 +2,33 @@
  * Types of the local API listener that the gateway (and the extension) see without loading it:
  * this file imports nothing at runtime, so `gateway.ts` can `import type` it on the activation path.
  */
+import type { ResolvedAgent } from '../agents';
+import type { ChatService } from '../chat/chatService';
+import type { GatewayConfig } from '../config';
+import type { NetService } from '../net/net';
 import type { Clock } from '../ports';
+import type { ConversationStore } from '../store/conversationStore';
+import type { TaskService } from '../tasks/taskService';
+import type { Event } from '../util/disposable';
+
+/**
+ * What the local API needs of the gateway: a narrow host (the Gateway implements it), so the
+ * listener never imports the Gateway class. The service getters throw GatewayNotRunningError
+ * while stopped (answered 503).
+ */
+export interface LocalApiHost {
+  readonly state: 'stopped' | 'starting' | 'running' | 'error';
+  readonly config: GatewayConfig;
+  readonly chat: ChatService;
+  readonly store: ConversationStore;
+  readonly net: NetService;
+  readonly tasks: TaskService;
+  readonly onDidChangeState: Event<{ state: LocalApiHost['state']; error?: string }>;
+  readonly onDidChangeAgents: Event<void>;
+  agents(): ResolvedAgent[];
+  keyFor(agent: ResolvedAgent): string | undefined;
+  taskCounts(): { queued: number; running: number };
+}
 
 /** Tunables of the listener; production uses the defaults, tests shorten them. */
 export interface LocalApiLimits {

@@ -4,6 +4,7 @@
  * the original error is kept in `original` for logs.
  */
 import type { PeerCertificate } from 'node:tls';
+import { errorMessage } from '../errors';
 
 export type NetErrorKind =
   | 'dns' | 'refused' | 'timeout' | 'reset' | 'unreachable'
@@ -119,7 +120,7 @@ export function socketError(err: unknown, host: string, port: number, viaProxy?:
   if (err instanceof NetError) return err;
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : '';
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   const where = viaProxy ? `the proxy ${viaProxy}` : `${host}:${port}`;
   const base = { host, port, proxy: viaProxy, code, original: err };
   if (/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|VERSION_TOO_LOW/i.test(code + text)) {

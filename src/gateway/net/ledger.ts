@@ -11,8 +11,8 @@ export type ConnectionPurpose =
   | 'provider:anthropic'
   | 'provider:gemini'
   | 'provider:openai-compatible'
-  | 'cloud:api'
-  | 'cloud:ws'
+  | 'workspace:api'
+  | 'workspace:ws'
   | 'link-preview'
   | 'favicon'
   | 'diagnostics';

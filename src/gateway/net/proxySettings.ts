@@ -6,6 +6,7 @@
  */
 import type { NetConfig } from './netConfig';
 import { isLoopbackHost, matchesNoProxy, parseNoProxy, type NoProxyRule } from './noProxy';
+import { errorMessage } from '../errors';
 
 export interface ProxySettings {
   /** Proxy for https:/wss: targets. */
@@ -63,7 +64,7 @@ export function resolveProxySettings(env: Env, config: Pick<NetConfig, 'vscodePr
     try {
       return { url: parseProxyUrl(text, from), source: from };
     } catch (err) {
-      warn(`${err instanceof Error ? err.message : String(err)}; connecting without a proxy`);
+      warn(`${errorMessage(err)}; connecting without a proxy`);
       return { source: `${from} (invalid)` };
     }
   };

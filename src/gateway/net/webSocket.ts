@@ -1,5 +1,5 @@
 /**
- * WebSocket client connections (for the cloud link) through the same connector as fetch: one proxy
+ * WebSocket client connections (for the workspace link) through the same connector as fetch: one proxy
  * decision (CONNECT for wss:, using https_proxy, never wss_proxy), the same TLS policy, the ledger.
  * Loaded on first use (it imports `ws`).
  */

@@ -12,12 +12,8 @@ import {
   malformedEvent,
   parseEventJson,
   SseProviderClient,
-  type DoneEvent,
-  type ProviderAdapter,
-  type ProviderDeps,
-  type StreamDecoder,
-  type WireRequest,
 } from './streamClient';
+import type { DoneEvent, ProviderAdapter, ProviderDeps, StreamDecoder, WireRequest } from './adapter';
 import type { ChatRequest, FinishReason, ProviderEndpoint, Usage } from './types';
 
 export const ANTHROPIC_VERSION = '2023-06-01';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_LABELS, type ProviderId } from './types';
+import { errorMessage } from '../errors';
 
 export type ProviderErrorKind =
   | 'auth'
@@ -285,5 +286,5 @@ export function networkDetail(err: unknown): string {
     if (cur.message && cur.message !== 'fetch failed' && cur.message !== 'terminated') best = typeof code === 'string' && !cur.message.includes(code) ? `${cur.message} (${code})` : cur.message;
     cur = cur.cause;
   }
-  return best || (err instanceof Error ? err.message : String(err));
+  return best || (errorMessage(err));
 }

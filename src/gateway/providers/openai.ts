@@ -11,12 +11,8 @@ import {
   malformedEvent,
   parseEventJson,
   SseProviderClient,
-  type DoneEvent,
-  type ProviderAdapter,
-  type ProviderDeps,
-  type StreamDecoder,
-  type WireRequest,
 } from './streamClient';
+import type { DoneEvent, ProviderAdapter, ProviderDeps, StreamDecoder, WireRequest } from './adapter';
 import type { ChatRequest, FinishReason, ProviderEndpoint, ProviderId, Usage } from './types';
 
 /** Only the fields we read are checked; unknown fields pass (the API adds them often). */

@@ -11,7 +11,7 @@ import type { Logger } from '../ports';
 import { errorFromResponse, networkDetail, parseRetryAfter, ProviderError } from './errors';
 import { retryDelayFor, sleep, type RetryPolicy } from './retry';
 import { SseParser } from './sse';
-import type { StreamDecoder, WireRequest } from './streamClient';
+import type { StreamDecoder, WireRequest } from './adapter';
 import { PROVIDER_PURPOSE, type ProviderId, type StreamEvent, type StreamOptions } from './types';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;

@@ -1,15 +1,13 @@
 /**
- * What every provider shares: the adapter contract (how to build a request, how to decode events),
- * event validation helpers, and the client that runs a ProviderStream (request through NetService,
+ * What every provider shares: event validation helpers and the client that runs a ProviderStream (request through NetService,
  * idle watchdog, cancellation, SSE parsing, retry before the first token) for any adapter.
  */
 import type { z } from 'zod';
-import type { NetService } from '../net/net';
+import type { ProviderAdapter, ProviderDeps, WireRequest } from './adapter';
 import type { Logger } from '../ports';
 import { ProviderError } from './errors';
 import { ProviderStream } from './providerStream';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
-import type { SseEvent } from './sse';
 import {
   PROVIDER_LABELS,
   type ChatRequest,
@@ -19,37 +17,7 @@ import {
   type StreamEvent,
   type StreamOptions,
 } from './types';
-
-export type DoneEvent = Extract<StreamEvent, { type: 'done' }>;
-
-export interface WireRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Turns one provider's SSE events into deltas; one decoder per attempt. */
-export interface StreamDecoder {
-  /** Returns the event's text delta, if any. Throws ProviderError (`malformed`, or a provider error event). */
-  onEvent(event: SseEvent): string | undefined;
-  /** The terminal event arrived: stop reading (`[DONE]`, `message_stop`). */
-  readonly complete: boolean;
-  /** The final event if the stream may end here; undefined means it ended early (truncated). */
-  done(): DoneEvent | undefined;
-}
-
-export interface ProviderAdapter {
-  readonly id: ProviderId;
-  buildRequest(request: ChatRequest, endpoint: ProviderEndpoint): WireRequest;
-  createDecoder(): StreamDecoder;
-}
-
-export interface ProviderDeps {
-  net: NetService;
-  logger: Logger;
-  /** Backoff tuning (tests shorten it); `StreamOptions.maxAttempts` overrides `maxAttempts`. */
-  retry?: Partial<RetryPolicy>;
-}
+import { errorMessage } from '../errors';
 
 /** Parses one event's JSON; invalid JSON is a `malformed` error, never a crash. */
 export function parseEventJson(provider: ProviderId, data: string): unknown {
@@ -100,7 +68,7 @@ export class SseProviderClient implements ProviderClient {
       const url = new URL(wire.url);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`unsupported protocol ${url.protocol}`);
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
+      const detail = errorMessage(err);
       const message = `The ${this.label} base URL is not usable (${detail}). Check the base URL setting.`;
       return failing(new ProviderError({ kind: 'bad_request', provider: this.id, detail, cause: err, message }));
     }

@@ -1,8 +1,8 @@
 import type { ConnectionPurpose } from '../net/net';
 
-export type ProviderId = 'openai' | 'anthropic' | 'gemini' | 'openai-compatible';
+import type { ProviderId } from '../../protocol/providerIds';
 
-export const PROVIDER_IDS: readonly ProviderId[] = ['openai', 'anthropic', 'gemini', 'openai-compatible'];
+export { isProviderId, PROVIDER_IDS, type ProviderId } from '../../protocol/providerIds';
 
 export const PROVIDER_LABELS: Record<ProviderId, string> = {
   openai: 'OpenAI',

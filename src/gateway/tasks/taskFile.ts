@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { type LocalTask, localTaskSchema } from '../../protocol/localApi';
 import type { Logger } from '../ports';
 import { writeFileAtomic } from '../util/atomicFile';
+import { errorMessage } from '../errors';
 
 export const TASK_FILE_VERSION = 1;
 
@@ -41,7 +42,7 @@ export class TaskFile {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      return this.quarantine(`it is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      return this.quarantine(`it is not valid JSON (${errorMessage(err)})`);
     }
     if (!isFileShape(parsed)) return this.quarantine('it does not hold {"version", "tasks": [...]}');
     if (parsed.version > TASK_FILE_VERSION) return this.quarantine(`it has version ${parsed.version}, newer than this MultiClaw understands (${TASK_FILE_VERSION})`);
@@ -98,7 +99,7 @@ export class TaskFile {
     try {
       await fs.rename(this.filePath, aside);
     } catch (err) {
-      where = `could not be moved aside (${err instanceof Error ? err.message : String(err)})`;
+      where = `could not be moved aside (${errorMessage(err)})`;
     }
     this.log.error(`tasks file ${this.filePath} is corrupt: ${reason}. It was ${where}; the task list starts empty. Conversations are not affected.`);
     return [];

@@ -1,6 +1,6 @@
 /**
  * Local tasks: a prompt dispatched to an agent, run as a chat conversation linked to the task
- * (`store.create({ agentId, taskId })` + ChatService), with a status the workspace cloud shares
+ * (`store.create({ agentId, taskId })` + ChatService), with a status the workspace server shares
  * (`queued → running → completed | failed | cancelled`). Persisted in `tasks.json` (taskFile.ts).
  * Plain Node; the gateway creates one per start. The workspace issue extends this with assignment,
  * plans and the outbox.
@@ -15,6 +15,7 @@ import type { ConversationStore } from '../store/conversationStore';
 import { titleFromText } from '../store/model';
 import { Disposable, Emitter, type Event } from '../util/disposable';
 import { TaskFile } from './taskFile';
+import { errorMessage } from '../errors';
 
 export type { LocalTask, LocalTaskStatus } from '../../protocol/localApi';
 
@@ -272,7 +273,7 @@ export class TaskService extends Disposable {
       }
     } catch (err) {
       this.log.warn(`task ${task.id} could not run:`, err instanceof Error ? err : String(err));
-      if (!isTerminal(task.status)) this.finish(task, 'failed', { error: { kind: 'internal', message: err instanceof Error ? err.message : String(err) } });
+      if (!isTerminal(task.status)) this.finish(task, 'failed', { error: { kind: 'internal', message: errorMessage(err) } });
     }
   }
 

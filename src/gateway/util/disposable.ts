@@ -70,3 +70,22 @@ export class Emitter<T> implements IDisposable {
     this.listeners.clear();
   }
 }
+
+/** A bag of disposables released together (and at once, when added after the bag was disposed). */
+export class DisposableStore implements IDisposable {
+  private items: IDisposable[] = [];
+  private disposed = false;
+
+  add<T extends IDisposable>(d: T): T {
+    if (this.disposed) d.dispose();
+    else this.items.push(d);
+    return d;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const items = this.items.reverse();
+    this.items = [];
+    for (const d of items) d.dispose();
+  }
+}

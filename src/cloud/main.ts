@@ -1,6 +1,0 @@
-/** Entry of the reference workspace server bundle (dist/cloud.js); see cli.ts. */
-import { main } from './cli';
-
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});

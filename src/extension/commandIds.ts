@@ -1,0 +1,63 @@
+/**
+ * Every command id, view id and context key the extension uses, spelled once. The manifest test
+ * checks that CMD matches `contributes.commands` and VIEW matches `contributes.views`.
+ */
+import * as vscode from 'vscode';
+
+export const CMD = {
+  startGateway: 'multiclaw.startGateway',
+  stopGateway: 'multiclaw.stopGateway',
+  restartGateway: 'multiclaw.restartGateway',
+  setProviderKey: 'multiclaw.setProviderKey',
+  removeProviderKey: 'multiclaw.removeProviderKey',
+  openLogs: 'multiclaw.openLogs',
+  newConversation: 'multiclaw.newConversation',
+  openConversation: 'multiclaw.openConversation',
+  deleteConversation: 'multiclaw.deleteConversation',
+  exportConversation: 'multiclaw.exportConversation',
+  refreshConversations: 'multiclaw.refreshConversations',
+  stopGenerating: 'multiclaw.stopGenerating',
+  showStatusMenu: 'multiclaw.showStatusMenu',
+  focusChat: 'multiclaw.focusChat',
+  copyLocalApiToken: 'multiclaw.copyLocalApiToken',
+  showNetworkActivity: 'multiclaw.showNetworkActivity',
+  diagnoseConnection: 'multiclaw.diagnoseConnection',
+  clearNetworkActivity: 'multiclaw.clearNetworkActivity',
+  signIn: 'multiclaw.signIn',
+  signOut: 'multiclaw.signOut',
+  reconnect: 'multiclaw.reconnect',
+  showTasks: 'multiclaw.showTasks',
+  refreshTasks: 'multiclaw.refreshTasks',
+  dispatchTask: 'multiclaw.dispatchTask',
+  syncProviderKey: 'multiclaw.syncProviderKey',
+  runTask: 'multiclaw.runTask',
+  cancelTask: 'multiclaw.cancelTask',
+  openTaskConversation: 'multiclaw.openTaskConversation',
+  approvePlan: 'multiclaw.approvePlan',
+  rejectPlan: 'multiclaw.rejectPlan',
+} as const;
+export type CommandId = (typeof CMD)[keyof typeof CMD];
+
+export const VIEW = {
+  chat: 'multiclaw.chat',
+  conversations: 'multiclaw.conversations',
+  tasks: 'multiclaw.tasks',
+  network: 'multiclaw.network',
+} as const;
+
+/** `when`-clause context keys the extension sets. */
+export const CTX = {
+  gatewayState: 'multiclaw.gatewayState',
+  chatBusy: 'multiclaw.chatBusy',
+  chatPlanPending: 'multiclaw.chatPlanPending',
+  tasksWaiting: 'multiclaw.tasksWaiting',
+  signedIn: 'multiclaw.signedIn',
+  workspacePhase: 'multiclaw.workspacePhase',
+  canManageWorkspace: 'multiclaw.canManageWorkspace',
+  networkViewEnabled: 'multiclaw.networkViewEnabled',
+} as const;
+export type ContextKey = (typeof CTX)[keyof typeof CTX];
+
+export function setContext(key: ContextKey, value: unknown): void {
+  void vscode.commands.executeCommand('setContext', key, value);
+}

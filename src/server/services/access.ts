@@ -1,0 +1,106 @@
+/**
+ * Who is calling, and with which role in which workspace. Account tokens act as the user in any of
+ * their workspaces; workspace tokens act as their instance, in their one workspace, with the role of
+ * the member who registered it (read live, so a role change applies at once).
+ */
+import { roleHas, type InstanceKind, type Permission, type Role } from '../../protocol/workspace/common';
+import type { Actor } from '../../protocol/workspace/models';
+import { ApiError, forbidden, notFound } from '../errors';
+import { hashToken, type SessionClaims } from '../crypto/tokens';
+import type { ServerContext } from './context';
+
+export type Credential =
+  | { kind: 'account'; userId: string; tokenHash: string }
+  | { kind: 'instance'; userId: string; memberId: string; workspaceId: string; instanceId: string; instanceKind: InstanceKind };
+
+export interface Access {
+  userId: string;
+  memberId: string;
+  workspaceId: string;
+  role: Role;
+  instanceId: string | null;
+  instanceKind: InstanceKind | null;
+}
+
+export function actorOf(a: Access): Actor {
+  return a.instanceId ? { type: 'instance', id: a.instanceId } : { type: 'member', id: a.memberId };
+}
+
+export function idempotencyScope(c: { instanceId?: string | null; userId: string }): string {
+  return c.instanceId ? `i:${c.instanceId}` : `u:${c.userId}`;
+}
+
+export function requirePermission(a: Access, p: Permission): void {
+  if (!roleHas(a.role, p)) throw forbidden(`the ${a.role} role cannot do this (needs ${p})`);
+}
+
+interface InstanceRow {
+  id: string;
+  workspace_id: string;
+  member_id: string;
+  kind: InstanceKind;
+  user_id: string;
+  role: Role;
+}
+
+export class AccessResolver {
+  private readonly accountByHash;
+  private readonly instanceByHash;
+  private readonly instanceById;
+  private readonly memberByUser;
+  private readonly memberById;
+
+  constructor(private readonly ctx: ServerContext) {
+    const db = ctx.db;
+    this.accountByHash = db.prepare('SELECT user_id, expires_at FROM account_tokens WHERE hash = ?');
+    const instanceSelect = 'SELECT i.id, i.workspace_id, i.member_id, i.kind, m.user_id, m.role FROM instances i JOIN members m ON m.id = i.member_id';
+    this.instanceByHash = db.prepare(`${instanceSelect} WHERE i.token_hash = ?`);
+    this.instanceById = db.prepare(`${instanceSelect} WHERE i.id = ?`);
+    this.memberByUser = db.prepare('SELECT id, role FROM members WHERE workspace_id = ? AND user_id = ?');
+    this.memberById = db.prepare('SELECT id, user_id, role FROM members WHERE id = ? AND workspace_id = ?');
+  }
+
+  /** `Authorization: Bearer <token>` → credential; throws unauthorized / token_expired. */
+  fromBearer(header: string | undefined): Credential {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!m) throw new ApiError('unauthorized', 'missing bearer token');
+    const token = m[1];
+    if (token.startsWith('mca_')) {
+      const hash = hashToken(token);
+      const row = this.accountByHash.get(hash) as { user_id: string; expires_at: number } | undefined;
+      if (!row) throw new ApiError('unauthorized', 'unknown or revoked token');
+      if (row.expires_at <= this.ctx.now()) throw new ApiError('token_expired', 'account token expired: sign in again');
+      return { kind: 'account', userId: row.user_id, tokenHash: hash };
+    }
+    if (token.startsWith('mcw_')) {
+      const row = this.instanceByHash.get(hashToken(token)) as InstanceRow | undefined;
+      if (!row) throw new ApiError('unauthorized', 'unknown or revoked token');
+      return { kind: 'instance', userId: row.user_id, memberId: row.member_id, workspaceId: row.workspace_id, instanceId: row.id, instanceKind: row.kind };
+    }
+    throw new ApiError('unauthorized', 'unknown token type');
+  }
+
+  inWorkspace(cred: Credential, workspaceId: string): Access {
+    if (cred.kind === 'instance') {
+      if (cred.workspaceId !== workspaceId) throw new ApiError('wrong_workspace', 'this workspace token belongs to another workspace');
+      const row = this.instanceById.get(cred.instanceId) as InstanceRow | undefined;
+      if (!row) throw new ApiError('unauthorized', 'instance revoked');
+      return { userId: row.user_id, memberId: row.member_id, workspaceId, role: row.role, instanceId: row.id, instanceKind: row.kind };
+    }
+    const m = this.memberByUser.get(workspaceId, cred.userId) as { id: string; role: Role } | undefined;
+    if (!m) throw notFound('workspace');
+    return { userId: cred.userId, memberId: m.id, workspaceId, role: m.role, instanceId: null, instanceKind: null };
+  }
+
+  /** Re-checks a verified session token against the database: the member (and instance) must still exist. */
+  fromSession(claims: SessionClaims): Access | { revoked: string } {
+    const m = this.memberById.get(claims.mid, claims.wid) as { id: string; user_id: string; role: Role } | undefined;
+    if (!m || m.user_id !== claims.uid) return { revoked: 'membership revoked' };
+    if (claims.iid) {
+      const i = this.instanceById.get(claims.iid) as InstanceRow | undefined;
+      if (!i || i.member_id !== m.id) return { revoked: 'instance revoked' };
+      return { userId: m.user_id, memberId: m.id, workspaceId: claims.wid, role: m.role, instanceId: i.id, instanceKind: i.kind };
+    }
+    return { userId: m.user_id, memberId: m.id, workspaceId: claims.wid, role: m.role, instanceId: null, instanceKind: null };
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Accounts: users with scrypt password hashes, sign-in with lockout after repeated failures (kept in
+ * the database, so a restart does not reset it), account bearer tokens (stored as SHA-256), and the
+ * WSS session tokens minted from an account or workspace token.
+ */
+import type { z } from 'zod';
+import { SESSION_TTL_MS, WS_PATH, type SessionScope } from '../../protocol/workspace/common';
+import type { WorkspaceSummary } from '../../protocol/workspace/models';
+import type { loginResponseSchema, meResponseSchema, mintSessionTokenRequestSchema, mintSessionTokenResponseSchema } from '../../protocol/workspace/rest';
+import { hashPassword, verifyPassword } from '../crypto/passwords';
+import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
+import { stmt } from '../db/database';
+import type { Tx } from '../db/writeQueue';
+import { ApiError, notFound } from '../errors';
+import { type AccessResolver, type Credential } from './access';
+import { iso, type ServerContext } from './context';
+import { toUser, type UserRow } from './rows';
+
+export class Accounts {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly access: AccessResolver,
+  ) {}
+
+  /** Creates a user (admin CLI, demo, invite acceptance). The hash is computed before the transaction. */
+  async prepareUser(email: string, name: string, password: string): Promise<(tx: Tx) => UserRow> {
+    const hash = await hashPassword(password, this.ctx.settings.scryptCost);
+    return (tx) => {
+      if (stmt(tx.db, 'SELECT 1 FROM users WHERE email = ?').get(email)) throw new ApiError('conflict', 'an account with this email exists');
+      const row: UserRow = { id: newId('usr'), email, name, password_hash: hash, created_at: tx.now, failed_logins: 0, locked_until: 0 };
+      stmt(tx.db, 'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(row.id, email, name, hash, tx.now);
+      return row;
+    };
+  }
+
+  async createUser(email: string, name: string, password: string): Promise<UserRow> {
+    return this.ctx.queue.run(await this.prepareUser(email, name, password));
+  }
+
+  /** Issues an account token inside a transaction. */
+  issueAccountToken(tx: Tx, userId: string): { token: string; expiresAt: string } {
+    const token = newOpaqueToken('mca');
+    const expires = tx.now + this.ctx.settings.accountTokenTtlMs;
+    stmt(tx.db, 'INSERT INTO account_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashToken(token), userId, tx.now, expires);
+    return { token, expiresAt: iso(expires) };
+  }
+
+  async login(email: string, password: string): Promise<z.infer<typeof loginResponseSchema>> {
+    const user = stmt(this.ctx.db, 'SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
+    if (!user) {
+      // Same work as a real check, so timing does not tell which emails exist.
+      await verifyPassword(password, await (this.dummyHash ??= hashPassword('not-a-password', this.ctx.settings.scryptCost)));
+      throw new ApiError('invalid_credentials', 'wrong email or password');
+    }
+    const now = this.ctx.now();
+    if (user.locked_until > now) throw this.locked(user.locked_until - now);
+    const ok = await verifyPassword(password, user.password_hash);
+    const { maxFailedLogins, lockoutMs } = this.ctx.settings;
+    if (!ok) {
+      const lockedFor = await this.ctx.queue.run((tx) => {
+        const r = stmt(tx.db, 'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').get(user.id) as { failed_logins: number };
+        if (r.failed_logins < maxFailedLogins) return 0;
+        stmt(tx.db, 'UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?').run(tx.now + lockoutMs, user.id);
+        return lockoutMs;
+      });
+      this.ctx.log.warn('sign-in failed', { userId: user.id, locked: lockedFor > 0 });
+      throw new ApiError('invalid_credentials', 'wrong email or password');
+    }
+    const session = await this.ctx.queue.run((tx) => {
+      stmt(tx.db, 'UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?').run(user.id);
+      return this.issueAccountToken(tx, user.id);
+    });
+    return { session, user: toUser(user), workspaces: this.workspacesOf(user.id) };
+  }
+
+  private locked(ms: number): ApiError {
+    return new ApiError('account_locked', 'too many failed sign-ins: try again later', { retryAfterSec: Math.ceil(ms / 1000) });
+  }
+
+  async logout(cred: Credential): Promise<void> {
+    if (cred.kind !== 'account') return;
+    await this.ctx.queue.run((tx) => stmt(tx.db, 'DELETE FROM account_tokens WHERE hash = ?').run(cred.tokenHash));
+  }
+
+  me(userId: string): z.infer<typeof meResponseSchema> {
+    const user = stmt(this.ctx.db, 'SELECT * FROM users WHERE id = ?').get(userId) as UserRow | undefined;
+    if (!user) throw notFound('user');
+    return { user: toUser(user), workspaces: this.workspacesOf(userId) };
+  }
+
+  workspacesOf(userId: string): WorkspaceSummary[] {
+    return stmt(this.ctx.db, 'SELECT w.id, w.slug, w.name, m.role FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.slug')
+      .all(userId) as WorkspaceSummary[];
+  }
+
+  mintSessionToken(cred: Credential, req: z.infer<typeof mintSessionTokenRequestSchema>): z.infer<typeof mintSessionTokenResponseSchema> {
+    const workspaceId = req.workspaceId ?? (cred.kind === 'instance' ? cred.workspaceId : undefined);
+    if (!workspaceId) throw new ApiError('validation_failed', 'workspaceId is required with an account token');
+    const scope: SessionScope = req.scope;
+    if (scope === 'daemon' && cred.kind !== 'instance') throw new ApiError('forbidden', 'daemon session tokens need a workspace (instance) token');
+    const a = this.access.inWorkspace(cred, workspaceId);
+    const now = this.ctx.now();
+    const exp = now + SESSION_TTL_MS[scope];
+    const token = this.ctx.signer.sign({ v: 1, wid: workspaceId, uid: a.userId, mid: a.memberId, iid: a.instanceId, scope, iat: now, exp, jti: newId('jti') });
+    return { token, scope, workspaceId, expiresAt: iso(exp), wsPath: WS_PATH };
+  }
+
+  /** Deletes expired account tokens (housekeeping). */
+  pruneExpired(tx: Tx): void {
+    stmt(tx.db, 'DELETE FROM account_tokens WHERE expires_at <= ?').run(tx.now);
+  }
+}

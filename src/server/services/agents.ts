@@ -1,0 +1,142 @@
+/**
+ * Agents, provider keys and the configuration snapshot. Any change bumps the workspace config version
+ * and pushes `config.changed`. Provider keys are sealed at rest (AES-256-GCM, master-derived key) and
+ * leave the server only as `enc:` blobs re-encrypted for one instance; no answer and no log line
+ * carries one in plain text. A removed key is simply absent from the next snapshot.
+ */
+import type { z } from 'zod';
+import type { Provider } from '../../protocol/workspace/common';
+import type { Agent, ConfigSnapshot, Guardrails, ProviderKeyInfo } from '../../protocol/workspace/models';
+import type { createAgentRequestSchema, updateAgentRequestSchema } from '../../protocol/workspace/rest';
+import { sealKeyBlob } from '../crypto/keyBlob';
+import { newId } from '../crypto/tokens';
+import { stmt } from '../db/database';
+import type { Tx } from '../db/writeQueue';
+import { notFound } from '../errors';
+import { actorOf, type Access } from './access';
+import { audit } from './audit';
+import { iso, type ServerContext } from './context';
+import { idempotent, type IdempotencyKey, type Reply } from './idempotency';
+import type { Instances } from './instances';
+import { toAgent, type AgentRow } from './rows';
+
+type AgentBody = { agent: Agent; configVersion: number };
+
+const keyAad = (workspaceId: string, provider: string): string => `provider-key:${workspaceId}:${provider}`;
+
+export class AgentsConfig {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly instances: Instances,
+  ) {}
+
+  private bump(tx: Tx, workspaceId: string, reason: 'agent' | 'provider_key' | 'guardrails'): number {
+    const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version').pluck().get(workspaceId) as number;
+    tx.emit(workspaceId, 'config.changed', { version, reason });
+    return version;
+  }
+
+  private version(workspaceId: string): number {
+    return (stmt(this.ctx.db, 'SELECT config_version FROM workspaces WHERE id = ?').get(workspaceId) as { config_version: number }).config_version;
+  }
+
+  private agentRow(tx: { db: ServerContext['db'] }, workspaceId: string, agentId: string): AgentRow {
+    const r = stmt(tx.db, 'SELECT * FROM agents WHERE id = ? AND workspace_id = ?').get(agentId, workspaceId) as AgentRow | undefined;
+    if (!r) throw notFound('agent');
+    return r;
+  }
+
+  list(a: Access): { agents: Agent[]; configVersion: number } {
+    const rows = stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[];
+    return { agents: rows.map(toAgent), configVersion: this.version(a.workspaceId) };
+  }
+
+  createIn(tx: Tx, workspaceId: string, actor: Access | null, req: z.infer<typeof createAgentRequestSchema>): AgentBody {
+    const id = newId('agt');
+    stmt(tx.db, `INSERT INTO agents (id, workspace_id, name, emoji, description, provider, model, base_url, system_prompt, tools, guardrails, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, workspaceId, req.name, req.emoji ?? null, req.description ?? null, req.provider, req.model, req.baseUrl ?? null, req.systemPrompt ?? '',
+        JSON.stringify(req.tools ?? []), JSON.stringify(req.guardrails ?? {}), tx.now, tx.now);
+    audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'agent.created', { type: 'agent', id }, { name: req.name, provider: req.provider, model: req.model });
+    const configVersion = this.bump(tx, workspaceId, 'agent');
+    return { agent: toAgent(this.agentRow(tx, workspaceId, id)), configVersion };
+  }
+
+  create(a: Access, req: z.infer<typeof createAgentRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<AgentBody>> {
+    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, false, () => ({ status: 201, body: this.createIn(tx, a.workspaceId, a, req) })));
+  }
+
+  update(a: Access, agentId: string, req: z.infer<typeof updateAgentRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<AgentBody>> {
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => {
+        const cur = toAgent(this.agentRow(tx, a.workspaceId, agentId));
+        const next = {
+          ...cur, ...Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)),
+        } as Agent;
+        stmt(tx.db, `UPDATE agents SET name = ?, emoji = ?, description = ?, provider = ?, model = ?, base_url = ?, system_prompt = ?, tools = ?, guardrails = ?, updated_at = ?
+          WHERE id = ?`)
+          .run(next.name, next.emoji, next.description, next.provider, next.model, next.baseUrl, next.systemPrompt, JSON.stringify(next.tools),
+            JSON.stringify(next.guardrails), tx.now, agentId);
+        audit(tx, a.workspaceId, actorOf(a), 'agent.edited', { type: 'agent', id: agentId }, { fields: Object.keys(req) });
+        const configVersion = this.bump(tx, a.workspaceId, 'agent');
+        return { status: 200, body: { agent: toAgent(this.agentRow(tx, a.workspaceId, agentId)), configVersion } };
+      }),
+    );
+  }
+
+  delete(a: Access, agentId: string, idem: IdempotencyKey | undefined): Promise<Reply<{ configVersion: number }>> {
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => {
+        const cur = this.agentRow(tx, a.workspaceId, agentId);
+        stmt(tx.db, 'DELETE FROM agents WHERE id = ?').run(agentId);
+        audit(tx, a.workspaceId, actorOf(a), 'agent.deleted', { type: 'agent', id: agentId }, { name: cur.name });
+        return { status: 200, body: { configVersion: this.bump(tx, a.workspaceId, 'agent') } };
+      }),
+    );
+  }
+
+  // --- provider keys ---------------------------------------------------------------------------------
+  listKeys(a: Access): { keys: ProviderKeyInfo[] } {
+    const rows = stmt(this.ctx.db, 'SELECT provider, updated_at FROM provider_keys WHERE workspace_id = ? ORDER BY provider').all(a.workspaceId) as Array<{ provider: Provider; updated_at: number }>;
+    return { keys: rows.map((r) => ({ provider: r.provider, updatedAt: iso(r.updated_at) })) };
+  }
+
+  setKeyIn(tx: Tx, workspaceId: string, actor: Access | null, provider: Provider, apiKey: string): { key: ProviderKeyInfo; configVersion: number } {
+    stmt(tx.db, `INSERT INTO provider_keys (workspace_id, provider, key_sealed, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (workspace_id, provider) DO UPDATE SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at`)
+      .run(workspaceId, provider, this.ctx.box.seal(apiKey, keyAad(workspaceId, provider)), tx.now);
+    audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'provider_key.set', { type: 'provider_key', id: provider });
+    return { key: { provider, updatedAt: iso(tx.now) }, configVersion: this.bump(tx, workspaceId, 'provider_key') };
+  }
+
+  setKey(a: Access, provider: Provider, apiKey: string, idem: IdempotencyKey | undefined): Promise<Reply<{ key: ProviderKeyInfo; configVersion: number }>> {
+    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, false, () => ({ status: 200, body: this.setKeyIn(tx, a.workspaceId, a, provider, apiKey) })));
+  }
+
+  removeKey(a: Access, provider: Provider, idem: IdempotencyKey | undefined): Promise<Reply<{ configVersion: number }>> {
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => {
+        if (!stmt(tx.db, 'DELETE FROM provider_keys WHERE workspace_id = ? AND provider = ?').run(a.workspaceId, provider).changes) throw notFound('provider key');
+        audit(tx, a.workspaceId, actorOf(a), 'provider_key.removed', { type: 'provider_key', id: provider });
+        return { status: 200, body: { configVersion: this.bump(tx, a.workspaceId, 'provider_key') } };
+      }),
+    );
+  }
+
+  /** The snapshot for `a`; provider keys only for an instance, re-encrypted for it. */
+  snapshot(a: Access): ConfigSnapshot {
+    const ws = stmt(this.ctx.db, 'SELECT guardrails, config_version FROM workspaces WHERE id = ?').get(a.workspaceId) as { guardrails: string; config_version: number } | undefined;
+    if (!ws) throw notFound('workspace');
+    const agents = (stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[]).map(toAgent);
+    const providerKeys: ConfigSnapshot['providerKeys'] = {};
+    if (a.instanceId) {
+      const secret = this.instances.secretOf(a.instanceId);
+      const rows = stmt(this.ctx.db, 'SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?').all(a.workspaceId) as Array<{ provider: Provider; key_sealed: string }>;
+      for (const r of rows) {
+        const plain = this.ctx.box.open(r.key_sealed, keyAad(a.workspaceId, r.provider));
+        providerKeys[r.provider] = sealKeyBlob(plain, secret, { workspaceId: a.workspaceId, instanceId: a.instanceId, provider: r.provider });
+      }
+    }
+    return { workspaceId: a.workspaceId, version: ws.config_version, guardrails: JSON.parse(ws.guardrails) as Guardrails, agents, providerKeys };
+  }
+}

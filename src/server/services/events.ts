@@ -1,0 +1,64 @@
+/**
+ * The persisted event log: per-workspace seq (workspaces.event_seq), read back for resume, pruned by
+ * age and count. A resume that reaches below the oldest kept event is a `gap`: the client refetches.
+ */
+import type { WorkspaceEvent } from '../../protocol/workspace/events';
+import { stmt } from '../db/database';
+import type { StoredEvent } from '../db/writeQueue';
+import { iso, type ServerContext } from './context';
+
+export function eventFrame(e: StoredEvent): string {
+  return `{"type":"event","seq":${e.seq},"ts":"${iso(e.ts)}","workspaceId":${JSON.stringify(e.workspaceId)},"name":"${e.name}","data":${e.data}}`;
+}
+
+export function toWorkspaceEvent(e: StoredEvent): WorkspaceEvent {
+  return { seq: e.seq, ts: iso(e.ts), workspaceId: e.workspaceId, name: e.name, data: JSON.parse(e.data) } as WorkspaceEvent;
+}
+
+interface EventRow {
+  workspace_id: string;
+  seq: number;
+  ts: number;
+  name: StoredEvent['name'];
+  data: string;
+}
+
+export class EventLog {
+  constructor(private readonly ctx: ServerContext) {}
+
+  head(workspaceId: string): number {
+    const r = stmt(this.ctx.db, 'SELECT event_seq FROM workspaces WHERE id = ?').get(workspaceId) as { event_seq: number } | undefined;
+    return r?.event_seq ?? 0;
+  }
+
+  /** Whether events after `after` are no longer all kept. */
+  hasGap(workspaceId: string, after: number, head: number): boolean {
+    if (after >= head) return false;
+    const r = stmt(this.ctx.db, 'SELECT MIN(seq) AS oldest FROM events WHERE workspace_id = ?').get(workspaceId) as { oldest: number | null };
+    return r.oldest === null || r.oldest > after + 1;
+  }
+
+  after(workspaceId: string, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): StoredEvent[] {
+    const rows = stmt(this.ctx.db, 'SELECT workspace_id, seq, ts, name, data FROM events WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .all(workspaceId, after, upTo, limit) as EventRow[];
+    return rows.map((r) => ({ workspaceId: r.workspace_id, seq: r.seq, ts: r.ts, name: r.name, data: r.data }));
+  }
+
+  list(workspaceId: string, after: number, limit: number): { events: WorkspaceEvent[]; headSeq: number; gap: boolean } {
+    const head = this.head(workspaceId);
+    const gap = this.hasGap(workspaceId, after, head);
+    return { events: gap ? [] : this.after(workspaceId, after, Math.max(1, Math.min(limit, 1000))).map(toWorkspaceEvent), headSeq: head, gap };
+  }
+
+  /** Keeps at most `maxPerWorkspace` events per workspace and none older than `maxAgeMs`. */
+  prune(maxPerWorkspace: number, maxAgeMs: number): Promise<number> {
+    return this.ctx.queue.run((tx) => {
+      let removed = stmt(tx.db, 'DELETE FROM events WHERE ts < ?').run(tx.now - maxAgeMs).changes;
+      const heads = stmt(tx.db, 'SELECT id, event_seq FROM workspaces').all() as Array<{ id: string; event_seq: number }>;
+      for (const w of heads) removed += stmt(tx.db, 'DELETE FROM events WHERE workspace_id = ? AND seq <= ?').run(w.id, w.event_seq - maxPerWorkspace).changes;
+      stmt(tx.db, 'DELETE FROM idempotency WHERE created_at < ?').run(tx.now - 7 * 24 * 3600 * 1000);
+      stmt(tx.db, 'DELETE FROM account_tokens WHERE expires_at <= ?').run(tx.now);
+      return removed;
+    });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Instances: a gateway or cloud desktop registers and receives an instance id, an instance secret
+ * (sealed at rest; provider-key blobs for it are keyed from it) and a long-lived workspace token
+ * (only its SHA-256 is stored). Presence: online while a WSS connection of the instance is open (or a
+ * REST heartbeat arrived within three heartbeat intervals); the last heartbeat time is persisted.
+ */
+import type { z } from 'zod';
+import { roleHas } from '../../protocol/workspace/common';
+import type { Instance } from '../../protocol/workspace/models';
+import type { instanceHeartbeatResponseSchema, registerInstanceRequestSchema, registerInstanceResponseSchema } from '../../protocol/workspace/rest';
+import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
+import { stmt } from '../db/database';
+import { forbidden, notFound } from '../errors';
+import { actorOf, type Access } from './access';
+import { audit } from './audit';
+import { iso, type ServerContext } from './context';
+import { idempotent, type IdempotencyKey, type Reply } from './idempotency';
+import { toInstance, type InstanceRow } from './rows';
+
+const COLUMNS = 'id, workspace_id, member_id, name, platform, version, kind, created_at, last_heartbeat_at';
+
+export class Instances {
+  /** Last REST heartbeat per instance (memory: after a restart, instances simply beat again). */
+  private readonly restBeats = new Map<string, number>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  private online(r: InstanceRow): boolean {
+    if (this.ctx.sessions.isInstanceConnected(r.id)) return true;
+    const beat = this.restBeats.get(r.id);
+    return beat !== undefined && this.ctx.now() - beat < 3 * this.ctx.settings.heartbeatIntervalMs;
+  }
+
+  view(r: InstanceRow): Instance {
+    return toInstance(r, this.online(r));
+  }
+
+  register(a: Access, req: z.infer<typeof registerInstanceRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<z.infer<typeof registerInstanceResponseSchema>>> {
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, true, () => {
+        const id = newId('ins');
+        const instanceSecret = newOpaqueToken('mcis');
+        const workspaceToken = newOpaqueToken('mcw');
+        const row: InstanceRow = {
+          id, workspace_id: a.workspaceId, member_id: a.memberId, name: req.name, platform: req.platform, version: req.version, kind: req.kind,
+          created_at: tx.now, last_heartbeat_at: null,
+        };
+        stmt(tx.db, 'INSERT INTO instances (id, workspace_id, member_id, name, platform, version, kind, secret_sealed, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, a.workspaceId, a.memberId, req.name, req.platform, req.version, req.kind, this.ctx.box.seal(instanceSecret, `instance:${id}`), hashToken(workspaceToken), tx.now);
+        const instance = toInstance(row, false);
+        audit(tx, a.workspaceId, actorOf(a), 'instance.registered', { type: 'instance', id }, { name: req.name, kind: req.kind });
+        tx.emit(a.workspaceId, 'instance.registered', { instance });
+        return { status: 201, body: { instance, instanceSecret, workspaceToken } };
+      }),
+    );
+  }
+
+  list(a: Access): { instances: Instance[] } {
+    const rows = stmt(this.ctx.db, `SELECT ${COLUMNS} FROM instances WHERE workspace_id = ? ORDER BY created_at`).all(a.workspaceId) as InstanceRow[];
+    return { instances: rows.map((r) => this.view(r)) };
+  }
+
+  async remove(a: Access, instanceId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
+    const reply = await this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => {
+        const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`).get(instanceId, a.workspaceId) as InstanceRow | undefined;
+        if (!r) throw notFound('instance');
+        if (r.member_id !== a.memberId && !roleHas(a.role, 'members.manage')) throw forbidden('only its member or an Owner/Admin can remove an instance');
+        stmt(tx.db, 'DELETE FROM instances WHERE id = ?').run(instanceId);
+        audit(tx, a.workspaceId, actorOf(a), 'instance.removed', { type: 'instance', id: instanceId });
+        tx.emit(a.workspaceId, 'instance.removed', { instanceId });
+        return { status: 200, body: { ok: true } };
+      }),
+    );
+    if (reply.status < 300) this.ctx.sessions.closeInstance(instanceId, 'instance revoked');
+    return reply;
+  }
+
+  async heartbeat(a: Access): Promise<z.infer<typeof instanceHeartbeatResponseSchema>> {
+    if (!a.instanceId) throw forbidden('heartbeats come from instances');
+    const id = a.instanceId;
+    const row = await this.ctx.queue.run((tx) => {
+      stmt(tx.db, 'UPDATE instances SET last_heartbeat_at = ? WHERE id = ?').run(tx.now, id);
+      return stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ?`).get(id) as InstanceRow | undefined;
+    });
+    if (!row) throw notFound('instance');
+    this.restBeats.set(id, this.ctx.now());
+    return { serverTime: iso(this.ctx.now()), instance: this.view(row) };
+  }
+
+  /** WSS presence: first connection of an instance (online), a heartbeat, or its last connection closing (offline). */
+  presence(workspaceId: string, instanceId: string, change: 'online' | 'heartbeat' | 'offline'): Promise<void> {
+    return this.ctx.queue.run((tx) => {
+      if (change !== 'offline') stmt(tx.db, 'UPDATE instances SET last_heartbeat_at = ? WHERE id = ?').run(tx.now, instanceId);
+      if (change === 'heartbeat') return;
+      const r = stmt(tx.db, 'SELECT last_heartbeat_at FROM instances WHERE id = ?').get(instanceId) as { last_heartbeat_at: number | null } | undefined;
+      if (!r) return; // removed meanwhile
+      tx.emit(workspaceId, 'instance.presence', { instanceId, online: change === 'online', lastHeartbeatAt: r.last_heartbeat_at === null ? null : iso(r.last_heartbeat_at) });
+    });
+  }
+
+  /** The instance secret, unsealed in memory to re-encrypt provider keys for it. */
+  secretOf(instanceId: string): string {
+    const r = stmt(this.ctx.db, 'SELECT secret_sealed FROM instances WHERE id = ?').get(instanceId) as { secret_sealed: string } | undefined;
+    if (!r) throw notFound('instance');
+    return this.ctx.box.open(r.secret_sealed, `instance:${instanceId}`);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * WebSocket endpoint `/v1/ws`. The session token comes from `Authorization: Bearer` (Node clients) or
+ * from a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (browsers, which also offer `multiclaw.v1`;
+ * only that one is echoed, never the token). A bad token still gets the upgrade, then an immediate
+ * close with 4401 (invalid, tampered or expired) or 4403 (member or instance revoked) and a reason a
+ * browser can read — an HTTP 401 on the upgrade would reach a browser only as "1006".
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LIMITS, PROTOCOL_VERSION, WS_BEARER_PREFIX, WS_PATH, WS_SUBPROTOCOL, type CloseCodeName } from '../../protocol/workspace/common';
+import type { ClientSignalFrame, reqFrameSchema } from '../../protocol/workspace/frames';
+import type { z } from 'zod';
+import { CLOSE_CODES } from '../../protocol/workspace/common';
+import { newId, type SessionClaims } from '../crypto/tokens';
+import type { Logger } from '../log';
+import { iso } from '../services/context';
+import type { Services } from '../services/registry';
+import { Connection, type ConnectionHost, type ConnectionLimits } from './connection';
+import type { Hub } from './hub';
+import { dispatchRpc } from './rpc';
+import { relaySignal } from './signalling';
+
+type Verdict = { ok: true; claims: SessionClaims } | { ok: false; close: CloseCodeName; reason: string };
+
+export function tokenFromRequest(req: IncomingMessage): string | undefined {
+  const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (auth) return auth[1];
+  const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const p = protos.find((x) => x.startsWith(WS_BEARER_PREFIX));
+  return p ? p.slice(WS_BEARER_PREFIX.length) : undefined;
+}
+
+export class WsEndpoint implements ConnectionHost {
+  private readonly wss: WebSocketServer;
+
+  constructor(
+    private readonly services: Services,
+    private readonly hub: Hub,
+    private readonly limits: ConnectionLimits & { heartbeatIntervalMs: number },
+    private readonly log: Logger,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIMITS.wsFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    });
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const verdict = this.authenticate(tokenFromRequest(req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!verdict.ok) {
+        this.log.info('ws rejected', { code: CLOSE_CODES[verdict.close].code, reason: verdict.reason, ip: req.socket.remoteAddress });
+        ws.close(CLOSE_CODES[verdict.close].code, verdict.reason);
+        return;
+      }
+      this.attach(ws, verdict.claims);
+    });
+  }
+
+  private authenticate(token: string | undefined): Verdict {
+    if (!token) return { ok: false, close: 'unauthorized', reason: 'missing session token' };
+    const v = this.services.ctx.signer.verify(token, this.services.ctx.now());
+    if (!v.ok) return { ok: false, close: 'unauthorized', reason: v.reason === 'expired' ? 'token expired' : 'invalid token' };
+    const a = this.services.access.fromSession(v.claims);
+    if ('revoked' in a) return { ok: false, close: 'forbidden', reason: a.revoked };
+    return { ok: true, claims: v.claims };
+  }
+
+  private attach(ws: WebSocket, claims: SessionClaims): void {
+    // Checked again after the handshake: a member removed meanwhile must not slip in.
+    const access = this.services.access.fromSession(claims);
+    if ('revoked' in access) {
+      ws.close(CLOSE_CODES.forbidden.code, access.revoked);
+      return;
+    }
+    const conn = new Connection(newId('conn'), ws, access, claims.scope, claims.exp, this, this.limits, this.log, claims.exp - this.services.ctx.now());
+    this.hub.add(conn);
+    this.log.debug('ws open', { conn: conn.id, workspaceId: access.workspaceId, memberId: access.memberId, instanceId: access.instanceId });
+  }
+
+  onHello(conn: Connection, lastSeq: number | null | undefined): void {
+    const a = conn.access;
+    conn.send({
+      type: 'welcome', protocol: PROTOCOL_VERSION, connectionId: conn.id, workspaceId: a.workspaceId,
+      principal: { userId: a.userId, memberId: a.memberId, role: a.role, instanceId: a.instanceId, scope: conn.scope },
+      headSeq: this.hub.headSeq(a.workspaceId), heartbeatIntervalMs: this.limits.heartbeatIntervalMs, tokenExpiresAt: iso(conn.tokenExp),
+      limits: { maxFrameBytes: LIMITS.wsFrameBytes, maxFramesPerSecond: this.limits.framesPerSecond },
+    });
+    this.hub.resume(conn, lastSeq).catch((err: unknown) => {
+      this.log.error('resume failed', { conn: conn.id, err: err instanceof Error ? err : String(err) });
+      conn.close('internal', 'resume failed');
+    });
+  }
+
+  onHeartbeat(conn: Connection): void {
+    this.hub.heartbeatFrom(conn);
+  }
+
+  onReq(conn: Connection, frame: z.infer<typeof reqFrameSchema>): void {
+    void dispatchRpc(this.services, conn.access, frame).then((res) => conn.send(res));
+  }
+
+  onSignal(conn: Connection, frame: ClientSignalFrame): void {
+    relaySignal(this.hub, conn, frame);
+  }
+
+  onClose(conn: Connection): void {
+    this.hub.remove(conn);
+  }
+
+  close(): void {
+    this.wss.close();
+  }
+}

@@ -1,0 +1,108 @@
+/** Small real implementations of the store's ports for tests, and a realistic conversation. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Clock, Logger, LogLevel } from '../../../../src/gateway/ports';
+import type { Conversation, ConversationStore } from '../../../../src/gateway/store/conversationStore';
+
+/** A clock the test drives: `now()` only moves with `advance`, timers run only on `fireTimers`. */
+export class ManualClock implements Clock {
+  private readonly timers = new Set<{ fn: () => void; ms: number }>();
+
+  constructor(public time = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
+
+  setTimeout(fn: () => void, ms: number): { dispose(): void } {
+    const timer = { fn, ms };
+    this.timers.add(timer);
+    return { dispose: () => this.timers.delete(timer) };
+  }
+
+  /** Delays of the timers still pending. */
+  get pending(): number[] {
+    return [...this.timers].map((t) => t.ms);
+  }
+
+  fireTimers(): void {
+    const due = [...this.timers];
+    this.timers.clear();
+    for (const t of due) t.fn();
+  }
+}
+
+export class TestLogger implements Logger {
+  readonly lines: { level: LogLevel; text: string }[] = [];
+
+  private push(level: LogLevel, message: string | Error, args: unknown[]): void {
+    this.lines.push({ level, text: [String(message), ...args.map(String)].join(' ') });
+  }
+
+  trace(message: string, ...args: unknown[]): void { this.push('trace', message, args); }
+  debug(message: string, ...args: unknown[]): void { this.push('debug', message, args); }
+  info(message: string, ...args: unknown[]): void { this.push('info', message, args); }
+  warn(message: string, ...args: unknown[]): void { this.push('warn', message, args); }
+  error(message: string | Error, ...args: unknown[]): void { this.push('error', message, args); }
+  child(): Logger { return this; }
+}
+
+/** A fresh temp folder per test; `cleanup()` removes them all. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  /** `memory`: prefer a RAM-backed folder (/dev/shm) where there is one, for tests that fsync thousands of times. */
+  make(options: { memory?: boolean } = {}): string {
+    const base = options.memory && existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+    const dir = mkdtempSync(path.join(base, 'multiclaw-store-'));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  cleanup(): void {
+    for (const d of this.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Streams `parts` into a reply, firing the flush timer after each part so each becomes a chunk record. */
+export async function streamReply(conv: Conversation, clock: ManualClock, agentId: string, parts: string[]): Promise<string> {
+  const reply = await conv.beginAssistant(agentId);
+  for (const p of parts) {
+    conv.appendDelta(reply.id, p);
+    clock.fireTimers();
+    await conv.whenIdle();
+  }
+  return reply.id;
+}
+
+/**
+ * Writes a conversation with every record type: user messages (multi-line, non-ASCII), replies in
+ * several chunks that complete / fail / get cancelled, a removed reply, a rename, an agent change.
+ */
+export async function writeRealisticConversation(store: ConversationStore, clock: ManualClock): Promise<Conversation> {
+  const conv = await store.create({ agentId: 'agent-a', taskId: 'task-7' });
+  clock.advance(1000);
+  await conv.appendUser('Explain the parser\nwith an example');
+  clock.advance(10);
+  const r1 = await streamReply(conv, clock, 'agent-a', ['The parser ', 'reads tokens ', 'one by one.']);
+  await conv.finishAssistant(r1, { status: 'complete', finishReason: 'stop', usage: { inputTokens: 12, outputTokens: 7 } });
+  clock.advance(1000);
+  await conv.appendUser('Ünïcödé: 日本語 🎉 "quotes" \\ backslash');
+  const r2 = await streamReply(conv, clock, 'agent-a', ['Partial ', 'answer']);
+  await conv.finishAssistant(r2, { status: 'error', error: { kind: 'rate_limit', message: 'Too many requests', retryable: true } });
+  await conv.removeMessage(r2);
+  const r3 = await streamReply(conv, clock, 'agent-a', ['Second ', 'try 🎉']);
+  await conv.finishAssistant(r3, { status: 'complete', finishReason: 'stop' });
+  await conv.setTitle('Parser questions');
+  await conv.setAgent('agent-b');
+  clock.advance(1000);
+  await conv.appendUser('Stop halfway');
+  const r4 = await streamReply(conv, clock, 'agent-b', ['Half']);
+  await conv.finishAssistant(r4, { status: 'cancelled', finishReason: 'cancelled' });
+  return conv;
+}
