@@ -9,20 +9,11 @@ import { Admin } from '../src/server/admin';
 import { WorkspaceServer } from '../src/server/server';
 import type { LinkStatus } from '../src/gateway/workspace/linkState';
 import { signIn } from '../src/gateway/workspace/signIn';
-import { defaultGatewayConfig } from '../src/gateway/config';
-import { Gateway } from '../src/gateway/gateway';
-import { MemorySink, RedactingLogger } from '../src/gateway/log/logger';
-import { Redactor } from '../src/gateway/log/redact';
-import type { SecretStore } from '../src/gateway/ports';
+import { createTestGateway } from '../test/support/gateway';
+import { until } from '../test/support/wait';
+import { type Gateway } from '../src/gateway/gateway';
 
 export const CHEAP_SCRYPT = { log2N: 10, r: 8, p: 1 };
-
-export class MemorySecrets implements SecretStore {
-  readonly map = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
-  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
-  async delete(k: string): Promise<void> { this.map.delete(k); }
-}
 
 export interface Team {
   dataDir: string;
@@ -56,31 +47,15 @@ export interface BenchGateway {
 
 /** A gateway (no providers, no local API) signed in as `who`, connected. Production link settings. */
 export async function signedInGateway(url: string, who: { email: string; password: string }): Promise<BenchGateway> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-gw-'));
-  const redactor = new Redactor();
-  const config = defaultGatewayConfig();
-  config.localApi.enabled = false;
-  const gateway = new Gateway({ logger: new RedactingLogger(new MemorySink(), redactor), redactor, secrets: new MemorySecrets(), storageDir: dir, config, version: 'bench' });
-  await gateway.start();
-  const status = (pred: (s: LinkStatus) => boolean, ms = 30_000): Promise<LinkStatus> => new Promise((resolve, reject) => {
-    if (pred(gateway.linkStatus.current)) return resolve(gateway.linkStatus.current);
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`link status not reached in ${ms} ms: ${gateway.linkStatus.current.phase}`)); }, ms);
-    const sub = gateway.linkStatus.onDidChange((s) => {
-      if (!pred(s)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(s);
-    });
-  });
+  const t = await createTestGateway(undefined, { version: 'bench', config: (c) => { c.localApi.enabled = false; } });
+  const { gateway, dir } = t;
+  const status = (pred: (s: LinkStatus) => boolean, ms = 30_000): Promise<LinkStatus> =>
+    until(gateway.linkStatus.onDidChange, () => pred(gateway.linkStatus.current) && gateway.linkStatus.current, ms, 'the link status');
   await signIn(gateway.link, { serverUrl: url, email: who.email, password: who.password }, async () => undefined);
   await status((s) => s.phase === 'connected');
   return {
     gateway, dir, status,
-    close: async () => {
-      await gateway.stop();
-      gateway.dispose();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => t.close(),
   };
 }
 

@@ -13,13 +13,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { freePort } from '../test/support/net';
 import { Admin } from '../src/server/admin';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -37,17 +37,6 @@ const CLIENTS = Number(values.clients);
 const FANOUT_HZ = Number(values['fanout-hz']);
 const SYNC = values.sync === 'normal' ? 'normal' : 'full';
 const PHASES = new Set(values.phases.split(','));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function startServer(dataDir: string, commitMode: 'batched' | 'per-op'): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
   const port = await freePort();

@@ -4,12 +4,10 @@
  * reply rendered in the chat webview; status bar and trees; screenshots in dark and light themes.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import type { Frame } from 'playwright-core';
 import { startProviderServer, type ProviderServer } from '../fixtures/providerServer';
-import { Workbench } from '../harness/workbench';
-
-const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
+import type { Workbench } from '../harness/workbench';
+import { useWorkbench } from '../support/e2e';
 
 describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
   this.timeout(180_000);
@@ -17,29 +15,19 @@ describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
   let wb: Workbench;
   let chat: Frame;
 
-  before(async function () {
-    assert.ok(fs.existsSync(VSIX), `the packaged VSIX exists at ${VSIX} (run npm run package)`);
-    server = await startProviderServer();
-    wb = await Workbench.open({
-      installExtensions: [VSIX],
-      settings: {
-        'workbench.colorTheme': 'Default Dark Modern',
-        'multiclaw.providers.openai.baseUrl': server.baseUrls.openai,
-      },
-      files: { 'src/hello.ts': 'export const greeting = "hello";\n' },
-    });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && wb) {
-      const dir = await wb.keepArtifacts(this.currentTest.fullTitle());
-      console.log(`kept failure artifacts in ${dir}`);
-    }
-  });
-
-  after(async () => {
-    await wb?.close();
-    await server?.close();
+  useWorkbench({
+    setUp: async () => {
+      server = await startProviderServer();
+      return {
+        settings: {
+          'workbench.colorTheme': 'Default Dark Modern',
+          'multiclaw.providers.openai.baseUrl': server.baseUrls.openai,
+        },
+        files: { 'src/hello.ts': 'export const greeting = "hello";\n' },
+      };
+    },
+    opened: (w) => (wb = w),
+    tearDown: async () => server?.close(),
   });
 
   it('opens the MultiClaw view from the activity bar; the gateway runs in local mode', async () => {

@@ -6,12 +6,10 @@
  * Reconnecting → Connected across a server restart. Screenshots along the way.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { login, rest, startServerProcess, type ServerProcess } from '../fixtures/serverProcess';
 import { startProviderServer, type ProviderServer } from '../fixtures/providerServer';
-import { Workbench } from '../harness/workbench';
-
-const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
+import type { Workbench } from '../harness/workbench';
+import { useWorkbench } from '../support/e2e';
 
 describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', function () {
   this.timeout(180_000);
@@ -20,27 +18,25 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
   let wb: Workbench;
   let ownerToken: string;
 
-  before(async function () {
-    assert.ok(fs.existsSync(VSIX), `the packaged VSIX exists at ${VSIX} (run npm run package)`);
-    providers = await startProviderServer();
-    server = await startServerProcess();
-    ownerToken = await login(server.url, server.users.owner);
-    wb = await Workbench.open({
-      installExtensions: [VSIX],
-      settings: {
-        'workbench.colorTheme': 'Default Dark Modern',
-        'multiclaw.workspace.url': server.url,
-        'multiclaw.providers.openaiCompatible.baseUrl': providers.baseUrls['openai-compatible'],
-      },
-      files: { 'src/notes.md': '# Notes\n\nOnboarding steps go here.\n' },
-    });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && wb) {
-      const dir = await wb.keepArtifacts(this.currentTest.fullTitle());
-      console.log(`kept failure artifacts in ${dir}`);
-    }
+  useWorkbench({
+    setUp: async () => {
+      providers = await startProviderServer();
+      server = await startServerProcess();
+      ownerToken = await login(server.url, server.users.owner);
+      return {
+        settings: {
+          'workbench.colorTheme': 'Default Dark Modern',
+          'multiclaw.workspace.url': server.url,
+          'multiclaw.providers.openaiCompatible.baseUrl': providers.baseUrls['openai-compatible'],
+        },
+        files: { 'src/notes.md': '# Notes\n\nOnboarding steps go here.\n' },
+      };
+    },
+    opened: (w) => (wb = w),
+    tearDown: async () => {
+      await server?.dispose();
+      await providers?.close();
+    },
   });
 
   /** Fills the open input box whose prompt or title says `prompt` and presses Enter (the next step may open at once). */
@@ -50,12 +46,6 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
     await widget.locator('input').first().fill(text);
     await wb.page.keyboard.press('Enter');
   }
-
-  after(async () => {
-    await wb?.close();
-    await server?.dispose();
-    await providers?.close();
-  });
 
   it('signs in from the command palette: Signed out → Connected · Demo workspace', async () => {
     await wb.activityBarItem('MultiClaw').click();

@@ -6,10 +6,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { testEnv } from './env';
+import { freePort } from '../support/net';
 
 export interface CodeServerOptions {
   /** Install these VSIX files (or extension ids) before starting. */
@@ -44,16 +44,6 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   'npm.fetchOnlinePackageInfo': false,
 };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {

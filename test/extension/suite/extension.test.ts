@@ -8,27 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { MultiClawApi } from '../../../src/extension/extension';
+import { api, EXTENSION_ID } from '../../support/extensionApi';
+import { waitFor } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
-
-async function api(): Promise<MultiClawApi> {
-  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-  return ext.isActive ? ext.exports : ext.activate();
-}
-
-function once<T>(subscribe: (l: (e: T) => void) => vscode.Disposable | { dispose(): void }, pred: (e: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve) => {
-    const d = subscribe((e) => {
-      if (pred(e)) {
-        d.dispose();
-        resolve(e);
-      }
-    });
-  });
-}
 
 describe('MultiClaw extension (in a real VS Code)', function () {
   let server: ProviderServer;
@@ -44,9 +27,9 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   it('activates lazily and quickly, and starts the gateway', async () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { activationEvents: string[] };
     assert.ok(!pkg.activationEvents.includes('*'), 'no * activation');
-    const a = await api();
+    const a = await api({ gateway: 'any' });
     assert.ok(a.activatedInMs < 500, `activate() took ${a.activatedInMs} ms`);
-    if (a.gateway.state !== 'running') await once(a.gateway.onDidChangeState, (e) => e.state === 'running');
+    if (a.gateway.state !== 'running') await waitFor(a.gateway.onDidChangeState, (e) => e.state === 'running', 30_000, 'the gateway running');
     assert.equal(a.gateway.state, 'running');
   });
 
@@ -58,15 +41,15 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   });
 
   it('shows the Chat webview, which loads under its CSP and completes the ready handshake', async () => {
-    const a = await api();
-    const ready = a.chatView.isReady ? Promise.resolve() : once(a.chatView.onDidBecomeReady);
+    const a = await api({ gateway: 'any' });
+    const ready = a.chatView.isReady ? Promise.resolve() : waitFor(a.chatView.onDidBecomeReady, () => true, 30_000, 'the chat view ready').then(() => undefined);
     await vscode.commands.executeCommand('multiclaw.focusChat');
     await ready;
     assert.equal(a.chatView.isReady, true);
   });
 
   it('stops, starts and restarts the gateway from commands', async () => {
-    const a = await api();
+    const a = await api({ gateway: 'any' });
     await vscode.commands.executeCommand('multiclaw.stopGateway');
     assert.equal(a.gateway.state, 'stopped');
     await vscode.commands.executeCommand('multiclaw.startGateway');
@@ -79,7 +62,7 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   });
 
   it('keeps a provider key in SecretStorage only', async () => {
-    const a = await api();
+    const a = await api({ gateway: 'any' });
     const key = server.keys.openai;
     await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', key);
     assert.ok(a.gateway.keys.has('openai'));
@@ -92,8 +75,8 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   });
 
   it('chats with an agent: streamed reply from the local OpenAI-format server, persisted and listed', async () => {
-    const a = await api();
-    const changed = once(a.gateway.onDidChangeAgents);
+    const a = await api({ gateway: 'any' });
+    const changed = waitFor(a.gateway.onDidChangeAgents, () => true, 30_000, 'an agents change');
     await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
     await changed;
     assert.equal(a.gateway.config.providers.openai.baseUrl, server.baseUrls.openai);
@@ -135,7 +118,7 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   });
 
   it('exports a conversation as JSONL and deletes it', async () => {
-    const a = await api();
+    const a = await api({ gateway: 'any' });
     const [first] = await a.gateway.store.list();
     assert.ok(first);
     const target = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mc-export-')), 'c.jsonl'));
@@ -150,7 +133,7 @@ describe('MultiClaw extension (in a real VS Code)', function () {
   });
 
   it('never contacts a provider without a key', async () => {
-    const a = await api();
+    const a = await api({ gateway: 'any' });
     await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
     assert.ok(!a.gateway.agents().some((x) => x.available));
     server.resetStats();

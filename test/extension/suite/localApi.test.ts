@@ -6,23 +6,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { MultiClawApi } from '../../../src/extension/extension';
+import { api, EXTENSION_ID } from '../../support/extensionApi';
 import type { LocalTask } from '../../../src/gateway/tasks/taskService';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
-
-async function api(): Promise<MultiClawApi> {
-  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID);
-  assert.ok(ext);
-  const a = ext.isActive ? ext.exports : await ext.activate();
-  if (a.gateway.state !== 'running') {
-    await new Promise<void>((resolve) => {
-      const d = a.gateway.onDidChangeState((e) => { if (e.state === 'running') { d.dispose(); resolve(); } });
-    });
-  }
-  return a;
-}
 
 describe('Local API in VS Code', function () {
   let server: ProviderServer;

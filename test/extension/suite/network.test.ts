@@ -5,18 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { MultiClawApi } from '../../../src/extension/extension';
+import { api } from '../../support/extensionApi';
 import type { HostActivity } from '../../../src/gateway/net/ledger';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
-
-async function api(): Promise<MultiClawApi> {
-  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID)!;
-  const a = ext.isActive ? ext.exports : await ext.activate();
-  if (a.gateway.state !== 'running') await a.gateway.start();
-  return a;
-}
 
 describe('MultiClaw network (in a real VS Code)', () => {
   let server: ProviderServer;

@@ -7,35 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { MultiClawApi } from '../../../src/extension/extension';
+import { api } from '../../support/extensionApi';
+import { until } from '../../support/wait';
 import type { TaskRow } from '../../../src/gateway/tasks/taskGroups';
 import { login, rest, startServerProcess, type ServerProcess } from '../../fixtures/serverProcess';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-const EXTENSION_ID = 'multiclaw.multiclaw-vscode';
-
-async function api(): Promise<MultiClawApi> {
-  const ext = vscode.extensions.getExtension<MultiClawApi>(EXTENSION_ID)!;
-  const a = ext.isActive ? ext.exports : await ext.activate();
-  if (a.gateway.state !== 'running') await a.gateway.start();
-  return a;
-}
-
-/** Resolves when `check()` holds, re-checking on each event; rejects after `ms`. */
-function until<T>(subscribe: (l: () => void) => { dispose(): void }, check: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const now = check();
-  if (now) return Promise.resolve(now);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
-    const sub = subscribe(() => {
-      const v = check();
-      if (!v) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(v);
-    });
-  });
-}
 
 describe('MultiClaw workspace mode (in a real VS Code)', function () {
   this.timeout(60_000);

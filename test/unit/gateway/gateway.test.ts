@@ -4,31 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseAgents } from '../../../src/gateway/agentsSchema';
-import { defaultGatewayConfig, type GatewayConfig } from '../../../src/gateway/config';
+import { type GatewayConfig } from '../../../src/gateway/config';
 import type { ChatEvent } from '../../../src/gateway/chat/chatService';
 import { Gateway, type GatewayState } from '../../../src/gateway/gateway';
-import { MemorySink, RedactingLogger } from '../../../src/gateway/log/logger';
+import { type MemorySink, RedactingLogger } from '../../../src/gateway/log/logger';
 import { Redactor } from '../../../src/gateway/log/redact';
-import type { SecretStore } from '../../../src/gateway/ports';
-import type { ProviderId } from '../../../src/gateway/providers/types';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
+import { configFor as baseConfig, createTestGateway, type TestGateway } from '../../support/gateway';
+import { MapSecrets } from '../../support/secrets';
 
-class MapSecrets implements SecretStore {
-  readonly map = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
-  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
-  async delete(k: string): Promise<void> { this.map.delete(k); }
-}
-
-function configFor(server: ProviderServer): GatewayConfig {
-  const c = defaultGatewayConfig();
-  for (const p of Object.keys(c.providers) as ProviderId[]) c.providers[p].baseUrl = server.baseUrls[p];
-  c.idleTimeoutMs = 2_000;
-  return c;
-}
+const configFor = (server: ProviderServer): GatewayConfig => withIdle(baseConfig(server, {}), 2_000);
+const withIdle = (c: GatewayConfig, ms: number): GatewayConfig => ({ ...c, idleTimeoutMs: ms });
 
 describe('Gateway', function () {
   let server: ProviderServer;
@@ -40,20 +28,16 @@ describe('Gateway', function () {
   before(async () => { server = await startProviderServer(); });
   after(async () => { await server.close(); });
 
+  let t: TestGateway;
+
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-gw-'));
-    sink = new MemorySink();
     secrets = new MapSecrets();
-    const redactor = new Redactor();
-    gateway = new Gateway({ logger: new RedactingLogger(sink, redactor), redactor, secrets, storageDir: dir, config: configFor(server) });
+    t = await createTestGateway(server, { secrets, start: false, config: (c) => Object.assign(c, configFor(server)) });
+    ({ gateway, dir, sink } = t);
     server.resetStats(); // also clears the scenario and the -once memory
   });
 
-  afterEach(async () => {
-    await gateway.stop();
-    gateway.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => t.close());
 
   function events(): ChatEvent[] {
     const out: ChatEvent[] = [];

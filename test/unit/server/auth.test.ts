@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { CLOSE_CODES, SESSION_TTL_MS } from '../../../src/protocol/workspace/common';
-import { call, idemKey, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer } from './helpers';
+import { call, idemKey, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 const code = (r: { body: Record<string, unknown> }): string => (r.body.error as { code: string }).code;
 
@@ -8,11 +8,7 @@ describe('server auth: lockout, rate limits, session tokens, revocation', () => 
   let ts: TestServer;
   let team: Team;
 
-  before(async () => {
-    ts = await startTestServer({ maxFailedLogins: 3, lockoutMs: 60_000, heartbeatIntervalMs: 200 });
-    team = await makeTeam(ts);
-  });
-  after(async () => ts.close());
+  useTeamServer((e) => void ({ ts, team } = e), { server: { maxFailedLogins: 3, lockoutMs: 60_000, heartbeatIntervalMs: 200 } });
 
   it('locks an account after repeated failures, even for the right password, until the lockout passes', async () => {
     const viewer = team.people.viewer;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { call, sessionToken, startTestServer, WsClient } from './helpers';
+import { call, sessionToken, startTestServer, WsClient } from '../../support/server';
 
 const MAIN = path.resolve(__dirname, '../../../src/server/main.js');
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configSnapshotSchema } from '../../../src/protocol/workspace/models';
 import { decryptKeyBlob, isKeyBlob, KeyBlobError } from '../../../src/gateway/workspace/keyBlob';
-import { call, idemKey, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Registered, type Team, type TestServer } from './helpers';
+import { call, idemKey, registerInstance, sessionToken, WsClient, type Registered, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 const KEY = 'sk-test-PLAINTEXT-provider-key-0123456789abcdef';
 const KEY2 = 'sk-ant-api03-SECOND-provider-key-9876543210zyx';
@@ -15,14 +15,12 @@ describe('server provider keys: encrypted at rest, enc: blobs per instance, conf
   let b: Registered;
   let base: string;
 
-  before(async () => {
-    ts = await startTestServer();
-    team = await makeTeam(ts);
+  useTeamServer(async (e) => {
+    ({ ts, team } = e);
     base = `/v1/workspaces/${team.wid}`;
     a = await registerInstance(team, team.people.member);
     b = await registerInstance(team, team.people.admin, 'desktop');
   });
-  after(async () => ts.close());
 
   it('stores a key without ever answering with it, and keeps it encrypted on disk', async () => {
     const key = idemKey();

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Admin } from '../../../src/server/admin';
-import { call, FAST_SCRYPT, WsClient } from './helpers';
+import { call, FAST_SCRYPT, WsClient } from '../../support/server';
 
 const MAIN = path.resolve(__dirname, '../../../src/server/main.js');
 

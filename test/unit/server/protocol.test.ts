@@ -8,7 +8,7 @@ import { eventSchema } from '../../../src/protocol/workspace/events';
 import { clientFrameSchema, RPC_METHODS, serverFrameSchema, type RpcMethod } from '../../../src/protocol/workspace/frames';
 import { formatKeyBlob, keyBlobSchema, parseKeyBlob } from '../../../src/protocol/workspace/keyBlob';
 import { ROUTES, type RouteId, type RouteSpec } from '../../../src/protocol/workspace/routes';
-import { call, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Frame, type TestServer } from './helpers';
+import { call, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Frame, type TestServer } from '../../support/server';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 

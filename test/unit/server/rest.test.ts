@@ -1,15 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { call, makeTeam, startTestServer, type Team, type TestServer } from './helpers';
+import { call, makeTeam, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 describe('server REST: accounts, workspaces, hardening', () => {
   let ts: TestServer;
   let team: Team;
 
-  before(async () => {
-    ts = await startTestServer();
-    team = await makeTeam(ts);
-  });
-  after(async () => ts.close());
+  useTeamServer((e) => void ({ ts, team } = e));
 
   it('answers health without credentials and with no CORS headers, even to a preflight', async () => {
     const h = await call(ts.url, 'GET', '/v1/health');

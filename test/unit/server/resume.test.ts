@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { eventSchema } from '../../../src/protocol/workspace/events';
-import { call, makeTeam, sessionToken, startTestServer, WsClient, type Frame, type Team, type TestServer } from './helpers';
+import { call, makeTeam, sessionToken, startTestServer, WsClient, type Frame, type Team, type TestServer } from '../../support/server';
 
 /** Fires `n` progress updates on one task over a socket (pipelined), resolving when all are answered. */
 async function burst(c: WsClient, taskId: string, n: number): Promise<void> {

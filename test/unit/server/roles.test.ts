@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { ROLE_PERMISSIONS, type Role } from '../../../src/protocol/workspace/common';
-import { call, makeTeam, startTestServer, type TestServer } from './helpers';
+import { call, makeTeam, startTestServer, type TestServer } from '../../support/server';
 
 const code = (r: { body: Record<string, unknown> }): string => (r.body.error as { code: string }).code;
 

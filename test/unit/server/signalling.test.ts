@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { turnCredentialsSchema } from '../../../src/protocol/workspace/models';
-import { call, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer } from './helpers';
+import { call, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer } from '../../support/server';
 
 const TURN_SECRET = 'turn-shared-secret-for-tests';
 const errCode = (f: Record<string, unknown>): string => (f.error as { code: string }).code;

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { taskSchema } from '../../../src/protocol/workspace/models';
-import { call, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Person, type Team, type TestServer } from './helpers';
+import { call, makeTeam, registerInstance, sessionToken, WsClient, type Person, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 type Task = { id: string; status: string; version: number; assignee: unknown; progress: number | null; result: unknown };
 const code = (r: { body: Record<string, unknown> }): string => (r.body.error as { code: string }).code;
@@ -10,12 +10,10 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
   let team: Team;
   let base: string;
 
-  before(async () => {
-    ts = await startTestServer();
-    team = await makeTeam(ts);
+  useTeamServer(async (e) => {
+    ({ ts, team } = e);
     base = `/v1/workspaces/${team.wid}`;
   });
-  after(async () => ts.close());
 
   const create = async (who: Person, body: Record<string, unknown>): Promise<Task> => {
     const r = await call<{ task: Task }>(ts.url, 'POST', `${base}/tasks`, { token: who.token, idem: true, body });

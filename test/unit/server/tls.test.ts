@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import WebSocket from 'ws';
-import { startTestServer, WsClient, type TestServer } from './helpers';
+import { startTestServer, WsClient, type TestServer } from '../../support/server';
 
 /** Tries a TLS handshake capped at `max`; resolves with the negotiated version or the error code. */
 function handshake(port: number, ca: Buffer, min: tls.SecureVersion, max: tls.SecureVersion): Promise<string> {

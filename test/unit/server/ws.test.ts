@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { CLOSE_CODES, LIMITS } from '../../../src/protocol/workspace/common';
 import WebSocket from 'ws';
 import { serverFrameSchema } from '../../../src/protocol/workspace/frames';
-import { call, idemKey, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer } from './helpers';
+import { call, idemKey, registerInstance, sessionToken, WsClient, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 const errCode = (f: Record<string, unknown>): string => (f.error as { code: string }).code;
 
@@ -11,12 +11,10 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
   let team: Team;
   let token: string;
 
-  before(async () => {
-    ts = await startTestServer({ heartbeatIntervalMs: 150, helloTimeoutMs: 300 });
-    team = await makeTeam(ts);
+  useTeamServer(async (e) => {
+    ({ ts, team } = e);
     token = await sessionToken(ts, team.people.member.token, team.wid);
-  });
-  after(async () => ts.close());
+  }, { server: { heartbeatIntervalMs: 150, helloTimeoutMs: 300 } });
 
   it('answers hello with a welcome that matches the schema', async () => {
     const { client, welcome } = await WsClient.ready(ts.wsUrl, token);

@@ -85,14 +85,14 @@ describe('Local API: the attack table', function () {
     await assert.rejects(openEvents(h.api), (e: { status?: number }) => e.status === 429, 'WebSocket upgrades are locked out too');
     assert.ok(h.sink.lines.some((l) => /10 failed authentications .* refuses every request for 30 s/.test(l)), 'the lockout is logged');
 
-    clock.t += 29_000;
+    clock.advance(29_000);
     assert.equal((await request(h.api, { path: '/v1/status' })).status, 429, 'still locked at 29 s');
-    clock.t += 1_001;
+    clock.advance(1_001);
     assert.equal((await request(h.api, { path: '/v1/status' })).status, 200, 'lifted after 30 s');
 
     for (let i = 0; i < 10; i++) await request(h.api, { path: '/v1/status', token: null });
     assert.equal((await request(h.api, { path: '/v1/status' })).headers['retry-after'], '30', 'a success reset the doubling');
-    clock.t += 30_001;
+    clock.advance(30_001);
     for (let i = 0; i < 10; i++) await request(h.api, { path: '/v1/status', token: null });
     assert.equal((await request(h.api, { path: '/v1/status' })).headers['retry-after'], '60', 'a second lockout in a row doubles');
   });

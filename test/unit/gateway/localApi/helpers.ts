@@ -1,80 +1,37 @@
 /** A gateway with its local API on 127.0.0.1 (a free port) against the local provider fixture server. */
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import WebSocket from 'ws';
-import { defaultGatewayConfig, type GatewayConfig } from '../../../../src/gateway/config';
-import { Gateway } from '../../../../src/gateway/gateway';
+import type { GatewayConfig } from '../../../../src/gateway/config';
 import type { LocalApiInfo, LocalApiLimits } from '../../../../src/gateway/localApi/types';
-import { MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger';
-import { Redactor } from '../../../../src/gateway/log/redact';
-import type { Clock, SecretStore } from '../../../../src/gateway/ports';
-import type { ProviderId } from '../../../../src/gateway/providers/types';
+import type { Clock } from '../../../../src/gateway/ports';
 import type { LocalEvent } from '../../../../src/protocol/localApi';
 import type { ProviderServer } from '../../../fixtures/providerServer';
+import { createTestGateway, type TestGateway } from '../../../support/gateway';
+import { MapSecrets } from '../../../support/secrets';
 
-export class MapSecrets implements SecretStore {
-  readonly map = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
-  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
-  async delete(k: string): Promise<void> { this.map.delete(k); }
-}
+export { configFor } from '../../../support/gateway';
+export { ManualClock } from '../../../support/clock';
+export { MapSecrets } from '../../../support/secrets';
 
-/** A clock tests move by hand (lockouts). */
-export class ManualClock implements Clock {
-  constructor(public t = Date.now()) {}
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): { dispose(): void } {
-    const h = setTimeout(fn, ms);
-    return { dispose: () => clearTimeout(h) };
-  }
-}
-
-export function configFor(server: ProviderServer, patch: Partial<GatewayConfig['localApi']> = {}): GatewayConfig {
-  const c = defaultGatewayConfig();
-  for (const p of Object.keys(c.providers) as ProviderId[]) c.providers[p].baseUrl = server.baseUrls[p];
-  c.idleTimeoutMs = 5_000;
-  c.localApi = { ...c.localApi, port: 0, ...patch };
-  return c;
-}
-
-export interface ApiHarness {
-  gateway: Gateway;
+export interface ApiHarness extends TestGateway {
   api: LocalApiInfo;
-  dir: string;
-  sink: MemorySink;
-  redactor: Redactor;
-  close(): Promise<void>;
 }
 
 export async function startApiGateway(server: ProviderServer, o: {
   limits?: Partial<LocalApiLimits>; clock?: Clock; config?: Partial<GatewayConfig['localApi']>; openaiKey?: boolean; dir?: string;
 } = {}): Promise<ApiHarness> {
-  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mc-api-'));
-  const sink = new MemorySink();
-  const redactor = new Redactor();
   const secrets = new MapSecrets();
   if (o.openaiKey) secrets.map.set('multiclaw.providerKey.openai', server.keys.openai);
-  const gateway = new Gateway({
-    logger: new RedactingLogger(sink, redactor), redactor, secrets, storageDir: dir, config: configFor(server, o.config),
-    localApi: { host: 'headless', version: '9.9.9-test', clock: o.clock, limits: o.limits },
+  const t = await createTestGateway(server, {
+    dir: o.dir, secrets, localApi: { host: 'headless', version: '9.9.9-test', clock: o.clock, limits: o.limits },
+    config: (c) => { c.localApi = { ...c.localApi, enabled: true, ...o.config }; },
   });
-  await gateway.start();
-  const api = gateway.localApi;
+  const api = t.gateway.localApi;
   if (!api) {
-    await gateway.stop();
-    gateway.dispose();
-    throw new Error(`the local API did not start:\n${sink.lines.join('\n')}`);
+    await t.close();
+    throw new Error(`the local API did not start:\n${t.sink.lines.join('\n')}`);
   }
-  return {
-    gateway, api, dir, sink, redactor,
-    close: async () => {
-      await gateway.stop();
-      gateway.dispose();
-      if (!o.dir) fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { ...t, api };
 }
 
 export interface Reply {

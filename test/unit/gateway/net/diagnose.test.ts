@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describeEnvironment, diagnose, formatReport } from '../../../../src/gateway/net/diagnose';
 import { NetService } from '../../../../src/gateway/net/net';
 import { defaultNetConfig } from '../../../../src/gateway/net/netConfig';
-import { freePort, hasTinyproxy, makePki, startTarget, startTinyproxy, testLookup, type Pki, type Target, type Tinyproxy } from './helpers';
+import { freePort } from '../../../support/net';
+import { hasTinyproxy, makePki, startTarget, startTinyproxy, testLookup, type Pki, type Target, type Tinyproxy } from './helpers';
 
 describe('net: Diagnose Connection', function () {
   this.timeout(30_000);

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { freePort } from '../../../support/net';
 
 export const PROXY_SOURCE = '127.0.0.5';
 
@@ -156,14 +157,6 @@ export async function startTarget(address: string, tlsOptions?: tls.TlsOptions):
   };
 }
 
-/** A free TCP port on 127.0.0.1 (for tinyproxy, which cannot take port 0). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 export const canUseNamespaces = ((): boolean => {
   if (process.getuid?.() !== 0) return false;

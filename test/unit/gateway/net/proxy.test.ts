@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { NetError, NetService } from '../../../../src/gateway/net/net';
 import { defaultNetConfig, type NetConfig } from '../../../../src/gateway/net/netConfig';
-import { freePort, hasTinyproxy, json, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
+import { freePort } from '../../../support/net';
+import { hasTinyproxy, json, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
 
 describe('net: proxy (tinyproxy)', function () {
   this.timeout(30_000);

@@ -6,24 +6,12 @@
  * workspace leaves local agents working; blocked link-preview/favicon services leave the chat as it was.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { defaultGatewayConfig, type GatewayConfig } from '../../../../src/gateway/config';
-import { Gateway } from '../../../../src/gateway/gateway';
-import { MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger';
-import { Redactor } from '../../../../src/gateway/log/redact';
+import { type Gateway } from '../../../../src/gateway/gateway';
 import { NetError } from '../../../../src/gateway/net/net';
-import type { SecretStore } from '../../../../src/gateway/ports';
+import { createTestGateway, type TestGateway } from '../../../support/gateway';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 import { hasTinyproxy, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
-
-class MapSecrets implements SecretStore {
-  readonly map = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
-  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
-  async delete(k: string): Promise<void> { this.map.delete(k); }
-}
 
 describe('net: a full session contacts exactly the expected hosts', function () {
   this.timeout(60_000);
@@ -32,8 +20,7 @@ describe('net: a full session contacts exactly the expected hosts', function () 
   let front: { port: number; close(): Promise<void> };
   let target: Target;
   let services: Target;
-  const dirs: string[] = [];
-  const gateways: Gateway[] = [];
+  const gateways: TestGateway[] = [];
 
   before(async function () {
     if (!hasTinyproxy) this.skip();
@@ -44,15 +31,11 @@ describe('net: a full session contacts exactly the expected hosts', function () 
     services = await startTarget('127.0.0.2', { cert: pki.cert, key: pki.key });
   });
   after(async () => {
-    for (const g of gateways) {
-      await g.stop();
-      g.dispose();
-    }
+    for (const g of gateways) await g.close();
     await front?.close();
     await target?.close();
     await services?.close();
     await providers?.close();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     pki?.remove();
   });
 
@@ -63,16 +46,12 @@ describe('net: a full session contacts exactly the expected hosts', function () 
     c.localApi.enabled = false;
     c.maxAttempts = 1;
     c.network = { ...c.network, caCertificates: [pki.caPem], linkPreviewService: `https://api.microlink.test:${services.port}`, faviconService: `https://www.google.test:${services.port}/s2/favicons` };
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-session-'));
-    dirs.push(dir);
-    const redactor = new Redactor();
-    const g = new Gateway({
-      logger: new RedactingLogger(new MemorySink(), redactor), redactor, secrets: new MapSecrets(), storageDir: dir, config: c,
+    const t = await createTestGateway(undefined, {
+      config: (base) => Object.assign(base, c),
       net: { lookup: testLookup(), trustBase: [], env: { HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' }, connectTimeoutMs: 5000 },
     });
-    gateways.push(g);
-    await g.start();
-    return g;
+    gateways.push(t);
+    return t.gateway;
   }
 
   async function chat(g: Gateway, agentId: string, text: string): Promise<{ status: string; text: string; error?: string }> {

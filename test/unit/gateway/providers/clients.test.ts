@@ -7,7 +7,7 @@ import { DEFAULT_PROVIDER_SETTINGS } from '../../../../src/gateway/config';
 import { PROVIDER_IDS, type ProviderId } from '../../../../src/gateway/providers/types';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 import { expectedDeltas, replyFor } from '../../../fixtures/providerServerStream';
-import { clientFor, collect, createHarness, MODELS, request, type Harness } from './harness';
+import { clientFor, collect, MODELS, request, type Harness, useProviders } from './harness';
 
 const WIRE_STATUS: Record<ProviderId, { wrongKey: number }> = {
   openai: { wrongKey: 401 },
@@ -21,17 +21,7 @@ describe('provider clients: streaming and errors', function () {
   let server: ProviderServer;
   let h: Harness;
 
-  before(async () => {
-    server = await startProviderServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => {
-    server.reset();
-    h = createHarness();
-  });
-  afterEach(() => h.dispose());
+  useProviders((e) => void ({ server, h } = e));
 
   it('uses the documented default base URLs', () => {
     assert.equal(DEFAULT_PROVIDER_SETTINGS.openai.baseUrl, 'https://api.openai.com/v1');

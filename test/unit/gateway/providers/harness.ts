@@ -6,7 +6,7 @@ import { ProviderError } from '../../../../src/gateway/providers/errors';
 import { createProviderClient } from '../../../../src/gateway/providers/index';
 import type { DoneEvent, ProviderDeps } from '../../../../src/gateway/providers/adapter';
 import type { ChatRequest, ProviderClient, ProviderId, StreamOptions } from '../../../../src/gateway/providers/types';
-import type { ProviderServer } from '../../../fixtures/providerServer';
+import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 
 export const MODELS: Record<ProviderId, string> = {
   openai: 'gpt-4o-mini',
@@ -78,4 +78,23 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Mocha hooks: the provider fixture server for the suite (`options` as startProviderServer), reset
+ * before each test, and a fresh harness (NetService, logs) per test; both handed to `set`.
+ */
+export function useProviders(set: (e: { server: ProviderServer; h: Harness }) => void, options?: Parameters<typeof startProviderServer>[0]): void {
+  let server: ProviderServer | undefined;
+  let h: Harness | undefined;
+  before(async () => {
+    server = await startProviderServer(options);
+  });
+  after(async () => server?.close());
+  beforeEach(() => {
+    server!.reset();
+    h = createHarness();
+    set({ server: server!, h });
+  });
+  afterEach(() => h?.dispose());
 }

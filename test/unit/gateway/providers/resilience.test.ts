@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { createProviderClient } from '../../../../src/gateway/providers/index';
 import { PROVIDER_IDS } from '../../../../src/gateway/providers/types';
-import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
+import { type ProviderServer } from '../../../fixtures/providerServer';
 import { expectedDeltas, replyFor } from '../../../fixtures/providerServerStream';
-import { clientFor, collect, createHarness, request, within, type Harness } from './harness';
+import { clientFor, collect, request, within, type Harness, useProviders } from './harness';
 
 /** A 127.0.0.1 port that was just free (listened on, then closed): connecting is refused. */
 async function closedPort(): Promise<number> {
@@ -26,17 +26,7 @@ describe('provider clients: broken streams', function () {
   let server: ProviderServer;
   let h: Harness;
 
-  before(async () => {
-    server = await startProviderServer({ slowIntervalMs: 30 });
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => {
-    server.reset();
-    h = createHarness();
-  });
-  afterEach(() => h.dispose());
+  useProviders((e) => void ({ server, h } = e), { slowIntervalMs: 30 });
 
   for (const id of PROVIDER_IDS) {
     describe(id, () => {

@@ -8,7 +8,7 @@ import {
   ConversationStore,
   DELTA_FLUSH_MS,
 } from '../../../../src/gateway/store/conversationStore';
-import { ManualClock, TempDirs, TestLogger, streamReply, writeRealisticConversation } from './helpers';
+import { ManualClock, TempDirs, MemoryLogger, streamReply, writeRealisticConversation } from './helpers';
 
 function fileLines(file: string): unknown[] {
   const text = readFileSync(file, 'utf8');
@@ -20,7 +20,7 @@ describe('ConversationStore', () => {
   const temp = new TempDirs();
   const stores: ConversationStore[] = [];
   let clock: ManualClock;
-  let logger: TestLogger;
+  let logger: MemoryLogger;
 
   function newStore(dir: string): ConversationStore {
     const s = new ConversationStore(dir, logger, clock);
@@ -30,7 +30,7 @@ describe('ConversationStore', () => {
 
   beforeEach(() => {
     clock = new ManualClock();
-    logger = new TestLogger();
+    logger = new MemoryLogger();
   });
 
   afterEach(async () => {
@@ -134,7 +134,7 @@ describe('ConversationStore', () => {
     assert.equal(again.messages[1].status, 'interrupted');
     assert.equal(again.messages[0].text, 'question');
     assert.ok(again.repairs.some((r) => r.includes('marked interrupted')), again.repairs.join('; '));
-    assert.ok(logger.lines.some((l) => l.level === 'warn' && l.text.includes('repaired on load')));
+    assert.ok(logger.entries.some((l) => l.level === 'warn' && l.text.includes('repaired on load')));
     other.dispose();
     conv.discard().catch(() => undefined); // drop the crashed window's buffer so nothing writes later
   });
@@ -271,7 +271,7 @@ describe('ConversationStore', () => {
     await conv.flush();
     await assert.rejects(conv.appendUser('q'), /ENOENT/);
     assert.equal(existsSync(store.filePath(conv.id)), false);
-    assert.ok(logger.lines.some((l) => l.level === 'error' && l.text.includes('could not write streamed text')));
+    assert.ok(logger.entries.some((l) => l.level === 'error' && l.text.includes('could not write streamed text')));
   });
 
   it('rejects ids that are not conversation ids (no path traversal)', async () => {

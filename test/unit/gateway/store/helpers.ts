@@ -2,55 +2,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Clock, Logger, LogLevel } from '../../../../src/gateway/ports';
 import type { Conversation, ConversationStore } from '../../../../src/gateway/store/conversationStore';
+import type { ManualClock } from '../../../support/clock';
 
-/** A clock the test drives: `now()` only moves with `advance`, timers run only on `fireTimers`. */
-export class ManualClock implements Clock {
-  private readonly timers = new Set<{ fn: () => void; ms: number }>();
-
-  constructor(public time = 1_700_000_000_000) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-  }
-
-  setTimeout(fn: () => void, ms: number): { dispose(): void } {
-    const timer = { fn, ms };
-    this.timers.add(timer);
-    return { dispose: () => this.timers.delete(timer) };
-  }
-
-  /** Delays of the timers still pending. */
-  get pending(): number[] {
-    return [...this.timers].map((t) => t.ms);
-  }
-
-  fireTimers(): void {
-    const due = [...this.timers];
-    this.timers.clear();
-    for (const t of due) t.fn();
-  }
-}
-
-export class TestLogger implements Logger {
-  readonly lines: { level: LogLevel; text: string }[] = [];
-
-  private push(level: LogLevel, message: string | Error, args: unknown[]): void {
-    this.lines.push({ level, text: [String(message), ...args.map(String)].join(' ') });
-  }
-
-  trace(message: string, ...args: unknown[]): void { this.push('trace', message, args); }
-  debug(message: string, ...args: unknown[]): void { this.push('debug', message, args); }
-  info(message: string, ...args: unknown[]): void { this.push('info', message, args); }
-  warn(message: string, ...args: unknown[]): void { this.push('warn', message, args); }
-  error(message: string | Error, ...args: unknown[]): void { this.push('error', message, args); }
-  child(): Logger { return this; }
-}
+export { ManualClock } from '../../../support/clock';
+export { MemoryLogger } from '../../../support/logger';
 
 /** A fresh temp folder per test; `cleanup()` removes them all. */
 export class TempDirs {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Conversation, ConversationStore } from '../../../../src/gateway/store/conversationStore';
 import { encodeRecord } from '../../../../src/gateway/store/records';
-import { ManualClock, TempDirs, TestLogger } from './helpers';
+import { ManualClock, TempDirs, MemoryLogger } from './helpers';
 
 /** A file as the store writes it: `pairs` user messages, each answered in four chunks. */
 function bigConversation(id: string, pairs: number): string {
@@ -29,7 +29,7 @@ describe('ConversationStore performance', () => {
     const id = randomUUID();
     const text = bigConversation(id, 2500);
     writeFileSync(path.join(dir, `${id}.jsonl`), text);
-    const logger = new TestLogger();
+    const logger = new MemoryLogger();
     const clock = new ManualClock();
     // The first open also pays for JIT warm-up (a long-running extension host pays that once); the
     // machine is shared, so report the best of three later opens as well as each one.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConversationStore, type StoredMessage } from '../../../../src/gateway/store/conversationStore';
-import { ManualClock, TempDirs, TestLogger, writeRealisticConversation } from './helpers';
+import { ManualClock, TempDirs, MemoryLogger, writeRealisticConversation } from './helpers';
 
 /** A record as the test reads it, independently of the store's own parser. */
 interface RawRecord {
@@ -70,11 +70,11 @@ function expectedAt(records: { rec: RawRecord; end: number }[], cut: number): { 
 describe('ConversationStore repair on load', () => {
   const temp = new TempDirs();
   let clock: ManualClock;
-  let logger: TestLogger;
+  let logger: MemoryLogger;
 
   beforeEach(() => {
     clock = new ManualClock();
-    logger = new TestLogger();
+    logger = new MemoryLogger();
   });
   afterEach(() => temp.cleanup());
 
@@ -176,7 +176,7 @@ describe('ConversationStore repair on load', () => {
       `line ${chunkLine + 4}: not valid JSON; skipped`,
       `line ${userLine + 4}: not valid JSON; skipped`,
     ]);
-    assert.ok(logger.lines.some((l) => l.level === 'warn' && l.text.includes('line 4: unknown record type')));
+    assert.ok(logger.entries.some((l) => l.level === 'warn' && l.text.includes('line 4: unknown record type')));
     await conv.appendUser('still works');
     await store.close();
     const again = await openFresh(path.dirname(file), id);

@@ -7,25 +7,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Gateway } from '../../../../src/gateway/gateway';
-import { MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger';
+import { type Gateway } from '../../../../src/gateway/gateway';
+import { type MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger';
 import { Redactor } from '../../../../src/gateway/log/redact';
 import { type LocalTask, TaskError, type TaskChange, TaskService } from '../../../../src/gateway/tasks/taskService';
 import { TERMINAL_TASK_STATUSES, taskStatusSchema } from '../../../../src/protocol/workspace/common';
 import { localTaskStatusSchema, TERMINAL_LOCAL_TASK_STATUSES } from '../../../../src/protocol/localApi';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
-import { configFor, MapSecrets } from '../localApi/helpers';
+import { createTestGateway } from '../../../support/gateway';
+import { until as untilState } from '../../../support/wait';
 
 const AGENT = 'default-openai-compatible';
 
 function until(service: TaskService, id: string, pred: (t: LocalTask) => boolean): Promise<LocalTask> {
-  const now = service.get(id);
-  if (now && pred(now)) return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const sub = service.onDidChange(({ task }) => {
-      if (task.id === id && pred(task)) { sub.dispose(); resolve(task); }
-    });
-  });
+  return untilState(service.onDidChange, () => {
+    const t = service.get(id);
+    return t && pred(t) ? t : undefined;
+  }, 15_000, `task ${id}`);
 }
 
 const finished = (t: LocalTask): boolean => ['completed', 'failed', 'cancelled'].includes(t.status);
@@ -49,12 +47,7 @@ describe('TaskService (local tasks)', function () {
   });
 
   async function newGateway(): Promise<void> {
-    sink = new MemorySink();
-    const redactor = new Redactor();
-    const config = configFor(server, { enabled: false });
-    config.maxAttempts = 1;
-    gateway = new Gateway({ logger: new RedactingLogger(sink, redactor), redactor, secrets: new MapSecrets(), storageDir: dir, config });
-    await gateway.start();
+    ({ gateway, sink } = await createTestGateway(server, { dir, config: (c) => { c.maxAttempts = 1; } }));
   }
 
   const tasksFile = (): string => path.join(dir, 'tasks.json');

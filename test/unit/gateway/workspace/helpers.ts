@@ -12,16 +12,16 @@ import type { WorkspaceLink, LinkTuning } from '../../../../src/gateway/workspac
 import type { WorkspaceTask } from '../../../../src/gateway/workspace/workspaceTasks';
 import type { LinkStatus } from '../../../../src/gateway/workspace/linkState';
 import { signIn } from '../../../../src/gateway/workspace/signIn';
-import { Gateway } from '../../../../src/gateway/gateway';
-import { MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger';
-import { Redactor } from '../../../../src/gateway/log/redact';
-import type { Event } from '../../../../src/gateway/util/disposable';
-import type { ProviderServer } from '../../../fixtures/providerServer';
-import { startTestServer, type Person, type TestServer } from '../../server/helpers';
-import { configFor, MapSecrets } from '../localApi/helpers';
+import type { Role } from '../../../../src/protocol/workspace/common';
+import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
+import { createTestGateway, type TestGateway } from '../../../support/gateway';
+import { MapSecrets } from '../../../support/secrets';
+import { makeTeam, startTestServer, type Person, type Team, type TestServer } from '../../../support/server';
+import { until, waitFor } from '../../../support/wait';
 
-export { call, makeTeam, registerInstance, type Person, type Team, type TestServer } from '../../server/helpers';
-export { MapSecrets } from '../localApi/helpers';
+export { call, makeTeam, registerInstance, type Person, type Team, type TestServer } from '../../../support/server';
+export { MapSecrets } from '../../../support/secrets';
+export { waitFor } from '../../../support/wait';
 
 export const FAST_TUNING: LinkTuning = { backoff: { baseMs: 20, capMs: 300 }, rpcTimeoutMs: 5_000, progressIntervalMs: 50 };
 
@@ -30,54 +30,27 @@ export function startFastServer(o: Parameters<typeof startTestServer>[0] = {}): 
   return startTestServer({ heartbeatIntervalMs: 200, ...o });
 }
 
-/** Resolves with the first event that matches, or rejects after `ms` with what was seen. */
-export function waitFor<T>(event: Event<T>, pred: (e: T) => boolean, ms = 10_000, what = 'event'): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const seen: T[] = [];
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`no ${what} within ${ms} ms; last seen: ${JSON.stringify(seen.slice(-3)).slice(0, 600)}`));
-    }, ms);
-    const sub = event((e) => {
-      seen.push(e);
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(e);
-    });
-  });
-}
-
-export interface GatewayHarness {
-  gateway: Gateway;
-  dir: string;
+export interface GatewayHarness extends TestGateway {
   secrets: MapSecrets;
-  sink: MemorySink;
-  redactor: Redactor;
   /** Waits until the link status matches (checks the current one first). */
   status(pred: (s: LinkStatus) => boolean, ms?: number, what?: string): Promise<LinkStatus>;
   stop(): Promise<void>;
 }
 
 export async function startGateway(providers: ProviderServer, o: { dir?: string; secrets?: MapSecrets; tuning?: LinkTuning; workspaceUrl?: string } = {}): Promise<GatewayHarness> {
-  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mc-link-'));
   const secrets = o.secrets ?? new MapSecrets();
-  const sink = new MemorySink();
-  const redactor = new Redactor();
-  const config = configFor(providers, { enabled: false });
-  config.maxAttempts = 1;
-  config.workspace = { url: o.workspaceUrl ?? '' };
-  const gateway = new Gateway({ logger: new RedactingLogger(sink, redactor), redactor, secrets, storageDir: dir, config, version: '9.9.9-test', linkTuning: o.tuning ?? FAST_TUNING });
-  await gateway.start();
-  const h: GatewayHarness = {
-    gateway, dir, secrets, sink, redactor,
-    status: (pred, ms = 10_000, what = 'link status') => pred(gateway.linkStatus.current) ? Promise.resolve(gateway.linkStatus.current) : waitFor(gateway.linkStatus.onDidChange, pred, ms, what),
-    stop: async () => {
-      await gateway.stop();
-      gateway.dispose();
-    },
+  // The dir outlives stop(): tests restart gateways on it and remove it themselves.
+  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mc-link-'));
+  const t = await createTestGateway(providers, {
+    dir, secrets, version: '9.9.9-test', linkTuning: o.tuning ?? FAST_TUNING,
+    config: (c) => { c.maxAttempts = 1; c.workspace = { url: o.workspaceUrl ?? '' }; },
+  });
+  const { gateway } = t;
+  return {
+    ...t, secrets,
+    status: (pred, ms = 10_000, what = 'link status') => until(gateway.linkStatus.onDidChange, () => pred(gateway.linkStatus.current) && gateway.linkStatus.current, ms, what),
+    stop: () => t.close(),
   };
-  return h;
 }
 
 /** Signs the gateway in as `who` (email + password) and waits until it is connected and synced. */
@@ -154,4 +127,29 @@ export function filesContaining(dir: string, needle: string): string[] {
   };
   if (fs.existsSync(dir)) walk(dir);
   return out;
+}
+
+/** Mocha hooks: the provider fixture server, a fast reference server and a team on it, for the suite. */
+export function useLinkEnv(
+  set: (e: { providers: ProviderServer; ts: TestServer; team: Team }) => void | Promise<void>,
+  o: { roles?: Role[]; slug?: string; /** Runs before the servers close (stop gateways here). */ teardown?: () => Promise<void> } = {},
+): void {
+  let providers: ProviderServer | undefined;
+  let ts: TestServer | undefined;
+  before(async () => {
+    providers = await startProviderServer();
+    ts = await startFastServer();
+    await set({ providers, ts, team: await makeTeam(ts, o.roles, o.slug) });
+  });
+  after(async () => {
+    await o.teardown?.();
+    await ts?.close();
+    await providers?.close();
+  });
+}
+
+/** Stops a harness's gateway and removes its storage dir (tests that restart gateways keep the dir). */
+export async function stopGateway(h: GatewayHarness | undefined): Promise<void> {
+  await h?.stop();
+  if (h) fs.rmSync(h.dir, { recursive: true, force: true });
 }

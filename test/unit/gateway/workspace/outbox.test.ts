@@ -16,7 +16,7 @@ import { MemorySink, RedactingLogger } from '../../../../src/gateway/log/logger'
 import { Redactor } from '../../../../src/gateway/log/redact';
 import { FileSecrets } from '../../../fixtures/fileSecrets';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
-import { FAST_SCRYPT, startTestServer } from '../../server/helpers';
+import { FAST_SCRYPT, startTestServer } from '../../../support/server';
 import { call, makeTeam, MapSecrets, signInAs, startChildServer, startGateway, untilTask, waitFor, type Team, type TestServer } from './helpers';
 
 const logger = (): RedactingLogger => new RedactingLogger(new MemorySink(), new Redactor());

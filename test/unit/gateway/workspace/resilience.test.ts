@@ -6,10 +6,9 @@
  * never cancels a running task.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
+import { type ProviderServer } from '../../../fixtures/providerServer';
 import { startTcpProxy } from '../../../fixtures/tcpProxy';
-import { call, makeTeam, signInAs, startFastServer, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer } from './helpers';
+import { call, makeTeam, signInAs, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer, stopGateway, useLinkEnv } from './helpers';
 
 interface Note { note: string | null; status: string }
 
@@ -36,18 +35,9 @@ describe('workspace link: resilience', function () {
   let team: Team;
   let h: GatewayHarness;
 
-  before(async () => {
-    providers = await startProviderServer();
-    ts = await startFastServer();
-    team = await makeTeam(ts);
-  });
-  after(async () => {
-    await ts?.close();
-    await providers?.close();
-  });
+  useLinkEnv((e) => void ({ providers, ts, team } = e));
   afterEach(async () => {
-    await h?.stop();
-    if (h) fs.rmSync(h.dir, { recursive: true, force: true });
+    await stopGateway(h);
   });
 
   it('100 random WSS drops while a running task sends 1,000 updates: each delivered exactly once, in order', async () => {

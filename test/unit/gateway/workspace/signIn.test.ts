@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { signIn, signOut, SignInCancelled } from '../../../../src/gateway/workspace/signIn';
-import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
-import { call, filesContaining, makeTeam, startFastServer, startGateway, signInAs, waitFor, type GatewayHarness, type Team, type TestServer } from './helpers';
+import { type ProviderServer } from '../../../fixtures/providerServer';
+import { call, filesContaining, makeTeam, startGateway, signInAs, waitFor, type GatewayHarness, type Team, type TestServer, useLinkEnv } from './helpers';
 
 describe('workspace link: sign in and out', function () {
   this.timeout(30_000);
@@ -17,15 +17,7 @@ describe('workspace link: sign in and out', function () {
   let team: Team;
   let h: GatewayHarness;
 
-  before(async () => {
-    providers = await startProviderServer();
-    ts = await startFastServer();
-    team = await makeTeam(ts);
-  });
-  after(async () => {
-    await ts?.close();
-    await providers?.close();
-  });
+  useLinkEnv((e) => void ({ providers, ts, team } = e));
   beforeEach(async () => {
     h = await startGateway(providers, { workspaceUrl: ts.url });
   });

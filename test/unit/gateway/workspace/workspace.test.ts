@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import type { ResolvedAgent } from '../../../../src/gateway/agents';
 import { decidePlan, dispatchToWorkspace, syncProviderKey } from '../../../../src/gateway/workspace/workspaceActions';
 import type { LocalTask } from '../../../../src/gateway/tasks/taskService';
-import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
-import { call, filesContaining, makeTeam, signInAs, startFastServer, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer } from './helpers';
+import { type ProviderServer } from '../../../fixtures/providerServer';
+import { call, filesContaining, signInAs, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer, stopGateway, useLinkEnv } from './helpers';
 
 function untilLocal(h: GatewayHarness, pred: (t: LocalTask) => boolean, what: string): Promise<LocalTask> {
   const now = h.gateway.tasks.list().find(pred);
@@ -34,21 +34,13 @@ describe('workspace link: workspace configuration', function () {
   let h: GatewayHarness;
   let agentId: string;
 
-  before(async () => {
-    providers = await startProviderServer();
-    ts = await startFastServer();
-    team = await makeTeam(ts, ['admin', 'member'], slug);
+  useLinkEnv(async (e) => {
+    ({ providers, ts, team } = e);
     agentId = ts.admin.createAgent(slug, 'Reviewer', 'openai', 'gpt-4.1-mini', 'You review code.');
     ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
     h = await startGateway(providers);
     await signInAs(h, ts, team.people.member, team.wid);
-  });
-  after(async () => {
-    await h?.stop();
-    if (h) fs.rmSync(h.dir, { recursive: true, force: true });
-    await ts?.close();
-    await providers?.close();
-  });
+  }, { roles: ['admin', 'member'], slug, teardown: () => stopGateway(h) });
 
   it('lists workspace agents with source "workspace" and chats with the workspace key (decrypted in memory only)', async () => {
     await untilAgents(h, (all) => all.some((a) => a.id === agentId && a.available), 'the workspace agent');
@@ -122,19 +114,11 @@ describe('workspace link: workspace tasks', function () {
   let team: Team;
   let h: GatewayHarness;
 
-  before(async () => {
-    providers = await startProviderServer();
-    ts = await startFastServer();
-    team = await makeTeam(ts, ['member', 'viewer']);
+  useLinkEnv(async (e) => {
+    ({ providers, ts, team } = e);
     h = await startGateway(providers);
     await signInAs(h, ts, team.people.member, team.wid);
-  });
-  after(async () => {
-    await h?.stop();
-    if (h) fs.rmSync(h.dir, { recursive: true, force: true });
-    await ts?.close();
-    await providers?.close();
-  });
+  }, { roles: ['member', 'viewer'], teardown: () => stopGateway(h) });
 
   async function assignToMe(title: string, prompt = title): Promise<string> {
     const r = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {

@@ -8,10 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import type { Role } from '../../../src/protocol/workspace/common';
-import { Admin } from '../../../src/server/admin';
-import { createLogger } from '../../../src/server/log';
-import { WorkspaceServer, type WorkspaceServerOptions } from '../../../src/server/server';
+import type { Role } from '../../src/protocol/workspace/common';
+import { Admin } from '../../src/server/admin';
+import { createLogger } from '../../src/server/log';
+import { WorkspaceServer, type WorkspaceServerOptions } from '../../src/server/server';
 
 export const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 
@@ -205,4 +205,21 @@ export class WsClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * Mocha hooks for a suite against one reference server: `before` starts it (options as
+ * startTestServer) and makes a team (`roles`, default admin/member/viewer), then hands both to `set`
+ * (which may do more set-up); `after` closes the server.
+ */
+export function useTeamServer(
+  set: (e: { ts: TestServer; team: Team }) => void | Promise<void>,
+  o: { roles?: Role[]; slug?: string; server?: Partial<WorkspaceServerOptions> } = {},
+): void {
+  let ts: TestServer | undefined;
+  before(async () => {
+    ts = await startTestServer(o.server);
+    await set({ ts, team: await makeTeam(ts, o.roles, o.slug) });
+  });
+  after(async () => ts?.close());
 }
