@@ -18,9 +18,7 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
     b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.c?js$/ }, (args) => ({
-      contents: args.path.endsWith('.cjs')
-        ? 'exports.en = require("./en.cjs").default;'
-        : 'export { default as en } from "./en.js";',
+      contents: args.path.endsWith('.cjs') ? 'exports.en = require("./en.cjs").default;' : 'export { default as en } from "./en.js";',
       loader: 'js',
       resolveDir: path.dirname(args.path),
     }));
@@ -77,13 +75,17 @@ const lazyRuntime = {
 
 /** The runtime bundle: a `load(key)` over every module the extension bundle imports lazily. */
 function runtimeBuild() {
-  const entries = [...runtimeModules].sort(([a], [b]) => a.localeCompare(b))
+  const entries = [...runtimeModules]
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, file]) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(file)}),`);
   return {
     stdin: {
-      contents: `'use strict';\nconst modules = {\n${entries.join('\n')}\n};\n`
-        + `exports.load = (key) => {\n  const m = modules[key];\n  if (!m) throw new Error('MultiClaw runtime: no module ' + key);\n  return m();\n};\n`,
-      resolveDir: root, sourcefile: 'runtime-entry.js', loader: 'js',
+      contents:
+        `'use strict';\nconst modules = {\n${entries.join('\n')}\n};\n` +
+        `exports.load = (key) => {\n  const m = modules[key];\n  if (!m) throw new Error('MultiClaw runtime: no module ' + key);\n  return m();\n};\n`,
+      resolveDir: root,
+      sourcefile: 'runtime-entry.js',
+      loader: 'js',
     },
     outfile: 'dist/runtime.js',
     plugins: [zodEnglishOnly, zodNoNavigatorProbe],
@@ -118,8 +120,24 @@ const builds = [
 
 // Entry points that exist only once their feature lands (headless gateway CLI, reference workspace server).
 const optional = [
-  { entryPoints: { cli: 'src/gateway/cli/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: { server: 'src/server/main.ts' }, plugins: [zodEnglishOnly], outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'] },
+  {
+    entryPoints: { cli: 'src/gateway/cli/main.ts' },
+    plugins: [zodEnglishOnly],
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    entryPoints: { server: 'src/server/main.ts' },
+    plugins: [zodEnglishOnly],
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['better-sqlite3'],
+  },
 ];
 for (const b of optional) if (fs.existsSync(path.join(root, Object.values(b.entryPoints)[0]))) builds.push(b);
 
@@ -142,7 +160,8 @@ async function main() {
   }
   const started = Date.now();
   // The runtime bundle's contents are known once the extension bundle has been resolved.
-  const extensionAndRuntime = esbuild.build({ ...common, ...extensionBuild, metafile: true })
+  const extensionAndRuntime = esbuild
+    .build({ ...common, ...extensionBuild, metafile: true })
     .then(async (r) => [r, await esbuild.build({ ...common, ...runtimeBuild(), metafile: true })]);
   const results = (await Promise.all([extensionAndRuntime, ...others.map((b) => esbuild.build({ ...common, ...b, metafile: true }))])).flat();
   const sizes = {};
@@ -151,7 +170,9 @@ async function main() {
     for (const [file, info] of Object.entries(r.metafile.outputs)) {
       if (file.endsWith('.map')) continue;
       sizes[file] = info.bytes;
-      inputs[file] = Object.keys(info.inputs).filter((i) => i.startsWith('src/')).sort();
+      inputs[file] = Object.keys(info.inputs)
+        .filter((i) => i.startsWith('src/'))
+        .sort();
     }
   }
   fs.writeFileSync(path.join(root, 'dist', 'bundles.json'), JSON.stringify(inputs, null, 1) + '\n');

@@ -7,7 +7,26 @@ import globals from 'globals';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'http', 'https', 'net', 'tls', 'crypto', 'child_process', 'stream', 'events', 'util', 'zlib', 'dns', 'url', 'buffer', 'worker_threads'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'http',
+  'https',
+  'net',
+  'tls',
+  'crypto',
+  'child_process',
+  'stream',
+  'events',
+  'util',
+  'zlib',
+  'dns',
+  'url',
+  'buffer',
+  'worker_threads',
+];
 const noVscode = { group: ['vscode'], message: 'Only src/extension may import vscode.' };
 
 export default tseslint.config(
@@ -35,26 +54,41 @@ export default tseslint.config(
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
     },
     rules: {
-      'import-x/no-restricted-paths': ['error', {
-        zones: [
-          { target: './src', from: './test', message: 'Product code never imports tests.' },
-          { target: './src', from: './bench', message: 'Product code never imports benchmarks.' },
-          { target: './src/protocol', from: './src', except: ['./protocol'], message: 'src/protocol imports only zod and its own files.' },
-          { target: './src/gateway', from: './src/extension', message: 'The gateway is plain Node: it never imports the extension (give it a port instead).' },
-          { target: './src/gateway', from: './src/webviews', message: 'The gateway never imports webview (browser) code.' },
-          { target: './src/gateway', from: './src/server', message: 'The gateway talks to the workspace server over the protocol, never by importing it.' },
-          { target: ['./src/gateway/*.ts', './src/gateway/!(cli)/**'], from: './src/gateway/cli', message: 'Only the CLI imports the CLI.' },
-          { target: './src/server', from: './src/gateway', message: 'The workspace server never imports the gateway (share code through src/protocol).' },
-          { target: './src/server', from: './src/extension', message: 'The workspace server never imports the extension.' },
-          { target: './src/server', from: './src/webviews', message: 'The workspace server never imports webview code.' },
-          { target: './src/webviews', from: './src/gateway', message: 'Webviews talk to the host through src/protocol messages, never by importing the gateway.' },
-          { target: './src/webviews', from: './src/extension', message: 'Webviews never import the extension host.' },
-          { target: './src/webviews', from: './src/server', message: 'Webviews never import the workspace server.' },
-          { target: './src/extension', from: './src/server', message: 'The extension never imports the workspace server.' },
-          { target: './src/extension', from: './src/webviews', message: 'The extension host never imports webview (browser) code; it loads the built bundle.' },
-          { target: './src/extension', from: './src/gateway/cli', message: 'The extension never imports the CLI.' },
-        ],
-      }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './src', from: './test', message: 'Product code never imports tests.' },
+            { target: './src', from: './bench', message: 'Product code never imports benchmarks.' },
+            { target: './src/protocol', from: './src', except: ['./protocol'], message: 'src/protocol imports only zod and its own files.' },
+            {
+              target: './src/gateway',
+              from: './src/extension',
+              message: 'The gateway is plain Node: it never imports the extension (give it a port instead).',
+            },
+            { target: './src/gateway', from: './src/webviews', message: 'The gateway never imports webview (browser) code.' },
+            { target: './src/gateway', from: './src/server', message: 'The gateway talks to the workspace server over the protocol, never by importing it.' },
+            { target: ['./src/gateway/*.ts', './src/gateway/!(cli)/**'], from: './src/gateway/cli', message: 'Only the CLI imports the CLI.' },
+            { target: './src/server', from: './src/gateway', message: 'The workspace server never imports the gateway (share code through src/protocol).' },
+            { target: './src/server', from: './src/extension', message: 'The workspace server never imports the extension.' },
+            { target: './src/server', from: './src/webviews', message: 'The workspace server never imports webview code.' },
+            {
+              target: './src/webviews',
+              from: './src/gateway',
+              message: 'Webviews talk to the host through src/protocol messages, never by importing the gateway.',
+            },
+            { target: './src/webviews', from: './src/extension', message: 'Webviews never import the extension host.' },
+            { target: './src/webviews', from: './src/server', message: 'Webviews never import the workspace server.' },
+            { target: './src/extension', from: './src/server', message: 'The extension never imports the workspace server.' },
+            {
+              target: './src/extension',
+              from: './src/webviews',
+              message: 'The extension host never imports webview (browser) code; it loads the built bundle.',
+            },
+            { target: './src/extension', from: './src/gateway/cli', message: 'The extension never imports the CLI.' },
+          ],
+        },
+      ],
       'import-x/no-cycle': 'error',
     },
   },
@@ -67,17 +101,24 @@ export default tseslint.config(
     files: ['src/gateway/**/*.ts'],
     ignores: ['src/gateway/net/**', 'src/gateway/localApi/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [noVscode],
-        paths: ['node:http', 'node:https', 'node:net', 'node:tls', 'http', 'https', 'net', 'tls', 'ws', 'undici'].map((name) => ({
-          name, allowTypeImports: true, message: 'Outbound connections go through src/gateway/net (one proxy decision, one TLS policy, one ledger).',
-        })),
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [noVscode],
+          paths: ['node:http', 'node:https', 'node:net', 'node:tls', 'http', 'https', 'net', 'tls', 'ws', 'undici'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Outbound connections go through src/gateway/net (one proxy decision, one TLS policy, one ledger).',
+          })),
+        },
+      ],
     },
   },
   {
     files: ['src/protocol/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$|\\.\\.?/)', message: 'src/protocol imports only zod (and its own files).' }] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!zod$|\\.\\.?/)', message: 'src/protocol imports only zod (and its own files).' }] }],
+    },
   },
   {
     files: ['src/webviews/**/*.ts'],

@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   // Baseline: a bare socket on the same server (member session token), no validation or model.
   const mint = await rest<{ token: string }>(server.url, 'POST', '/v1/session-tokens', ownerToken, { workspaceId: wid });
   const bare = new WebSocket(server.wsUrl, { headers: { authorization: `Bearer ${mint.body.token}` } });
-  await new Promise<void>((resolve, reject) => { bare.once('open', () => resolve()); bare.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    bare.once('open', () => resolve());
+    bare.once('error', reject);
+  });
   bare.send(JSON.stringify({ type: 'hello', protocol: 1, client: { name: 'bench', version: '0' } }));
   const bareSeen = new Map<string, number>();
   bare.on('message', (d) => {
@@ -46,13 +49,14 @@ async function main(): Promise<void> {
 
   const treeSeen = new Map<string, number>();
   let wake: (() => void) | undefined;
-  const seenBoth = (id: string): Promise<void> => new Promise((resolve) => {
-    const check = (): void => {
-      if (treeSeen.has(id) && bareSeen.has(id)) resolve();
-      else wake = check;
-    };
-    check();
-  });
+  const seenBoth = (id: string): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (treeSeen.has(id) && bareSeen.has(id)) resolve();
+        else wake = check;
+      };
+      check();
+    });
   ws.onDidChange((c) => {
     if (c.kind !== 'upsert' || !c.event || c.event.name !== 'task.created') return;
     const model = buildTaskGroups({ local: g.gateway.tasks.list(), workspace: ws.list(), me: ws.identity });
@@ -65,7 +69,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < TASKS + 10; i++) {
     const t0 = performance.now();
     const r = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${wid}/tasks`, ownerToken, {
-      title: `bench ${i}`, prompt: 'p', assignee: { type: 'member', memberId },
+      title: `bench ${i}`,
+      prompt: 'p',
+      assignee: { type: 'member', memberId },
     });
     const id = r.body.task.id;
     await seenBoth(id);
@@ -78,11 +84,16 @@ async function main(): Promise<void> {
   bare.close();
   await g.close();
   await server.close();
-  console.log(JSON.stringify({
-    bench: 'assign-latency', tasks: TASKS,
-    p50Ms: round(percentile(ours, 50)), p99Ms: round(percentile(ours, 99)),
-    baselineP50Ms: round(percentile(base, 50)), baselineP99Ms: round(percentile(base, 99)),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'assign-latency',
+      tasks: TASKS,
+      p50Ms: round(percentile(ours, 50)),
+      p99Ms: round(percentile(ours, 99)),
+      baselineP50Ms: round(percentile(base, 50)),
+      baselineP99Ms: round(percentile(base, 99)),
+    }),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -25,7 +25,12 @@ export interface Team {
 /** Seeds a workspace with an owner and a member directly in a data dir. */
 export async function seedTeam(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-cloud-'))): Promise<Team> {
   const admin = new Admin(dataDir, undefined, CHEAP_SCRYPT);
-  const team: Team = { dataDir, slug: 'bench', owner: { email: 'owner@bench.test', password: 'owner-password-1' }, member: { email: 'member@bench.test', password: 'member-password-1' } };
+  const team: Team = {
+    dataDir,
+    slug: 'bench',
+    owner: { email: 'owner@bench.test', password: 'owner-password-1' },
+    member: { email: 'member@bench.test', password: 'member-password-1' },
+  };
   await admin.createUser(team.owner.email, 'Owner', team.owner.password);
   await admin.createUser(team.member.email, 'Member', team.member.password);
   admin.createWorkspace(team.slug, 'Bench', team.owner.email);
@@ -35,7 +40,14 @@ export async function seedTeam(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), '
 }
 
 export function startServer(team: Team): Promise<WorkspaceServer> {
-  return WorkspaceServer.start({ dataDir: team.dataDir, host: '127.0.0.1', port: 0, scryptCost: CHEAP_SCRYPT, env: {}, authRateLimit: { burst: 1000, perMinute: 60_000 } });
+  return WorkspaceServer.start({
+    dataDir: team.dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    scryptCost: CHEAP_SCRYPT,
+    env: {},
+    authRateLimit: { burst: 1000, perMinute: 60_000 },
+  });
 }
 
 export interface BenchGateway {
@@ -47,14 +59,21 @@ export interface BenchGateway {
 
 /** A gateway (no providers, no local API) signed in as `who`, connected. Production link settings. */
 export async function signedInGateway(url: string, who: { email: string; password: string }): Promise<BenchGateway> {
-  const t = await createTestGateway(undefined, { version: 'bench', config: (c) => { c.localApi.enabled = false; } });
+  const t = await createTestGateway(undefined, {
+    version: 'bench',
+    config: (c) => {
+      c.localApi.enabled = false;
+    },
+  });
   const { gateway, dir } = t;
   const status = (pred: (s: LinkStatus) => boolean, ms = 30_000): Promise<LinkStatus> =>
     until(gateway.linkStatus.onDidChange, () => pred(gateway.linkStatus.current) && gateway.linkStatus.current, ms, 'the link status');
   await signIn(gateway.link, { serverUrl: url, email: who.email, password: who.password }, async () => undefined);
   await status((s) => s.phase === 'connected');
   return {
-    gateway, dir, status,
+    gateway,
+    dir,
+    status,
     close: () => t.close(),
   };
 }

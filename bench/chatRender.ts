@@ -106,7 +106,10 @@ async function stream(chat: ChatPage): Promise<StreamResult> {
           for (; sent < due; sent++) g.postMessage({ kind: 'notification', method: 'chat/delta', params: { messageId: 'bench-a', text: deltas[sent] } }, '*');
           if (sent < deltas.length) return;
           g.clearInterval(timer);
-          g.postMessage({ kind: 'notification', method: 'chat/messageUpdated', params: { messageId: 'bench-a', status: 'complete', finishReason: 'stop' } }, '*');
+          g.postMessage(
+            { kind: 'notification', method: 'chat/messageUpdated', params: { messageId: 'bench-a', status: 'complete', finishReason: 'stop' } },
+            '*',
+          );
           g.postMessage({ kind: 'notification', method: 'chat/busy', params: { busy: false } }, '*');
           g.setTimeout(() => {
             streaming = false;
@@ -186,9 +189,19 @@ async function main(): Promise<void> {
         const { chat, firstPaintMs } = await openConversation(browser, windowed);
         (windowed ? windowedPaint : naivePaint).push(firstPaintMs);
         // Long tasks (>= 50 ms, 0 when none) from page load through the first paint.
-        const longest = Math.max(0, ...(await chat.page.evaluate(() => (globalThis as unknown as { __longTasks: PerformanceEntryLike[] }).__longTasks.map((e) => e.duration))));
+        const longest = Math.max(
+          0,
+          ...(await chat.page.evaluate(() => (globalThis as unknown as { __longTasks: PerformanceEntryLike[] }).__longTasks.map((e) => e.duration))),
+        );
         (windowed ? openLongTask : naiveLongTask).push(longest);
-        console.log(JSON.stringify({ round: r + 1, mode: windowed ? 'windowed' : 'naive', firstPaintMs: round1(firstPaintMs), rows: await chat.page.locator('[data-testid="message"]').count() }));
+        console.log(
+          JSON.stringify({
+            round: r + 1,
+            mode: windowed ? 'windowed' : 'naive',
+            firstPaintMs: round1(firstPaintMs),
+            rows: await chat.page.locator('[data-testid="message"]').count(),
+          }),
+        );
         await chat.close();
       }
     }

@@ -23,7 +23,13 @@ interface AutocannonResult {
   timeouts: number;
   non2xx: number;
 }
-type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining: number; headers?: Record<string, string> }) => Promise<AutocannonResult>;
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining: number;
+  headers?: Record<string, string>;
+}) => Promise<AutocannonResult>;
 
 const root = path.resolve(__dirname, '..', '..');
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
@@ -65,7 +71,18 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 async function measure(name: string, url: string, headers: Record<string, string>, round: number): Promise<AutocannonResult> {
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1, headers });
-  process.stdout.write(JSON.stringify({ target: name, round, reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, total: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      target: name,
+      round,
+      reqPerSec: Math.round(r.requests.average),
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      total: r.requests.total,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+    }) + '\n',
+  );
   return r;
 }
 
@@ -81,7 +98,11 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const gw = await spawnWithLine([cli, 'gateway'], {
-      PATH: process.env.PATH, HOME: home, MULTICLAW_HOME: home, MULTICLAW_GATEWAY_PORT: '0', MULTICLAW_LOG_LEVEL: 'warn',
+      PATH: process.env.PATH,
+      HOME: home,
+      MULTICLAW_HOME: home,
+      MULTICLAW_GATEWAY_PORT: '0',
+      MULTICLAW_LOG_LEVEL: 'warn',
       MULTICLAW_OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:9/v1',
     });
     children.push(gw.child);
@@ -98,7 +119,11 @@ async function main(): Promise<void> {
     const basePort = (JSON.parse(base.line) as { port: number }).port;
 
     const baseUrl = `http://127.0.0.1:${basePort}/v1/status`;
-    for (const [u, h] of [[baseUrl, {}], [url, headers]] as const) await autocannon({ url: u, connections: CONNECTIONS, duration: 1, pipelining: 1, headers: h });
+    for (const [u, h] of [
+      [baseUrl, {}],
+      [url, headers],
+    ] as const)
+      await autocannon({ url: u, connections: CONNECTIONS, duration: 1, pipelining: 1, headers: h });
     const b: AutocannonResult[] = [];
     const r: AutocannonResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -108,13 +133,24 @@ async function main(): Promise<void> {
     const m = (xs: AutocannonResult[], f: (x: AutocannonResult) => number): number => median(xs.map(f));
     const reqPerSec = Math.round(m(r, (x) => x.requests.average));
     const baselineReqPerSec = Math.round(m(b, (x) => x.requests.average));
-    process.stdout.write(JSON.stringify({
-      reqPerSec, p50Ms: m(r, (x) => x.latency.p50), p99Ms: m(r, (x) => x.latency.p99),
-      baselineReqPerSec, baselineP50Ms: m(b, (x) => x.latency.p50), baselineP99Ms: m(b, (x) => x.latency.p99),
-      ratioVsBaseline: Number((reqPerSec / baselineReqPerSec).toFixed(3)),
-      errors: r.reduce((n, x) => n + x.errors + x.timeouts, 0), non2xx: r.reduce((n, x) => n + x.non2xx, 0),
-      connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, loadAvg1m: Number(os.loadavg()[0].toFixed(2)), cpus: os.cpus().length,
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        reqPerSec,
+        p50Ms: m(r, (x) => x.latency.p50),
+        p99Ms: m(r, (x) => x.latency.p99),
+        baselineReqPerSec,
+        baselineP50Ms: m(b, (x) => x.latency.p50),
+        baselineP99Ms: m(b, (x) => x.latency.p99),
+        ratioVsBaseline: Number((reqPerSec / baselineReqPerSec).toFixed(3)),
+        errors: r.reduce((n, x) => n + x.errors + x.timeouts, 0),
+        non2xx: r.reduce((n, x) => n + x.non2xx, 0),
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        loadAvg1m: Number(os.loadavg()[0].toFixed(2)),
+        cpus: os.cpus().length,
+      }) + '\n',
+    );
   } finally {
     for (const c of children) await stop(c);
     fs.rmSync(home, { recursive: true, force: true });
@@ -122,6 +158,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

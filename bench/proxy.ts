@@ -31,7 +31,8 @@ const median = (xs: number[]): number => percentile(xs, 50);
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
-  if (!hasTinyproxy || !canUseNamespaces) throw new Error('needs tinyproxy (apt-get install tinyproxy) and root for a private mount namespace (its /etc/hosts)');
+  if (!hasTinyproxy || !canUseNamespaces)
+    throw new Error('needs tinyproxy (apt-get install tinyproxy) and root for a private mount namespace (its /etc/hosts)');
   const pki = makePki();
   const server = https.createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
     const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
@@ -55,9 +56,14 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.2', () => r()));
   const port = (server.address() as AddressInfo).port;
   const proxy = await startTinyproxy();
-  const make = (env: Record<string, string>): NetService => new NetService({
-    env, lookup: testLookup(), trustBase: [], config: { ...defaultNetConfig(), caCertificates: [pki.caPem] }, keepAliveTimeoutMs: 60_000,
-  });
+  const make = (env: Record<string, string>): NetService =>
+    new NetService({
+      env,
+      lookup: testLookup(),
+      trustBase: [],
+      config: { ...defaultNetConfig(), caCertificates: [pki.caPem] },
+      keepAliveTimeoutMs: 60_000,
+    });
   const nets = { direct: make({}), proxied: make({ HTTPS_PROXY: proxy.url }) };
   const url = (path: string): string => `https://api.openai.test:${port}${path}`;
   const results: Record<string, { mbps: number[]; p50: number; p99: number; connectP50: number }> = {};
@@ -105,8 +111,24 @@ async function main(): Promise<void> {
   }
   const d = results.direct!;
   const p = results.proxied!;
-  console.log(JSON.stringify({ rounds: ROUNDS, mbPerRound: MB, requests: REQUESTS, direct: { mbps: d.mbps.map((x) => round(x, 1)), p50Ms: round(d.p50, 3), p99Ms: round(d.p99, 3), connectP50Ms: round(d.connectP50) }, proxied: { mbps: p.mbps.map((x) => round(x, 1)), p50Ms: round(p.p50, 3), p99Ms: round(p.p99, 3), connectP50Ms: round(p.connectP50) } }));
-  console.log(JSON.stringify({ directMBps: round(median(d.mbps), 1), proxiedMBps: round(median(p.mbps), 1), ratio: round(median(p.mbps) / median(d.mbps), 3), addedP50Ms: round(p.p50 - d.p50, 3), addedConnectP50Ms: round(p.connectP50 - d.connectP50) }));
+  console.log(
+    JSON.stringify({
+      rounds: ROUNDS,
+      mbPerRound: MB,
+      requests: REQUESTS,
+      direct: { mbps: d.mbps.map((x) => round(x, 1)), p50Ms: round(d.p50, 3), p99Ms: round(d.p99, 3), connectP50Ms: round(d.connectP50) },
+      proxied: { mbps: p.mbps.map((x) => round(x, 1)), p50Ms: round(p.p50, 3), p99Ms: round(p.p99, 3), connectP50Ms: round(p.connectP50) },
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      directMBps: round(median(d.mbps), 1),
+      proxiedMBps: round(median(p.mbps), 1),
+      ratio: round(median(p.mbps) / median(d.mbps), 3),
+      addedP50Ms: round(p.p50 - d.p50, 3),
+      addedConnectP50Ms: round(p.connectP50 - d.connectP50),
+    }),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const link = g.gateway.link;
   const session = (): NonNullable<typeof link.session> => link.session!;
   const created = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
-    token: ownerToken, body: { title: 'under load', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
+    token: ownerToken,
+    body: { title: 'under load', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
   });
   const taskId = created.body.task.id;
 
@@ -45,13 +46,16 @@ async function main(): Promise<void> {
     }
   })();
 
-  const connected = (): Promise<void> => session().isConnected ? Promise.resolve() : new Promise((resolve) => {
-    const sub = session().onDidChangeState((s) => {
-      if (s.phase !== 'connected') return;
-      sub.dispose();
-      resolve();
-    });
-  });
+  const connected = (): Promise<void> =>
+    session().isConnected
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const sub = session().onDidChangeState((s) => {
+            if (s.phase !== 'connected') return;
+            sub.dispose();
+            resolve();
+          });
+        });
   const times: number[] = [];
   for (let r = 1; r <= RESTARTS; r++) {
     await new Promise((res) => setTimeout(res, 1000)); // a second of traffic on the connection
@@ -66,20 +70,41 @@ async function main(): Promise<void> {
   loading = false;
   await load;
   const outbox = link.outbox!;
-  if (outbox.size) await new Promise<void>((resolve) => { const sub = outbox.onDidChange((n) => { if (n === 0) { sub.dispose(); resolve(); } }); });
-  const d = await rest<{ progress: Array<{ note: string | null }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${taskId}`, { token: ownerToken });
-  const seq = d.body.progress.map((p) => /^load (\d+)$/.exec(p.note ?? '')?.[1]).filter((x): x is string => !!x).map(Number);
+  if (outbox.size)
+    await new Promise<void>((resolve) => {
+      const sub = outbox.onDidChange((n) => {
+        if (n === 0) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+  const d = await rest<{ progress: Array<{ note: string | null }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${taskId}`, {
+    token: ownerToken,
+  });
+  const seq = d.body.progress
+    .map((p) => /^load (\d+)$/.exec(p.note ?? '')?.[1])
+    .filter((x): x is string => !!x)
+    .map(Number);
   const distinct = new Set(seq);
   let outOfOrder = 0;
   for (let i = 1; i < seq.length; i++) if (seq[i]! < seq[i - 1]!) outOfOrder++;
   times.sort((a, b) => a - b);
   await g.close();
   await server.dispose();
-  console.log(JSON.stringify({
-    bench: 'reconnect', restarts: RESTARTS, updates: enqueued,
-    medianMs: round(percentile(times, 50)), p90Ms: round(percentile(times, 90)), maxMs: round(times[times.length - 1] ?? NaN),
-    lost: enqueued - distinct.size, duplicated: seq.length - distinct.size, outOfOrder,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'reconnect',
+      restarts: RESTARTS,
+      updates: enqueued,
+      medianMs: round(percentile(times, 50)),
+      p90Ms: round(percentile(times, 90)),
+      maxMs: round(times[times.length - 1] ?? NaN),
+      lost: enqueued - distinct.size,
+      duplicated: seq.length - distinct.size,
+      outOfOrder,
+    }),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -41,8 +41,26 @@ const PHASES = new Set(values.phases.split(','));
 async function startServer(dataDir: string, commitMode: 'batched' | 'per-op'): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
   const port = await freePort();
   const nodeArgs = (process.env.SERVER_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/server.js'), '--port', String(port), '--data-dir', dataDir, '--commit-mode', commitMode,
-    '--sync', SYNC, '--log-level', process.env.SERVER_BENCH_LOG_LEVEL ?? 'warn', '--ws-frames-per-second', '1000000'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      path.join(root, 'dist/server.js'),
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--commit-mode',
+      commitMode,
+      '--sync',
+      SYNC,
+      '--log-level',
+      process.env.SERVER_BENCH_LOG_LEVEL ?? 'warn',
+      '--ws-frames-per-second',
+      '1000000',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
@@ -117,13 +135,21 @@ interface Session {
 async function prepare(url: string, wsUrl: string, email: string, password: string, wid: string, taskCount: number): Promise<Session> {
   const login = await rest<{ session: { token: string } }>(url, 'POST', '/v1/auth/login', undefined, { email, password });
   const account = login.session.token;
-  const reg = await rest<{ workspaceToken: string }>(url, 'POST', `/v1/workspaces/${wid}/instances`, account, { name: 'bench', platform: os.platform(), version: '1', kind: 'gateway' });
+  const reg = await rest<{ workspaceToken: string }>(url, 'POST', `/v1/workspaces/${wid}/instances`, account, {
+    name: 'bench',
+    platform: os.platform(),
+    version: '1',
+    kind: 'gateway',
+  });
   const daemon = await rest<{ token: string }>(url, 'POST', '/v1/session-tokens', reg.workspaceToken, { scope: 'daemon' });
   const user = await rest<{ token: string }>(url, 'POST', '/v1/session-tokens', account, { workspaceId: wid });
   const tasks: string[] = [];
   for (let i = 0; i < taskCount; i += 32) {
-    const batch = await Promise.all(Array.from({ length: Math.min(32, taskCount - i) }, (_, k) =>
-      rest<{ task: { id: string } }>(url, 'POST', `/v1/workspaces/${wid}/tasks`, reg.workspaceToken, { title: `bench ${i + k}`, prompt: 'benchmark task' })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(32, taskCount - i) }, (_, k) =>
+        rest<{ task: { id: string } }>(url, 'POST', `/v1/workspaces/${wid}/tasks`, reg.workspaceToken, { title: `bench ${i + k}`, prompt: 'benchmark task' }),
+      ),
+    );
     tasks.push(...batch.map((b) => b.task.id));
   }
   return { url, wsUrl, wid, daemonToken: daemon.token, workspaceToken: reg.workspaceToken, userToken: user.token, tasks };
@@ -135,32 +161,36 @@ async function wssUpdates(s: Session, seconds: number, sockets = 2, window = 256
   let errors = 0;
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
-  await Promise.all(Array.from({ length: sockets }, async (_, si) => {
-    const mine = s.tasks.filter((_t, i) => i % sockets === si);
-    let inFlight = 0;
-    let n = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((r) => (finish = r));
-    const onMessage = (d: Buffer) => {
-      if (d[9] !== 0x72 || !d.subarray(0, 16).toString().startsWith('{"type":"res"')) return; // events, welcome, …
-      inFlight--;
-      if (d.includes('"ok":true')) updates++;
-      else errors++;
+  await Promise.all(
+    Array.from({ length: sockets }, async (_, si) => {
+      const mine = s.tasks.filter((_t, i) => i % sockets === si);
+      let inFlight = 0;
+      let n = 0;
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((r) => (finish = r));
+      const onMessage = (d: Buffer) => {
+        if (d[9] !== 0x72 || !d.subarray(0, 16).toString().startsWith('{"type":"res"')) return; // events, welcome, …
+        inFlight--;
+        if (d.includes('"ok":true')) updates++;
+        else errors++;
+        pump();
+      };
+      const ws = await openSocket(s.wsUrl, s.daemonToken, (d) => onMessage(d));
+      const pump = () => {
+        while (inFlight < window && Date.now() < deadline) {
+          const taskId = mine[n++ % mine.length];
+          inFlight++;
+          ws.send(
+            `{"type":"req","id":"${n}","method":"task.update","idempotencyKey":"${randomUUID()}","params":{"taskId":"${taskId}","status":"running","note":"progress ${n}","progress":0.5}}`,
+          );
+        }
+        if (inFlight === 0 && Date.now() >= deadline) finish();
+      };
       pump();
-    };
-    const ws = await openSocket(s.wsUrl, s.daemonToken, (d) => onMessage(d));
-    const pump = () => {
-      while (inFlight < window && Date.now() < deadline) {
-        const taskId = mine[n++ % mine.length];
-        inFlight++;
-        ws.send(`{"type":"req","id":"${n}","method":"task.update","idempotencyKey":"${randomUUID()}","params":{"taskId":"${taskId}","status":"running","note":"progress ${n}","progress":0.5}}`);
-      }
-      if (inFlight === 0 && Date.now() >= deadline) finish();
-    };
-    pump();
-    await finished;
-    ws.close();
-  }));
+      await finished;
+      ws.close();
+    }),
+  );
   const elapsed = (Date.now() - started) / 1000;
   return { updates, perSec: Math.round(updates / elapsed), errors };
 }
@@ -175,9 +205,17 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 /** REST status updates with autocannon (keep-alive, `concurrency` connections, a fresh idempotency key each). */
-async function restUpdates(s: Session, seconds: number, concurrency = 32): Promise<{ updates: number; perSec: number; p50Ms: number; p99Ms: number; non2xx: number }> {
+async function restUpdates(
+  s: Session,
+  seconds: number,
+  concurrency = 32,
+): Promise<{ updates: number; perSec: number; p50Ms: number; p99Ms: number; non2xx: number }> {
   const r = await autocannon({
-    url: `${s.url}/v1/workspaces/${s.wid}/tasks/${s.tasks[0]}/status`, connections: concurrency, duration: seconds, method: 'POST', idReplacement: true,
+    url: `${s.url}/v1/workspaces/${s.wid}/tasks/${s.tasks[0]}/status`,
+    connections: concurrency,
+    duration: seconds,
+    method: 'POST',
+    idReplacement: true,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${s.workspaceToken}`, 'idempotency-key': 'bench-[<id>]' },
     body: JSON.stringify({ status: 'running', note: 'rest' }),
   });
@@ -219,7 +257,11 @@ function receiver(): void {
     if (d[9] !== 0x65) return; // {"type":"event"
     const at = d.indexOf(marker);
     if (at < 0) return;
-    const [i, sent] = d.subarray(at + marker.length, d.indexOf(0x22, at + marker.length)).toString().split(' ').map(Number);
+    const [i, sent] = d
+      .subarray(at + marker.length, d.indexOf(0x22, at + marker.length))
+      .toString()
+      .split(' ')
+      .map(Number);
     const ms = now() - sent;
     latencies.push(ms);
     worst.set(i, Math.max(worst.get(i) ?? 0, ms));
@@ -227,22 +269,56 @@ function receiver(): void {
   };
   port.on('message', (m) => m === 'flush' && report());
   void (async () => {
-    for (let c = 0; c < sockets; c += 25) socks.push(...(await Promise.all(Array.from({ length: Math.min(25, sockets - c) }, () => openSocket(wsUrl, token, onMessage)))));
+    for (let c = 0; c < sockets; c += 25)
+      socks.push(...(await Promise.all(Array.from({ length: Math.min(25, sockets - c) }, () => openSocket(wsUrl, token, onMessage)))));
   })();
 }
 
 /** Fan-out latency: `clients` sockets spread over receiver threads (so the harness is not the bottleneck). */
-async function fanout(s: Session, clients: number, events: number, serverPid: number | undefined): Promise<{ clients: number; samples: number; p50: number; p90: number; p99: number; max: number; missing: number; eventsOver50Ms: number; serverCpuMsPerEvent: number }> {
+async function fanout(
+  s: Session,
+  clients: number,
+  events: number,
+  serverPid: number | undefined,
+): Promise<{
+  clients: number;
+  samples: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  missing: number;
+  eventsOver50Ms: number;
+  serverCpuMsPerEvent: number;
+}> {
   const threads = Math.max(1, Math.min(Number(process.env.SERVER_BENCH_RECEIVER_THREADS ?? 2), clients));
-  const workers = Array.from({ length: threads }, (_, k) => new Worker(__filename, {
-    workerData: { role: 'fanout-receiver', wsUrl: s.wsUrl, token: s.userToken, events, sockets: Math.floor(clients / threads) + (k < clients % threads ? 1 : 0) },
-  }));
+  const workers = Array.from(
+    { length: threads },
+    (_, k) =>
+      new Worker(__filename, {
+        workerData: {
+          role: 'fanout-receiver',
+          wsUrl: s.wsUrl,
+          token: s.userToken,
+          events,
+          sockets: Math.floor(clients / threads) + (k < clients % threads ? 1 : 0),
+        },
+      }),
+  );
   const results = workers.map((w) => new Promise<ReceiverResult>((resolve) => w.on('message', (m) => m !== 'ready' && resolve(m as ReceiverResult))));
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m) => m === 'ready' && resolve()))));
   const publisher = await openSocket(s.wsUrl, s.daemonToken, () => undefined);
   const cpu0 = cpuSeconds(serverPid);
   for (let i = 0; i < events; i++) {
-    publisher.send(JSON.stringify({ type: 'req', id: `f${i}`, method: 'task.update', idempotencyKey: randomUUID(), params: { taskId: s.tasks[0], status: 'running', note: `fan ${i} ${now()}` } }));
+    publisher.send(
+      JSON.stringify({
+        type: 'req',
+        id: `f${i}`,
+        method: 'task.update',
+        idempotencyKey: randomUUID(),
+        params: { taskId: s.tasks[0], status: 'running', note: `fan ${i} ${now()}` },
+      }),
+    );
     await new Promise((r) => setTimeout(r, 1000 / FANOUT_HZ));
   }
   const flush = setTimeout(() => workers.forEach((w) => w.postMessage('flush')), 10_000);
@@ -256,7 +332,17 @@ async function fanout(s: Session, clients: number, events: number, serverPid: nu
   for (const r of all) for (const [i, ms] of r.worst) worst.set(i, Math.max(worst.get(i) ?? 0, ms));
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 100) / 100;
   const eventsOver50Ms = [...worst.values()].filter((ms) => ms > 50).length;
-  return { clients, samples: latencies.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), missing: clients * events - latencies.length, eventsOver50Ms, serverCpuMsPerEvent };
+  return {
+    clients,
+    samples: latencies.length,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: q(1),
+    missing: clients * events - latencies.length,
+    eventsOver50Ms,
+    serverCpuMsPerEvent,
+  };
 }
 
 async function main(): Promise<void> {
@@ -279,7 +365,9 @@ async function main(): Promise<void> {
       await wssUpdates(s, 1); // warm-up
       const cpu0 = cpuSeconds(srv.child.pid);
       const r = await wssUpdates(s, SECONDS);
-      console.log(JSON.stringify({ phase: 'wss-updates', commit: 'batched', sync: SYNC, ...r, serverCpuUsPerUpdate: cpuUs(cpu0, r.updates), loadavg: os.loadavg()[0] }));
+      console.log(
+        JSON.stringify({ phase: 'wss-updates', commit: 'batched', sync: SYNC, ...r, serverCpuUsPerUpdate: cpuUs(cpu0, r.updates), loadavg: os.loadavg()[0] }),
+      );
       wss = r;
     }
     if (PHASES.has('rest')) {
@@ -302,7 +390,15 @@ async function main(): Promise<void> {
       baseline = r;
       await stopServer(srv.child);
     }
-    console.log(JSON.stringify({ speedupVsPerOpCommit: Math.round((wss.perSec / Math.max(1, baseline.perSec)) * 10) / 10, restUpdatesPerSec: viaRest.perSec, fanoutMaxMs: fan.max, fanoutMissing: fan.missing, serverPeakRssMB: rssMB }));
+    console.log(
+      JSON.stringify({
+        speedupVsPerOpCommit: Math.round((wss.perSec / Math.max(1, baseline.perSec)) * 10) / 10,
+        restUpdatesPerSec: viaRest.perSec,
+        fanoutMaxMs: fan.max,
+        fanoutMissing: fan.missing,
+        serverPeakRssMB: rssMB,
+      }),
+    );
     console.log(JSON.stringify({ updatesPerSec: wss.perSec, fanoutClients: fan.clients, fanoutP50Ms: fan.p50, fanoutP99Ms: fan.p99, rssMB }));
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

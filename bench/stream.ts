@@ -60,7 +60,12 @@ async function startServer(): Promise<{ child: ChildProcess; baseUrl: string }> 
 }
 
 function body(scenario: string): string {
-  return JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: `#scenario:${scenario}` }], stream: true, stream_options: { include_usage: true } });
+  return JSON.stringify({
+    model: MODEL,
+    messages: [{ role: 'user', content: `#scenario:${scenario}` }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
 }
 
 /** What every client does per delta: read the send time and record the latency. */
@@ -180,7 +185,12 @@ async function main(): Promise<void> {
         const sorted = Float64Array.from(l.latencies).sort();
         p50[name].push(percentile(sorted, 50));
         p99[name].push(percentile(sorted, 99));
-        line[name] = { perSec: Math.round(rate), perCpuSec: Math.round((t.deltas / t.cpuMs) * 1000), p50Ms: round3(percentile(sorted, 50)), p99Ms: round3(percentile(sorted, 99)) };
+        line[name] = {
+          perSec: Math.round(rate),
+          perCpuSec: Math.round((t.deltas / t.cpuMs) * 1000),
+          p50Ms: round3(percentile(sorted, 50)),
+          p99Ms: round3(percentile(sorted, 99)),
+        };
       }
       console.log(JSON.stringify(line));
     }
@@ -195,13 +205,19 @@ async function main(): Promise<void> {
       addedP50Ms: round3(med(p50, 'ours') - med(p50, 'raw')),
       addedP99Ms: round3(med(p99, 'ours') - med(p99, 'raw')),
     };
-    console.log(JSON.stringify({
-      phase: 'detail', deltas: DELTAS, paced: PACED, perTick: PER_TICK, rounds: ROUNDS,
-      perCpuSec: Object.fromEntries((['raw', 'ours', 'sdk'] as const).map((n) => [n, Math.round(med(perCpuSec, n))])),
-      cpuRatioVsRaw: round3(med(perCpuSec, 'ours') / med(perCpuSec, 'raw')),
-      cpuRatioVsSdk: round3(med(perCpuSec, 'ours') / med(perCpuSec, 'sdk')),
-      latencyMs: Object.fromEntries((['raw', 'ours', 'sdk'] as const).map((n) => [n, { p50: round3(med(p50, n)), p99: round3(med(p99, n)) }])),
-    }));
+    console.log(
+      JSON.stringify({
+        phase: 'detail',
+        deltas: DELTAS,
+        paced: PACED,
+        perTick: PER_TICK,
+        rounds: ROUNDS,
+        perCpuSec: Object.fromEntries((['raw', 'ours', 'sdk'] as const).map((n) => [n, Math.round(med(perCpuSec, n))])),
+        cpuRatioVsRaw: round3(med(perCpuSec, 'ours') / med(perCpuSec, 'raw')),
+        cpuRatioVsSdk: round3(med(perCpuSec, 'ours') / med(perCpuSec, 'sdk')),
+        latencyMs: Object.fromEntries((['raw', 'ours', 'sdk'] as const).map((n) => [n, { p50: round3(med(p50, n)), p99: round3(med(p99, n)) }])),
+      }),
+    );
     console.log(JSON.stringify(summary));
   } finally {
     child.kill('SIGTERM');

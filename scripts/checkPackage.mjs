@@ -11,9 +11,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vsix = path.resolve(root, process.argv[2] ?? 'dist/multiclaw.vsix');
 // extension.js is what activation loads; runtime.js (the gateway runtime) loads when the gateway starts.
 const BUDGETS = { 'extension/dist/extension.js': 800_000, 'extension/dist/runtime.js': 1_200_000, 'extension/dist/webviews/chat.js': 500_000 };
-const REQUIRED = ['extension/package.json', 'extension/readme.md', 'extension/dist/extension.js', 'extension/dist/runtime.js', 'extension/dist/webviews/chat.js',
-  'extension/dist/webviews/chat.css', 'extension/dist/webviews/codicons/codicon.css', 'extension/dist/webviews/codicons/codicon.ttf',
-  'extension/media/multiclaw.svg'];
+const REQUIRED = [
+  'extension/package.json',
+  'extension/readme.md',
+  'extension/dist/extension.js',
+  'extension/dist/runtime.js',
+  'extension/dist/webviews/chat.js',
+  'extension/dist/webviews/chat.css',
+  'extension/dist/webviews/codicons/codicon.css',
+  'extension/dist/webviews/codicons/codicon.ttf',
+  'extension/media/multiclaw.svg',
+];
 const FORBIDDEN = [/^extension\/src\//, /^extension\/test\//, /node_modules\//, /^extension\/out\//, /\.ts$/, /\.vsix$/];
 
 /** Reads a ZIP's central directory: name -> { size, offset, method, csize }. */
@@ -26,8 +34,13 @@ function readZip(buf) {
   const entries = new Map();
   for (let i = 0; i < count; i++) {
     if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central directory');
-    const method = buf.readUInt16LE(p + 10), csize = buf.readUInt32LE(p + 20), size = buf.readUInt32LE(p + 24);
-    const n = buf.readUInt16LE(p + 28), x = buf.readUInt16LE(p + 30), c = buf.readUInt16LE(p + 32), offset = buf.readUInt32LE(p + 42);
+    const method = buf.readUInt16LE(p + 10),
+      csize = buf.readUInt32LE(p + 20),
+      size = buf.readUInt32LE(p + 24);
+    const n = buf.readUInt16LE(p + 28),
+      x = buf.readUInt16LE(p + 30),
+      c = buf.readUInt16LE(p + 32),
+      offset = buf.readUInt32LE(p + 42);
     entries.set(buf.subarray(p + 46, p + 46 + n).toString('utf8'), { size, csize, method, offset });
     p += 46 + n + x + c;
   }
@@ -35,7 +48,8 @@ function readZip(buf) {
 }
 
 function read(buf, e) {
-  const n = buf.readUInt16LE(e.offset + 26), x = buf.readUInt16LE(e.offset + 28);
+  const n = buf.readUInt16LE(e.offset + 26),
+    x = buf.readUInt16LE(e.offset + 28);
   const data = buf.subarray(e.offset + 30 + n + x, e.offset + 30 + n + x + e.csize);
   return e.method === 8 ? zlib.inflateRawSync(data) : data;
 }
@@ -56,7 +70,8 @@ else {
   if (pkg.activationEvents?.includes('*')) problems.push('activationEvents contains "*"');
   const local = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const min = /^\^?(\d+\.\d+\.\d+)$/.exec(local.engines.vscode)?.[1];
-  if (local.devDependencies['@types/vscode'] !== min) problems.push(`@types/vscode (${local.devDependencies['@types/vscode']}) must be pinned to the engines minimum ${min}`);
+  if (local.devDependencies['@types/vscode'] !== min)
+    problems.push(`@types/vscode (${local.devDependencies['@types/vscode']}) must be pinned to the engines minimum ${min}`);
   console.log(`${path.relative(root, vsix)}: ${entries.size} files, ${buf.length} bytes`);
 }
 // The Gateway class lives in the extension bundle only: the runtime reaches it through narrow host
@@ -67,7 +82,8 @@ else {
   const inputs = JSON.parse(fs.readFileSync(bundles, 'utf8'));
   const ext = new Set(inputs['dist/extension.js'] ?? []);
   const runtime = inputs['dist/runtime.js'] ?? [];
-  if (runtime.includes('src/gateway/gateway.ts')) problems.push('src/gateway/gateway.ts is in dist/runtime.js: a runtime module imports the Gateway class (give it a host interface)');
+  if (runtime.includes('src/gateway/gateway.ts'))
+    problems.push('src/gateway/gateway.ts is in dist/runtime.js: a runtime module imports the Gateway class (give it a host interface)');
   const both = runtime.filter((m) => ext.has(m));
   console.log(`modules in both extension.js and runtime.js: ${both.length} (${both.join(', ')})`);
 }

@@ -42,20 +42,70 @@ function run(cmd, args, env = {}) {
 const node = process.execPath;
 const bin = (pkg, rel) => path.join(root, 'node_modules', pkg, rel);
 const tiers = [
-  { name: 'typecheck', kind: 'step', run: async () => (await run(node, [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json'])) || run(node, [bin('typescript', 'bin/tsc'), '-p', 'src/webviews/tsconfig.json']) },
-  { name: 'lint', kind: 'step', run: () => run(node, [bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', 'src', 'test', 'bench', 'scripts', 'esbuild.js']) },
+  {
+    name: 'typecheck',
+    kind: 'step',
+    run: async () =>
+      (await run(node, [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json'])) || run(node, [bin('typescript', 'bin/tsc'), '-p', 'src/webviews/tsconfig.json']),
+  },
+  {
+    name: 'lint',
+    kind: 'step',
+    run: () => run(node, [bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', 'src', 'test', 'bench', 'scripts', 'esbuild.js']),
+  },
   { name: 'build', kind: 'step', run: () => run(node, [path.join(root, 'esbuild.js')]) },
-  { name: 'unit', kind: 'suite', run: (env) => run(node, [bin('mocha', 'bin/mocha.js'), '--config', '.mocharc.json', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js')], env) },
+  {
+    name: 'unit',
+    kind: 'suite',
+    run: (env) =>
+      run(node, [bin('mocha', 'bin/mocha.js'), '--config', '.mocharc.json', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js')], env),
+  },
   { name: 'extension-host', kind: 'suite', run: (env) => run(node, [path.join(root, 'out/test/extension/runTest.js')], env) },
-  { name: 'package', kind: 'step', run: async () => (await run(node, [path.join(root, 'esbuild.js'), '--production'])) || (await run(node, [bin('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', 'dist/multiclaw.vsix'])) || run(node, [path.join(root, 'scripts/checkPackage.mjs')]) },
-  { name: 'e2e', kind: 'suite', run: (env) => run(node, [bin('mocha', 'bin/mocha.js'), '--no-config', '--exit', '--enable-source-maps', '--timeout', '180000', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js'), 'out/test/e2e/**/*.e2e.js'], { MULTICLAW_VSIX: path.join(root, 'dist/multiclaw.vsix'), ...env }) },
+  {
+    name: 'package',
+    kind: 'step',
+    run: async () =>
+      (await run(node, [path.join(root, 'esbuild.js'), '--production'])) ||
+      (await run(node, [
+        bin('@vscode/vsce', 'vsce'),
+        'package',
+        '--no-dependencies',
+        '--allow-missing-repository',
+        '--skip-license',
+        '--no-rewrite-relative-links',
+        '-o',
+        'dist/multiclaw.vsix',
+      ])) ||
+      run(node, [path.join(root, 'scripts/checkPackage.mjs')]),
+  },
+  {
+    name: 'e2e',
+    kind: 'suite',
+    run: (env) =>
+      run(
+        node,
+        [
+          bin('mocha', 'bin/mocha.js'),
+          '--no-config',
+          '--exit',
+          '--enable-source-maps',
+          '--timeout',
+          '180000',
+          '--reporter',
+          path.join(root, 'out/test/harness/summaryReporter.js'),
+          'out/test/e2e/**/*.e2e.js',
+        ],
+        { MULTICLAW_VSIX: path.join(root, 'dist/multiclaw.vsix'), ...env },
+      ),
+  },
 ];
 
 async function main() {
   setup();
   fs.rmSync(resultsDir, { recursive: true, force: true });
   fs.mkdirSync(resultsDir, { recursive: true });
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   const report = [];
   for (const t of tiers) {
     if (only && !only.has(t.name)) continue;
@@ -63,15 +113,21 @@ async function main() {
     console.log(`\n━━ ${t.name} ━━`);
     const resultFile = path.join(resultsDir, `${t.name}.json`);
     const code = await t.run({ MULTICLAW_RESULT_FILE: resultFile });
-    let p = 0, f = 0;
+    let p = 0,
+      f = 0;
     if (t.kind === 'suite' && fs.existsSync(resultFile)) {
       const r = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
-      p = r.passed; f = r.failed;
+      p = r.passed;
+      f = r.failed;
       if (code !== 0 && f === 0) f = 1; // the runner itself failed (harness error, timeout, crash)
       if (code === 0 && p === 0) f = 1; // a suite that ran no test is a failure
-    } else if (code === 0) p = 1; else f = 1;
-    passed += p; failed += f;
-    report.push(`${t.name.padEnd(15)} ${String(p).padStart(4)} passed ${String(f).padStart(3)} failed  ${secs(Date.now() - started)}${code ? `  (exit ${code})` : ''}`);
+    } else if (code === 0) p = 1;
+    else f = 1;
+    passed += p;
+    failed += f;
+    report.push(
+      `${t.name.padEnd(15)} ${String(p).padStart(4)} passed ${String(f).padStart(3)} failed  ${secs(Date.now() - started)}${code ? `  (exit ${code})` : ''}`,
+    );
   }
   console.log('\n━━ summary ━━');
   for (const l of report) console.log(l);

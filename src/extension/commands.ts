@@ -37,9 +37,11 @@ export function showError(message: string, logger: Logger, err?: unknown): void 
 }
 
 async function pickProvider(gateway: Gateway, placeHolder: string, onlyWithKey: boolean): Promise<ProviderId | undefined> {
-  const items = PROVIDER_IDS
-    .filter((p) => !onlyWithKey || gateway.keys.has(p))
-    .map((p) => ({ label: PROVIDER_LABELS[p], description: gateway.keys.has(p) ? '$(check) key set' : '', id: p }));
+  const items = PROVIDER_IDS.filter((p) => !onlyWithKey || gateway.keys.has(p)).map((p) => ({
+    label: PROVIDER_LABELS[p],
+    description: gateway.keys.has(p) ? '$(check) key set' : '',
+    id: p,
+  }));
   if (items.length === 0) {
     void vscode.window.showInformationMessage('No provider API keys are stored.');
     return undefined;
@@ -58,21 +60,33 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   };
   const reg = vscode.commands.registerCommand;
   return [
-    reg(CMD.startGateway, run('Starting the gateway', () => gateway.start())),
-    reg(CMD.stopGateway, run('Stopping the gateway', () => gateway.stop())),
-    reg(CMD.restartGateway, run('Restarting the gateway', () => gateway.restart())),
+    reg(
+      CMD.startGateway,
+      run('Starting the gateway', () => gateway.start()),
+    ),
+    reg(
+      CMD.stopGateway,
+      run('Stopping the gateway', () => gateway.stop()),
+    ),
+    reg(
+      CMD.restartGateway,
+      run('Restarting the gateway', () => gateway.restart()),
+    ),
     reg(CMD.openLogs, () => d.channel.show(true)),
 
     reg(CMD.setProviderKey, async (providerArg?: unknown, keyArg?: unknown) => {
       const provider = isProviderId(providerArg) ? providerArg : await pickProvider(gateway, 'Which provider is this API key for?', false);
       if (!provider) return;
-      const key = typeof keyArg === 'string' ? keyArg : await vscode.window.showInputBox({
-        title: `${PROVIDER_LABELS[provider]} API key`,
-        prompt: `Paste your ${PROVIDER_LABELS[provider]} API key (${KEY_HINTS[provider]}). It is kept in VS Code's secret storage only.`,
-        password: true,
-        ignoreFocusOut: true,
-        validateInput: (v) => (v.trim() ? (/\s/.test(v.trim()) ? 'An API key has no spaces.' : undefined) : 'Enter a key, or press Escape to cancel.'),
-      });
+      const key =
+        typeof keyArg === 'string'
+          ? keyArg
+          : await vscode.window.showInputBox({
+              title: `${PROVIDER_LABELS[provider]} API key`,
+              prompt: `Paste your ${PROVIDER_LABELS[provider]} API key (${KEY_HINTS[provider]}). It is kept in VS Code's secret storage only.`,
+              password: true,
+              ignoreFocusOut: true,
+              validateInput: (v) => (v.trim() ? (/\s/.test(v.trim()) ? 'An API key has no spaces.' : undefined) : 'Enter a key, or press Escape to cancel.'),
+            });
       if (!key) return;
       try {
         await gateway.keys.set(provider, key);
@@ -86,7 +100,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const provider = isProviderId(providerArg) ? providerArg : await pickProvider(gateway, 'Remove the API key of which provider?', true);
       if (!provider) return;
       if (confirmed !== true) {
-        const ok = await vscode.window.showWarningMessage(`Remove the ${PROVIDER_LABELS[provider]} API key from this machine?`, { modal: true, detail: 'Agents that use it stop working until you set a key again.' }, 'Remove');
+        const ok = await vscode.window.showWarningMessage(
+          `Remove the ${PROVIDER_LABELS[provider]} API key from this machine?`,
+          { modal: true, detail: 'Agents that use it stop working until you set a key again.' },
+          'Remove',
+        );
         if (ok !== 'Remove') return;
       }
       await gateway.keys.remove(provider);
@@ -112,7 +130,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!id || !gateway.isRunning) return;
       const title = arg instanceof ConversationItem ? arg.summary.title : id;
       if (confirmed !== true) {
-        const ok = await vscode.window.showWarningMessage(`Delete the conversation “${title}”?`, { modal: true, detail: 'Its file is removed from this machine. This cannot be undone.' }, 'Delete');
+        const ok = await vscode.window.showWarningMessage(
+          `Delete the conversation “${title}”?`,
+          { modal: true, detail: 'Its file is removed from this machine. This cannot be undone.' },
+          'Delete',
+        );
         if (ok !== 'Delete') return;
       }
       if (gateway.chat.isBusy(id)) gateway.chat.stop(id);
@@ -129,13 +151,20 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const id = conversationIdOf(arg);
       if (!id || !gateway.isRunning) return;
       const title = arg instanceof ConversationItem ? arg.summary.title : 'conversation';
-      const safe = title.replace(/[^\w .-]+/g, '').trim().slice(0, 60) || 'conversation';
+      const safe =
+        title
+          .replace(/[^\w .-]+/g, '')
+          .trim()
+          .slice(0, 60) || 'conversation';
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
-        title: 'Export conversation (JSONL)',
-        defaultUri: folder ? vscode.Uri.joinPath(folder, `${safe}.jsonl`) : undefined,
-        filters: { 'JSON Lines': ['jsonl'] },
-      });
+      const uri =
+        target instanceof vscode.Uri
+          ? target
+          : await vscode.window.showSaveDialog({
+              title: 'Export conversation (JSONL)',
+              defaultUri: folder ? vscode.Uri.joinPath(folder, `${safe}.jsonl`) : undefined,
+              filters: { 'JSON Lines': ['jsonl'] },
+            });
       if (!uri) return;
       await gateway.store.flush();
       await vscode.workspace.fs.copy(vscode.Uri.file(gateway.store.filePath(id)), uri, { overwrite: true });
@@ -152,25 +181,25 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         { label: '$(rocket) Dispatch Task…', command: CMD.dispatchTask },
         ...(signedIn
           ? [
-            { label: '$(refresh) Reconnect', description: ws.phase, command: CMD.reconnect },
-            { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: CMD.signOut },
-          ]
+              { label: '$(refresh) Reconnect', description: ws.phase, command: CMD.reconnect },
+              { label: '$(sign-out) Sign Out', description: ws.workspace?.name, command: CMD.signOut },
+            ]
           : [{ label: '$(account) Sign In…', description: 'to a team workspace', command: CMD.signIn }]),
         { label: '', kind: vscode.QuickPickItemKind.Separator },
         { label: '$(comment-discussion) Open Chat', command: CMD.focusChat },
         { label: '$(add) New Conversation', command: CMD.newConversation },
         { label: '$(key) Set Provider API Key…', command: CMD.setProviderKey },
         { label: '', kind: vscode.QuickPickItemKind.Separator },
-        running
-          ? { label: '$(debug-stop) Stop Gateway', command: CMD.stopGateway }
-          : { label: '$(play) Start Gateway', command: CMD.startGateway },
+        running ? { label: '$(debug-stop) Stop Gateway', command: CMD.stopGateway } : { label: '$(play) Start Gateway', command: CMD.startGateway },
         { label: '$(debug-restart) Restart Gateway', command: CMD.restartGateway },
         { label: '$(output) Open Logs', command: CMD.openLogs },
         { label: '$(pulse) Show Network Activity', command: CMD.showNetworkActivity },
         { label: '$(debug-console) Diagnose Connection', command: CMD.diagnoseConnection },
         { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
       ];
-      const pick = await vscode.window.showQuickPick(items, { placeHolder: `MultiClaw gateway: ${gateway.state}${signedIn ? ` · ${ws.workspace?.name ?? 'workspace'}: ${ws.phase}` : ''}` });
+      const pick = await vscode.window.showQuickPick(items, {
+        placeHolder: `MultiClaw gateway: ${gateway.state}${signedIn ? ` · ${ws.workspace?.name ?? 'workspace'}: ${ws.phase}` : ''}`,
+      });
       if (pick?.command) await vscode.commands.executeCommand(pick.command, ...(pick.command === 'workbench.action.openSettings' ? ['multiclaw'] : []));
     }),
   ];

@@ -31,7 +31,10 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly gateway: Gateway, private readonly logger: Logger) {
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly logger: Logger,
+  ) {
     super();
     this._register(gateway.onDidChangeState(() => this.refresh()));
     this._register(gateway.onDidChangeConversations(() => this.scheduleRefresh()));
@@ -40,7 +43,10 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   /** Store events arrive per write; coalesce them so a streaming reply doesn't redraw the tree per chunk. */
   private scheduleRefresh(): void {
     if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => { this.refreshTimer = undefined; this.refresh(); }, 150);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, 150);
   }
 
   refresh(): void {

@@ -47,12 +47,24 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   const tasksTree = new TasksTree(gateway, logger.child('tasks'));
   const tasksView = vscode.window.createTreeView(VIEW.tasks, { treeDataProvider: tasksTree, showCollapseAll: true });
   tasksTree.attach(tasksView);
-  const auth = new MultiClawAuthProvider(context.secrets, gateway,
+  const auth = new MultiClawAuthProvider(
+    context.secrets,
+    gateway,
     () => runSignIn(gateway, logger.child('auth')),
-    async () => { await vscode.commands.executeCommand(CMD.signOut, true); });
+    async () => {
+      await vscode.commands.executeCommand(CMD.signOut, true);
+    },
+  );
 
   context.subscriptions.push(
-    channel, gateway, chatView, conversations, statusBar, tasksTree, tasksView, auth,
+    channel,
+    gateway,
+    chatView,
+    conversations,
+    statusBar,
+    tasksTree,
+    tasksView,
+    auth,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
     vscode.window.createTreeView(VIEW.conversations, { treeDataProvider: conversations }),

@@ -16,7 +16,9 @@ export function registerLocalApi(gateway: Gateway, logger: Logger): vscode.Dispo
         const off = !gateway.config.localApi.enabled;
         const message = off
           ? 'MultiClaw: the local API is off (setting multiclaw.gateway.localApi).'
-          : gateway.isRunning ? 'MultiClaw: the local API did not start; see the log.' : 'MultiClaw: the gateway is not running, so there is no local API token.';
+          : gateway.isRunning
+            ? 'MultiClaw: the local API did not start; see the log.'
+            : 'MultiClaw: the gateway is not running, so there is no local API token.';
         const action = off ? 'Open Settings' : gateway.isRunning ? 'Open Logs' : 'Start Gateway';
         const pick = await vscode.window.showWarningMessage(message, action);
         if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'multiclaw.gateway.localApi');

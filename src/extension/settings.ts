@@ -6,7 +6,10 @@ import { readNetworkConfig } from './network/networkSettings';
 
 /** Setting-key segment of each provider (`multiclaw.providers.<segment>.*`). */
 const SEGMENT: Record<ProviderId, string> = {
-  openai: 'openai', anthropic: 'anthropic', gemini: 'gemini', 'openai-compatible': 'openaiCompatible',
+  openai: 'openai',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+  'openai-compatible': 'openaiCompatible',
 };
 
 /** Reads a string setting; a non-string or invalid URL falls back to the default with a log line. */

@@ -13,8 +13,17 @@ interface View {
 }
 
 const COMMANDS = [
-  CMD.setProviderKey, CMD.openLogs, CMD.startGateway, CMD.restartGateway, CMD.focusChat,
-  CMD.copyLocalApiToken, CMD.signIn, CMD.signOut, CMD.reconnect, CMD.showTasks, CMD.diagnoseConnection,
+  CMD.setProviderKey,
+  CMD.openLogs,
+  CMD.startGateway,
+  CMD.restartGateway,
+  CMD.focusChat,
+  CMD.copyLocalApiToken,
+  CMD.signIn,
+  CMD.signOut,
+  CMD.reconnect,
+  CMD.showTasks,
+  CMD.diagnoseConnection,
   CMD.dispatchTask,
 ];
 
@@ -73,12 +82,16 @@ export class GatewayStatusBar extends Disposable {
         return { text: '$(loading~spin) MultiClaw: Starting…', label: 'MultiClaw gateway starting', md: '**MultiClaw** — the gateway is starting…\n\n' };
       case 'stopped':
         return {
-          text: '$(circle-slash) MultiClaw: Stopped', label: 'MultiClaw gateway stopped', background: 'warning',
+          text: '$(circle-slash) MultiClaw: Stopped',
+          label: 'MultiClaw gateway stopped',
+          background: 'warning',
           md: '**MultiClaw** — the gateway is stopped; agents cannot reply.\n\n[$(play) Start Gateway](command:multiclaw.startGateway)\n\n',
         };
       case 'error':
         return {
-          text: '$(error) MultiClaw: Error', label: `MultiClaw gateway error: ${g.lastError ?? 'unknown'}`, background: 'error',
+          text: '$(error) MultiClaw: Error',
+          label: `MultiClaw gateway error: ${g.lastError ?? 'unknown'}`,
+          background: 'error',
           md: `**MultiClaw** — the gateway failed to start\n\n$(error) ${escapeMarkdown(g.lastError ?? 'unknown error')}\n\n[$(debug-restart) Restart Gateway](command:multiclaw.restartGateway) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
         };
       case 'running':
@@ -102,13 +115,18 @@ export class GatewayStatusBar extends Disposable {
       case 'signedOut': {
         const why = s.signedOutReason === 'expired' ? 'your sign-in expired' : s.signedOutReason === 'revoked' ? 'access was revoked' : 'not signed in';
         return {
-          text: '$(account) MultiClaw: Signed out', label: `MultiClaw signed out: ${why}; local agents keep working`,
+          text: '$(account) MultiClaw: Signed out',
+          label: `MultiClaw signed out: ${why}; local agents keep working`,
           background: s.signedOutReason === 'revoked' || s.signedOutReason === 'expired' ? 'warning' : undefined,
           md: `**MultiClaw** — signed out (${why})\n\n${s.message ? `${escapeMarkdown(s.message)}\n\n` : ''}Local agents keep working.\n\n${this.agentsMd()}[$(account) Sign In](command:multiclaw.signIn)\n\n`,
         };
       }
       case 'connecting':
-        return { text: '$(sync~spin) MultiClaw: Connecting…', label: `MultiClaw connecting to ${ws}`, md: `**MultiClaw** — connecting to ${escapeMarkdown(ws)}…\n\n${details}` };
+        return {
+          text: '$(sync~spin) MultiClaw: Connecting…',
+          label: `MultiClaw connecting to ${ws}`,
+          md: `**MultiClaw** — connecting to ${escapeMarkdown(ws)}…\n\n${details}`,
+        };
       case 'connected':
         return {
           text: `$(cloud) Connected · ${ws}${running ? ` · ${running} running` : ''}`,
@@ -119,19 +137,25 @@ export class GatewayStatusBar extends Disposable {
         const secs = Math.max(0, Math.ceil(((s.retryAt ?? 0) - Date.now()) / 1000));
         const text = secs > 0 ? `Reconnecting in ${secs}s (attempt ${s.attempt ?? 1})` : `Reconnecting… (attempt ${s.attempt ?? 1})`;
         return {
-          text: `$(sync~spin) ${text}`, label: `MultiClaw ${text.toLowerCase()}; running tasks continue`, background: 'warning',
+          text: `$(sync~spin) ${text}`,
+          label: `MultiClaw ${text.toLowerCase()}; running tasks continue`,
+          background: 'warning',
           md: `**MultiClaw** — the connection to ${escapeMarkdown(ws)} dropped; running tasks continue and their updates are queued.\n\n${s.message ? `$(warning) ${escapeMarkdown(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect)\n\n`,
         };
       }
       case 'offline':
         return {
-          text: '$(debug-disconnect) MultiClaw: Offline', label: 'MultiClaw offline: the workspace server is unreachable; local agents keep working', background: 'warning',
+          text: '$(debug-disconnect) MultiClaw: Offline',
+          label: 'MultiClaw offline: the workspace server is unreachable; local agents keep working',
+          background: 'warning',
           md: `**MultiClaw** — offline (workspace server unreachable — local agents keep working)\n\n${s.message ? `$(warning) ${escapeMarkdown(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect) · [$(debug-console) Diagnose Connection](command:multiclaw.diagnoseConnection)\n\n`,
         };
       case 'error': {
         const reason = s.message ?? 'unknown error';
         return {
-          text: `$(error) MultiClaw: Error (${reason.length > 40 ? `${reason.slice(0, 39)}…` : reason})`, label: `MultiClaw error: ${reason}`, background: 'error',
+          text: `$(error) MultiClaw: Error (${reason.length > 40 ? `${reason.slice(0, 39)}…` : reason})`,
+          label: `MultiClaw error: ${reason}`,
+          background: 'error',
           md: `**MultiClaw** — the workspace connection stopped\n\n$(error) ${escapeMarkdown(reason)}\n\n${details}[$(refresh) Reconnect](command:multiclaw.reconnect) · [$(output) Open Logs](command:multiclaw.openLogs)\n\n`,
         };
       }

@@ -37,7 +37,10 @@ export function age(iso: string, now = Date.now()): string {
 }
 
 export class TaskItem extends vscode.TreeItem {
-  constructor(readonly row: TaskRow, agentName: string | undefined) {
+  constructor(
+    readonly row: TaskRow,
+    agentName: string | undefined,
+  ) {
     super(row.title || 'Task', vscode.TreeItemCollapsibleState.None);
     this.id = row.key;
     const parts = [agentName ?? (row.agentId ? row.agentId : 'any agent'), age(row.createdAt)];
@@ -82,7 +85,10 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
   private view: vscode.TreeView<Node> | undefined;
   private build: typeof buildTaskGroups | undefined;
 
-  constructor(private readonly gateway: Gateway, private readonly logger: Logger) {
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly logger: Logger,
+  ) {
     super();
     const schedule = (): void => this.schedule();
     this._register(gateway.onDidChangeState(schedule));
@@ -123,7 +129,9 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
       this.groups = model.groups;
       this.rows = new Map(model.groups.flatMap((gr) => gr.rows.map((r) => [r.key, r] as const)));
       if (this.view) {
-        this.view.badge = model.waitingForMe ? { value: model.waitingForMe, tooltip: `${model.waitingForMe} task${model.waitingForMe === 1 ? '' : 's'} waiting for you` } : undefined;
+        this.view.badge = model.waitingForMe
+          ? { value: model.waitingForMe, tooltip: `${model.waitingForMe} task${model.waitingForMe === 1 ? '' : 's'} waiting for you` }
+          : undefined;
       }
       setContext(CTX.tasksWaiting, model.waitingForMe);
       this.changeEmitter.fire(undefined);

@@ -53,7 +53,10 @@ export const DEFAULT_PROVIDER_SETTINGS: Record<ProviderId, ProviderSettings> = {
 
 export function defaultGatewayConfig(): GatewayConfig {
   return {
-    agents: [], providers: structuredClone(DEFAULT_PROVIDER_SETTINGS), idleTimeoutMs: 60_000, maxAttempts: 3,
+    agents: [],
+    providers: structuredClone(DEFAULT_PROVIDER_SETTINGS),
+    idleTimeoutMs: 60_000,
+    maxAttempts: 3,
     localApi: { enabled: true, port: DEFAULT_LOCAL_API_PORT, openAiCompatibleApi: false },
     network: defaultNetConfig(),
     workspace: { url: '' },

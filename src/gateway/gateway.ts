@@ -135,7 +135,7 @@ export class Gateway extends Disposable {
   /** The key an agent's requests carry: a workspace agent prefers the workspace key, a local one the local key. */
   keyFor(agent: ResolvedAgent): string | undefined {
     const ws = this.running?.link?.config;
-    if (agent.source === 'workspace') return agent.baseUrl ? ws?.key(agent.provider) : ws?.key(agent.provider) ?? this.keys.get(agent.provider);
+    if (agent.source === 'workspace') return agent.baseUrl ? ws?.key(agent.provider) : (ws?.key(agent.provider) ?? this.keys.get(agent.provider));
     return this.keys.get(agent.provider) ?? ws?.key(agent.provider);
   }
 
@@ -281,19 +281,29 @@ export class Gateway extends Disposable {
       await fs.mkdir(conversationsDir, { recursive: true, mode: 0o700 });
       // The runtime (undici, zod schemas, providers, store) loads here, not at activation.
       const [{ NetService }, { ConversationStore }, { ChatService }, { TaskService }] = await Promise.all([
-        import('./net/net'), import('./store/conversationStore'), import('./chat/chatService'), import('./tasks/taskService'),
+        import('./net/net'),
+        import('./store/conversationStore'),
+        import('./chat/chatService'),
+        import('./tasks/taskService'),
       ]);
       await this.keys.load();
       const net = new NetService({ ...this.deps.net, config: this._config.network, logger: this.deps.logger, ledger: this.ledger });
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
       const chat = new ChatService({
-        store, net, keys: this.keys, logger: this.deps.logger,
+        store,
+        net,
+        keys: this.keys,
+        logger: this.deps.logger,
         config: () => this._config,
         agents: () => this.agents(),
         keyFor: (agent) => this.keyFor(agent),
       });
       const tasks = await TaskService.open({
-        file: path.join(this.deps.storageDir, 'tasks.json'), store, chat, agents: () => this.agents(), logger: this.deps.logger.child('tasks'),
+        file: path.join(this.deps.storageDir, 'tasks.json'),
+        store,
+        chat,
+        agents: () => this.agents(),
+        logger: this.deps.logger.child('tasks'),
       });
       const forwards = new DisposableStore();
       forwards.add(chat.onDidEvent((e) => this.onChatEventEmitter.fire(e)));
@@ -319,10 +329,19 @@ export class Gateway extends Disposable {
     try {
       const { WorkspaceLink } = await import('./workspace/workspaceLink');
       return await WorkspaceLink.open({
-        net, tasks, secrets: this.deps.secrets, redactor: this.deps.redactor, logger: this.deps.logger, storageDir: this.deps.storageDir,
-        status: this.linkStatus, workspaceUrl: () => this._config.workspace?.url ?? '', hasLocalKey: (p) => this.keys.has(p),
-        agents: () => this.agents(), onAgentsChanged: () => this.onDidChangeAgentsEmitter.fire(),
-        version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0', tuning: this.deps.linkTuning,
+        net,
+        tasks,
+        secrets: this.deps.secrets,
+        redactor: this.deps.redactor,
+        logger: this.deps.logger,
+        storageDir: this.deps.storageDir,
+        status: this.linkStatus,
+        workspaceUrl: () => this._config.workspace?.url ?? '',
+        hasLocalKey: (p) => this.keys.has(p),
+        agents: () => this.agents(),
+        onAgentsChanged: () => this.onDidChangeAgentsEmitter.fire(),
+        version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0',
+        tuning: this.deps.linkTuning,
       });
     } catch (err) {
       this.log.error('the workspace link did not load:', err instanceof Error ? err : String(err));
@@ -336,8 +355,13 @@ export class Gateway extends Disposable {
     try {
       const { startLocalApi } = await import('./localApi/server');
       return await startLocalApi({
-        host: this, tasks, storageDir: this.deps.storageDir, redactor: this.deps.redactor,
-        logger: this.deps.logger.child('localApi'), port: this._config.localApi.port, options: this.deps.localApi,
+        host: this,
+        tasks,
+        storageDir: this.deps.storageDir,
+        redactor: this.deps.redactor,
+        logger: this.deps.logger.child('localApi'),
+        port: this._config.localApi.port,
+        options: this.deps.localApi,
       });
     } catch (err) {
       this.log.error('the local API did not start:', err instanceof Error ? err : String(err));

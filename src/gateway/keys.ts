@@ -14,7 +14,11 @@ export class ProviderKeys extends Disposable {
   private readonly onDidChangeEmitter = this._register(new Emitter<ProviderId>());
   readonly onDidChange = this.onDidChangeEmitter.event;
 
-  constructor(private readonly secrets: SecretStore, private readonly redactor: Redactor, private readonly logger: Logger) {
+  constructor(
+    private readonly secrets: SecretStore,
+    private readonly redactor: Redactor,
+    private readonly logger: Logger,
+  ) {
     super();
   }
 

@@ -67,7 +67,11 @@ export type ChatState = z.infer<typeof chatStateSchema>;
 export const linkMetaSchema = z.object({
   url: z.string().max(2000),
   title: z.string().max(300).optional(),
-  favicon: z.string().max(100_000).regex(/^data:image\/(?:png|x-icon|vnd\.microsoft\.icon|gif|jpeg|webp);base64,[A-Za-z0-9+/]+=*$/).optional(),
+  favicon: z
+    .string()
+    .max(100_000)
+    .regex(/^data:image\/(?:png|x-icon|vnd\.microsoft\.icon|gif|jpeg|webp);base64,[A-Za-z0-9+/]+=*$/)
+    .optional(),
 });
 export type LinkMeta = z.infer<typeof linkMetaSchema>;
 

@@ -21,10 +21,28 @@ export const LOCAL_API_LIMITS = {
 
 /** Every `error.code` the API answers with. */
 export const localApiErrorCodeSchema = z.enum([
-  'unauthorized', 'locked_out', 'forbidden_origin', 'bad_host', 'token_in_query',
-  'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'invalid_json', 'invalid_request',
-  'agent_not_found', 'agent_unavailable', 'task_not_found', 'task_finished', 'conversation_not_found', 'conversation_busy',
-  'provider_error', 'disabled', 'gateway_not_running', 'timeout', 'internal',
+  'unauthorized',
+  'locked_out',
+  'forbidden_origin',
+  'bad_host',
+  'token_in_query',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'invalid_json',
+  'invalid_request',
+  'agent_not_found',
+  'agent_unavailable',
+  'task_not_found',
+  'task_finished',
+  'conversation_not_found',
+  'conversation_busy',
+  'provider_error',
+  'disabled',
+  'gateway_not_running',
+  'timeout',
+  'internal',
 ]);
 export type LocalApiErrorCode = z.infer<typeof localApiErrorCodeSchema>;
 
@@ -40,7 +58,11 @@ export const localApiErrorSchema = z.object({
 export type LocalApiError = z.infer<typeof localApiErrorSchema>;
 
 const agentIdSchema = z.string().min(1).max(200);
-const idSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'ids are [A-Za-z0-9_-]');
+const idSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/, 'ids are [A-Za-z0-9_-]');
 const jsonObjectSchema = z.record(z.string(), z.unknown());
 
 /**
@@ -79,7 +101,11 @@ export type LocalTask = z.infer<typeof localTaskSchema>;
 // ---- requests ----
 
 export const dispatchTaskRequestSchema = z.strictObject({
-  prompt: z.string().min(1).max(LOCAL_API_LIMITS.textChars).refine((s) => s.trim().length > 0, 'the prompt is empty'),
+  prompt: z
+    .string()
+    .min(1)
+    .max(LOCAL_API_LIMITS.textChars)
+    .refine((s) => s.trim().length > 0, 'the prompt is empty'),
   agentId: agentIdSchema,
   title: z.string().max(500).optional(),
   /** Extra context (a selection, a file reference); passed to the agent as JSON after the prompt. */
@@ -95,7 +121,11 @@ export const listTasksQuerySchema = z.strictObject({
 export type ListTasksQuery = z.infer<typeof listTasksQuerySchema>;
 
 export const sendMessageRequestSchema = z.strictObject({
-  text: z.string().min(1).max(LOCAL_API_LIMITS.textChars).refine((s) => s.trim().length > 0, 'the message is empty'),
+  text: z
+    .string()
+    .min(1)
+    .max(LOCAL_API_LIMITS.textChars)
+    .refine((s) => s.trim().length > 0, 'the message is empty'),
   /** Required for `/v1/conversations/new/messages`; otherwise the conversation's agent. */
   agentId: agentIdSchema.optional(),
 });

@@ -16,7 +16,13 @@ import type { ServerContext, SessionControl } from './services/context';
 import { MEMBER_SELECT, type MemberRow, type WorkspaceRow } from './services/rows';
 import { createServices, type Services } from './services/registry';
 
-const noSessions: SessionControl = { closeMember: () => {}, closeInstance: () => {}, closeWorkspace: () => {}, setRole: () => {}, isInstanceConnected: () => false };
+const noSessions: SessionControl = {
+  closeMember: () => {},
+  closeInstance: () => {},
+  closeWorkspace: () => {},
+  setRole: () => {},
+  isInstanceConnected: () => false,
+};
 
 export class Admin {
   readonly services: Services;
@@ -33,13 +39,21 @@ export class Admin {
     const db = openDatabase(dataDir);
     const master = loadMasterKey(dataDir);
     const ctx: ServerContext = {
-      db, now: Date.now, log: nullLogger, sessions: noSessions,
+      db,
+      now: Date.now,
+      log: nullLogger,
+      sessions: noSessions,
       queue: new WriteQueue(db, Date.now, () => {}),
       box: new SecretBox(deriveKey(master.key, 'at-rest/v1')),
       signer: new SessionTokenSigner(deriveKey(master.key, 'session-token/v1')),
       settings: {
-        scryptCost, maxFailedLogins: 5, lockoutMs: 15 * 60_000, accountTokenTtlMs: 30 * 24 * 3600_000, inviteTtlMs: 7 * 24 * 3600_000,
-        heartbeatIntervalMs: 15_000, turn: { urls: [], secret: undefined, ttlSeconds: 3600 },
+        scryptCost,
+        maxFailedLogins: 5,
+        lockoutMs: 15 * 60_000,
+        accountTokenTtlMs: 30 * 24 * 3600_000,
+        inviteTtlMs: 7 * 24 * 3600_000,
+        heartbeatIntervalMs: 15_000,
+        turn: { urls: [], secret: undefined, ttlSeconds: 3600 },
       },
     };
     this.services = createServices(ctx);

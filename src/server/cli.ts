@@ -35,22 +35,24 @@ async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'port': { type: 'string', default: '8787' },
-      'host': { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8787' },
+      host: { type: 'string', default: '127.0.0.1' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
-      'demo': { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
       'turn-url': { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: 'info' },
-      'sync': { type: 'string', default: 'full' },
+      sync: { type: 'string', default: 'full' },
       'commit-mode': { type: 'string', default: 'batched' },
       'ws-frames-per-second': { type: 'string', default: '200' },
-      'help': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: node dist/server.js [--port N] [--host H] [--data-dir DIR] [--tls-cert F --tls-key F] [--demo] [--turn-url URL]...\n       node dist/server.js admin help');
+    console.log(
+      'usage: node dist/server.js [--port N] [--host H] [--data-dir DIR] [--tls-cert F --tls-key F] [--demo] [--turn-url URL]...\n       node dist/server.js admin help',
+    );
     return 0;
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
@@ -58,7 +60,11 @@ async function serve(argv: string[]): Promise<number> {
   const log = createLogger(process.stdout, values['log-level'] as LogLevel);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) } : undefined;
   const server = await WorkspaceServer.start({
-    dataDir, tls, logger: log, host: values.host, port: Number(values.port),
+    dataDir,
+    tls,
+    logger: log,
+    host: values.host,
+    port: Number(values.port),
     synchronous: values.sync.toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL',
     commitMode: values['commit-mode'] === 'per-op' ? 'per-op' : 'batched',
     wsFramesPerSecond: Number(values['ws-frames-per-second']),
@@ -67,20 +73,22 @@ async function serve(argv: string[]): Promise<number> {
   if (values.demo) {
     const info = await seedDemo(new Admin(dataDir, server.services));
     const owner = info.users[0];
-    console.log([
-      '',
-      `MultiClaw reference workspace server — demo workspace "${info.slug}" (${info.created ? 'created' : 'passwords reset'})`,
-      `  URL:        ${server.url}   (WebSocket ${server.wsUrl})`,
-      ...info.users.map((u) => `  ${u.role.padEnd(7)}     ${u.email}  password: ${u.password}`),
-      `  invite:     ${info.inviteToken}  (POST /v1/invites/accept)`,
-      '',
-      'Sign in:',
-      `  curl -s -X POST ${server.url}/v1/auth/login -H 'content-type: application/json' \\`,
-      `       -d '{"email":"${owner.email}","password":"${owner.password}"}'`,
-      'Then list tasks with the returned session token:',
-      `  curl -s ${server.url}/v1/workspaces/${info.workspaceId}/tasks -H "authorization: Bearer <session.token>"`,
-      '',
-    ].join('\n'));
+    console.log(
+      [
+        '',
+        `MultiClaw reference workspace server — demo workspace "${info.slug}" (${info.created ? 'created' : 'passwords reset'})`,
+        `  URL:        ${server.url}   (WebSocket ${server.wsUrl})`,
+        ...info.users.map((u) => `  ${u.role.padEnd(7)}     ${u.email}  password: ${u.password}`),
+        `  invite:     ${info.inviteToken}  (POST /v1/invites/accept)`,
+        '',
+        'Sign in:',
+        `  curl -s -X POST ${server.url}/v1/auth/login -H 'content-type: application/json' \\`,
+        `       -d '{"email":"${owner.email}","password":"${owner.password}"}'`,
+        'Then list tasks with the returned session token:',
+        `  curl -s ${server.url}/v1/workspaces/${info.workspaceId}/tasks -H "authorization: Bearer <session.token>"`,
+        '',
+      ].join('\n'),
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -101,9 +109,16 @@ async function admin(argv: string[]): Promise<number> {
     args: rest,
     options: {
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
-      'email': { type: 'string' }, 'name': { type: 'string' }, 'slug': { type: 'string' }, 'owner': { type: 'string' },
-      'workspace': { type: 'string' }, 'role': { type: 'string' }, 'title': { type: 'string' }, 'prompt': { type: 'string' },
-      'assignee-email': { type: 'string' }, 'provider': { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      slug: { type: 'string' },
+      owner: { type: 'string' },
+      workspace: { type: 'string' },
+      role: { type: 'string' },
+      title: { type: 'string' },
+      prompt: { type: 'string' },
+      'assignee-email': { type: 'string' },
+      provider: { type: 'string' },
     },
   });
   const need = (name: keyof typeof v): string => {

@@ -85,7 +85,7 @@ export class WorkspaceServer {
     // per-op mode (the baseline) lets SQLite fsync inside every COMMIT.
     const commitMode = o.commitMode ?? 'batched';
     const offLoopSync = (o.synchronous ?? 'FULL') === 'FULL' && commitMode === 'batched';
-    const db = openDatabase(o.dataDir, offLoopSync ? 'NORMAL' : o.synchronous ?? 'FULL');
+    const db = openDatabase(o.dataDir, offLoopSync ? 'NORMAL' : (o.synchronous ?? 'FULL'));
     const walSync = offLoopSync ? new WalSync(path.join(o.dataDir, DB_FILE)) : undefined;
     const master = loadMasterKey(o.dataDir, o.env ?? process.env);
     if (master.fixedPermissions) log.warn('master key file had open permissions; set to 0600');
@@ -93,7 +93,10 @@ export class WorkspaceServer {
     const hub = new Hub(log.child({ topic: 'ws' }), heartbeatIntervalMs);
     const queue = new WriteQueue(db, now, (events) => hub.publish(events), commitMode, walSync);
     const ctx: ServerContext = {
-      db, queue, now, log,
+      db,
+      queue,
+      now,
+      log,
       box: new SecretBox(deriveKey(master.key, 'at-rest/v1')),
       signer: new SessionTokenSigner(deriveKey(master.key, 'session-token/v1')),
       sessions: hub,
@@ -110,15 +113,26 @@ export class WorkspaceServer {
     const services = createServices(ctx);
     hub.bind(services);
     const rate = o.authRateLimit ?? { burst: 10, perMinute: 10 };
-    const router = new Router(services, createHandlers(services, SERVER_VERSION), new RateLimiter(rate.burst, rate.perMinute / 60, Date.now), log.child({ topic: 'http' }));
+    const router = new Router(
+      services,
+      createHandlers(services, SERVER_VERSION),
+      new RateLimiter(rate.burst, rate.perMinute / 60, Date.now),
+      log.child({ topic: 'http' }),
+    );
     const framesPerSecond = o.wsFramesPerSecond ?? 200;
-    const ws = new WsEndpoint(services, hub, {
-      framesPerSecond, frameBurst: o.wsFrameBurst ?? framesPerSecond * 2, helloTimeoutMs: o.helloTimeoutMs ?? 15_000, heartbeatIntervalMs,
-    }, log.child({ topic: 'ws' }));
+    const ws = new WsEndpoint(
+      services,
+      hub,
+      {
+        framesPerSecond,
+        frameBurst: o.wsFrameBurst ?? framesPerSecond * 2,
+        helloTimeoutMs: o.helloTimeoutMs ?? 15_000,
+        heartbeatIntervalMs,
+      },
+      log.child({ topic: 'ws' }),
+    );
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void router.handle(req, res);
-    const server = o.tls
-      ? https.createServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onRequest)
-      : http.createServer(onRequest);
+    const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onRequest) : http.createServer(onRequest);
     server.requestTimeout = 30_000;
     server.headersTimeout = 15_000;
     server.keepAliveTimeout = 5_000;
@@ -136,7 +150,15 @@ export class WorkspaceServer {
     s.every(Math.max(10, Math.floor(heartbeatIntervalMs / HEARTBEAT_SLICES)), () => hub.tick());
     s.every(1000, () => hub.pollExternalWrites());
     s.every(10 * 60_000, () => void services.events.prune(retention.maxPerWorkspace, retention.maxAgeMs).catch(() => undefined));
-    log.info('listening', { url: s.url, port: s.port, tls: s.tls, dataDir: o.dataDir, keyFrom: master.source, commitMode, sync: offLoopSync ? 'full (fdatasync off the event loop)' : o.synchronous ?? 'FULL' });
+    log.info('listening', {
+      url: s.url,
+      port: s.port,
+      tls: s.tls,
+      dataDir: o.dataDir,
+      keyFrom: master.source,
+      commitMode,
+      sync: offLoopSync ? 'full (fdatasync off the event loop)' : (o.synchronous ?? 'FULL'),
+    });
     return s;
   }
 

@@ -65,12 +65,19 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
     if ((await tasks.locator('.pane-header').first().getAttribute('aria-expanded')) === 'false') await tasks.locator('.pane-header').first().click();
     // The member's demo task is already listed once the link has synced.
     await wb.treeRow('Tasks', 'Review the open pull request').waitFor({ timeout: 20_000 });
-    const me = await rest<{ user: { id: string }; workspaces: unknown[] }>(server.url, 'GET', '/v1/me', { token: await login(server.url, server.users.member) });
-    const members = await rest<{ members: Array<{ id: string; userId: string }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/members`, { token: ownerToken });
+    const me = await rest<{ user: { id: string }; workspaces: unknown[] }>(server.url, 'GET', '/v1/me', {
+      token: await login(server.url, server.users.member),
+    });
+    const members = await rest<{ members: Array<{ id: string; userId: string }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/members`, {
+      token: ownerToken,
+    });
     const memberId = members.body.members.find((m) => m.userId === me.body.user.id)!.id;
     const title = `Fix the login bug ${Date.now() % 10000}`;
     const started = Date.now();
-    const r = await rest(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, { token: ownerToken, body: { title, prompt: 'Users cannot log in with SSO.', assignee: { type: 'member', memberId } } });
+    const r = await rest(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
+      token: ownerToken,
+      body: { title, prompt: 'Users cannot log in with SSO.', assignee: { type: 'member', memberId } },
+    });
     assert.equal(r.status, 201);
     await wb.treeRow('Tasks', title).waitFor({ timeout: 1_000 });
     const ms = Date.now() - started;

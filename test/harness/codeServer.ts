@@ -44,7 +44,6 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   'npm.fetchOnlinePackageInfo': false,
 };
 
-
 function httpOk(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get(url, (res) => {
@@ -78,10 +77,7 @@ export class CodeServer {
     fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
     fs.mkdirSync(this.extensionsDir, { recursive: true });
     fs.mkdirSync(this.workspaceDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(this.userDataDir, 'User', 'settings.json'),
-      JSON.stringify({ ...QUIET_SETTINGS, ...(options.settings ?? {}) }, null, 2),
-    );
+    fs.writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...(options.settings ?? {}) }, null, 2));
   }
 
   get baseUrl(): string {
@@ -95,12 +91,16 @@ export class CodeServer {
 
   private cli(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      execFile(testEnv.codeServerNode, [testEnv.codeServerEntry, '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir, ...args],
-        { timeout: 120_000 }, (err, stdout, stderr) => {
+      execFile(
+        testEnv.codeServerNode,
+        [testEnv.codeServerEntry, '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir, ...args],
+        { timeout: 120_000 },
+        (err, stdout, stderr) => {
           fs.appendFileSync(this.logFile, `$ code-server ${args.join(' ')}\n${stdout}${stderr}\n`);
           if (err) reject(new Error(`code-server ${args.join(' ')} failed: ${stderr || err.message}`));
           else resolve();
-        });
+        },
+      );
     });
   }
 
@@ -110,11 +110,21 @@ export class CodeServer {
     }
     for (const ext of this.options.installExtensions ?? []) await this.cli(['--install-extension', ext]);
     this.port = await freePort();
-    const args = [testEnv.codeServerEntry,
-      '--auth', 'none', '--bind-addr', `127.0.0.1:${this.port}`,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--disable-getting-started-override', '--disable-proxy',
-      '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir,
+    const args = [
+      testEnv.codeServerEntry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${this.port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--disable-proxy',
+      '--user-data-dir',
+      this.userDataDir,
+      '--extensions-dir',
+      this.extensionsDir,
       ...(this.options.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ];
     const out = fs.openSync(this.logFile, 'a');
@@ -124,7 +134,9 @@ export class CodeServer {
       env: { ...process.env, ...(this.options.env ?? {}) },
     });
     fs.closeSync(out);
-    this.proc.on('exit', () => { this.exited = true; });
+    this.proc.on('exit', () => {
+      this.exited = true;
+    });
     const deadline = Date.now() + 60_000;
     while (!(await httpOk(`${this.baseUrl}/healthz`))) {
       if (this.exited) throw new Error(`code-server exited early; log: ${this.logFile}`);
@@ -168,11 +180,25 @@ export class CodeServer {
     const p = this.proc;
     if (p?.pid && !this.exited) {
       const gone = new Promise<void>((r) => p.once('exit', () => r()));
-      try { process.kill(-p.pid, 'SIGTERM'); } catch { /* already gone */ }
-      const timer = setTimeout(() => { try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+      try {
+        process.kill(-p.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 3000);
       await gone;
       clearTimeout(timer);
-      try { process.kill(-p.pid, 'SIGKILL'); } catch { /* group already empty */ }
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        /* group already empty */
+      }
     }
     if (!this.options.keep) fs.rmSync(this.root, { recursive: true, force: true });
   }

@@ -17,8 +17,14 @@ export const testEnv = {
 
 /** Flags that keep Debian's Chromium quiet and offline-safe (no background connections). */
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
   '--disable-features=Translate,OptimizationHints,MediaRouter',
 ];
 

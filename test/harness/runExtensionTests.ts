@@ -16,11 +16,33 @@ import util from 'node:util';
 import { CodeServer } from './codeServer';
 import { launchChromium } from './env';
 
-const IGNORED = new Set(['no-sandbox', 'disable-gpu-sandbox', 'disable-updates', 'skip-welcome', 'skip-release-notes',
-  'no-cached-data', 'disable-workspace-trust', 'disable-gpu', 'new-window', 'wait', 'disable-telemetry',
-  'disable-crash-reporter', 'verbose', 'disable-chromium-sandbox', 'user-data-dir', 'extensions-dir', 'disable-extensions']);
+const IGNORED = new Set([
+  'no-sandbox',
+  'disable-gpu-sandbox',
+  'disable-updates',
+  'skip-welcome',
+  'skip-release-notes',
+  'no-cached-data',
+  'disable-workspace-trust',
+  'disable-gpu',
+  'new-window',
+  'wait',
+  'disable-telemetry',
+  'disable-crash-reporter',
+  'verbose',
+  'disable-chromium-sandbox',
+  'user-data-dir',
+  'extensions-dir',
+  'disable-extensions',
+]);
 
-interface Args { dev: string[]; tests?: string; folder?: string; disableExtensions: boolean; timeoutSec: number }
+interface Args {
+  dev: string[];
+  tests?: string;
+  folder?: string;
+  disableExtensions: boolean;
+  timeoutSec: number;
+}
 
 function parseArgs(argv: string[]): Args {
   const o: Args = { dev: [], disableExtensions: false, timeoutSec: Number(process.env.EXT_TEST_TIMEOUT ?? 300) };
@@ -28,22 +50,30 @@ function parseArgs(argv: string[]): Args {
     let a = argv[i]!;
     let val: string | undefined;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    if (eq > 0) { val = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (eq > 0) {
+      val = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
     const next = (): string => val ?? argv[++i] ?? '';
     if (a === '--extensionDevelopmentPath') o.dev.push(path.resolve(next()));
     else if (a === '--extensionTestsPath') o.tests = path.resolve(next());
     else if (a === '--timeout') o.timeoutSec = Number(next());
     else if (a === '--disable-extensions') o.disableExtensions = true;
-    else if (a === '--user-data-dir' || a === '--extensions-dir') next(); // always fresh, throw-away dirs
-    else if (a.startsWith('--')) { if (!IGNORED.has(a.slice(2))) process.stderr.write(`[ext-runner] ignoring ${a}\n`); }
-    else o.folder = path.resolve(a);
+    else if (a === '--user-data-dir' || a === '--extensions-dir')
+      next(); // always fresh, throw-away dirs
+    else if (a.startsWith('--')) {
+      if (!IGNORED.has(a.slice(2))) process.stderr.write(`[ext-runner] ignoring ${a}\n`);
+    } else o.folder = path.resolve(a);
   }
   return o;
 }
 
 const t0 = Date.now();
-const log = (...a: unknown[]): void => { process.stderr.write(`[ext-runner ${((Date.now() - t0) / 1000).toFixed(1)}s] ${util.format(...a)}\n`); };
-const NOISE = /open-vsx\.org|authentication provider|tryActivateProvider|getSessions|\[AgentHost|AccountPolicyGate|Resolv|Creating a socket|Updating additional|Service Worker|reconnection-grace|vsda/;
+const log = (...a: unknown[]): void => {
+  process.stderr.write(`[ext-runner ${((Date.now() - t0) / 1000).toFixed(1)}s] ${util.format(...a)}\n`);
+};
+const NOISE =
+  /open-vsx\.org|authentication provider|tryActivateProvider|getSessions|\[AgentHost|AccountPolicyGate|Resolv|Creating a socket|Updating additional|Service Worker|reconnection-grace|vsda/;
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
@@ -64,7 +94,11 @@ async function main(): Promise<number> {
     page.on('console', (m) => {
       chain = chain.then(async () => {
         let vals: unknown[];
-        try { vals = await Promise.all(m.args().map((a) => a.jsonValue())); } catch { vals = [m.text()]; }
+        try {
+          vals = await Promise.all(m.args().map((a) => a.jsonValue()));
+        } catch {
+          vals = [m.text()];
+        }
         const first = vals[0];
         if (typeof first === 'string' && first.startsWith('%c')) {
           // The remote extension host's console arrives as ['%c INFO', 'color: …', fmt, ...args].
@@ -77,12 +111,15 @@ async function main(): Promise<number> {
     const payload: Array<[string, string]> = [
       ...o.dev.map((d): [string, string] => ['extensionDevelopmentPath', cs.remoteUri(d)]),
       ['extensionTestsPath', cs.remoteUri(o.tests)],
-      ['skipWelcome', 'true'], ['skipReleaseNotes', 'true'],
+      ['skipWelcome', 'true'],
+      ['skipReleaseNotes', 'true'],
       ...(o.disableExtensions ? [['disableExtensions', 'true'] as [string, string]] : []),
     ];
     await page.goto(cs.workbenchUrl(payload));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), o.timeoutSec * 1000); });
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), o.timeoutSec * 1000);
+    });
     const r = await Promise.race([exited, timeout]);
     clearTimeout(timer);
     await chain;
@@ -109,4 +146,10 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => { log(e); process.exit(3); });
+main().then(
+  (c) => process.exit(c),
+  (e: unknown) => {
+    log(e);
+    process.exit(3);
+  },
+);

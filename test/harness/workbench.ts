@@ -13,7 +13,11 @@ export const RESULTS_DIR = path.resolve(process.env.MULTICLAW_RESULTS_DIR ?? 'te
 export class Workbench {
   readonly consoleLines: string[] = [];
 
-  private constructor(readonly page: Page, readonly codeServer: CodeServer, private readonly browser: Browser) {
+  private constructor(
+    readonly page: Page,
+    readonly codeServer: CodeServer,
+    private readonly browser: Browser,
+  ) {
     page.on('console', (m: ConsoleMessage) => this.consoleLines.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => this.consoleLines.push(`[pageerror] ${e.message}`));
   }
@@ -96,7 +100,13 @@ export class Workbench {
     for (;;) {
       for (const f of this.page.frames()) {
         if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
-        if (await f.locator(selector).count().catch(() => 0)) return f;
+        if (
+          await f
+            .locator(selector)
+            .count()
+            .catch(() => 0)
+        )
+          return f;
       }
       if (Date.now() > deadline) throw new Error(`no webview with ${selector} within ${timeoutMs} ms`);
       await this.page.waitForTimeout(200); // frames load asynchronously; re-check the frame tree

@@ -13,11 +13,7 @@ export const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
 
 export type WorkbenchOptions = CodeServerOptions & { files?: Record<string, string> };
 
-export function useWorkbench(hooks: {
-  setUp: () => Promise<WorkbenchOptions>;
-  opened: (wb: Workbench) => void;
-  tearDown?: () => Promise<void>;
-}): void {
+export function useWorkbench(hooks: { setUp: () => Promise<WorkbenchOptions>; opened: (wb: Workbench) => void; tearDown?: () => Promise<void> }): void {
   let wb: Workbench | undefined;
   before(async () => {
     assert.ok(fs.existsSync(VSIX), `the packaged VSIX exists at ${VSIX} (run npm run package)`);

@@ -55,7 +55,12 @@ export async function createTestGateway(providers: ProviderServer | undefined, o
   const gateway = new Gateway({ ...deps, logger, redactor: logger.redactor, secrets, storageDir: dir, config });
   if (start) await gateway.start();
   return {
-    gateway, dir, secrets, logger, sink: logger.sink, redactor: logger.redactor,
+    gateway,
+    dir,
+    secrets,
+    logger,
+    sink: logger.sink,
+    redactor: logger.redactor,
     close: async () => {
       await gateway.stop();
       gateway.dispose();

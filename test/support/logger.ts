@@ -25,10 +25,22 @@ export class MemoryLogger implements Logger {
     });
   }
 
-  trace(message: string, ...args: unknown[]): void { this.inner.trace(message, ...args); }
-  debug(message: string, ...args: unknown[]): void { this.inner.debug(message, ...args); }
-  info(message: string, ...args: unknown[]): void { this.inner.info(message, ...args); }
-  warn(message: string, ...args: unknown[]): void { this.inner.warn(message, ...args); }
-  error(message: string | Error, ...args: unknown[]): void { this.inner.error(message, ...args); }
-  child(topic: string): Logger { return this.inner.child(topic); }
+  trace(message: string, ...args: unknown[]): void {
+    this.inner.trace(message, ...args);
+  }
+  debug(message: string, ...args: unknown[]): void {
+    this.inner.debug(message, ...args);
+  }
+  info(message: string, ...args: unknown[]): void {
+    this.inner.info(message, ...args);
+  }
+  warn(message: string, ...args: unknown[]): void {
+    this.inner.warn(message, ...args);
+  }
+  error(message: string | Error, ...args: unknown[]): void {
+    this.inner.error(message, ...args);
+  }
+  child(topic: string): Logger {
+    return this.inner.child(topic);
+  }
 }

@@ -32,12 +32,23 @@ export async function startTestServer(opts: Partial<WorkspaceServerOptions> = {}
   const logs: string[] = [];
   let offset = 0;
   const server = await WorkspaceServer.start({
-    host: '127.0.0.1', port: 0, scryptCost: FAST_SCRYPT, env: {}, logger: createLogger((l) => logs.push(l), 'debug'),
-    now: () => Date.now() + offset, authRateLimit: { burst: 1000, perMinute: 60_000 }, wsFramesPerSecond: 2000,
-    ...opts, dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    scryptCost: FAST_SCRYPT,
+    env: {},
+    logger: createLogger((l) => logs.push(l), 'debug'),
+    now: () => Date.now() + offset,
+    authRateLimit: { burst: 1000, perMinute: 60_000 },
+    wsFramesPerSecond: 2000,
+    ...opts,
+    dataDir,
   });
   return {
-    server, url: server.url, wsUrl: server.wsUrl, dataDir, logs,
+    server,
+    url: server.url,
+    wsUrl: server.wsUrl,
+    dataDir,
+    logs,
     admin: new Admin(dataDir, server.services, FAST_SCRYPT),
     advance: (ms) => (offset += ms),
     close: async () => {
@@ -94,7 +105,11 @@ export interface Team {
 let counter = 0;
 
 /** A workspace with an Owner plus one person per extra role, all signed in over REST. */
-export async function makeTeam(ts: TestServer, roles: Role[] = ['admin', 'member', 'viewer'], slug = `team-${++counter}-${Date.now() % 100000}`): Promise<Team> {
+export async function makeTeam(
+  ts: TestServer,
+  roles: Role[] = ['admin', 'member', 'viewer'],
+  slug = `team-${++counter}-${Date.now() % 100000}`,
+): Promise<Team> {
   const mk = async (role: Role, i: number): Promise<{ email: string; password: string; userId: string }> => {
     const email = `${role}${i}-${slug}@example.test`;
     const password = `pw-${randomUUID()}`;
@@ -129,9 +144,16 @@ export interface Registered {
 }
 
 export async function registerInstance(team: Team, who: Person, kind: 'gateway' | 'desktop' = 'gateway'): Promise<Registered> {
-  const r = await call<{ instance: { id: string }; instanceSecret: string; workspaceToken: string }>(team.ts.url, 'POST', `/v1/workspaces/${team.wid}/instances`, {
-    token: who.token, idem: true, body: { name: `${kind}-${randomUUID().slice(0, 6)}`, platform: 'linux', version: '0.1.0', kind },
-  });
+  const r = await call<{ instance: { id: string }; instanceSecret: string; workspaceToken: string }>(
+    team.ts.url,
+    'POST',
+    `/v1/workspaces/${team.wid}/instances`,
+    {
+      token: who.token,
+      idem: true,
+      body: { name: `${kind}-${randomUUID().slice(0, 6)}`, platform: 'linux', version: '0.1.0', kind },
+    },
+  );
   if (r.status !== 201) throw new Error(`register failed ${r.status} ${JSON.stringify(r.body)}`);
   return { instanceId: r.body.instance.id, instanceSecret: r.body.instanceSecret, workspaceToken: r.body.workspaceToken };
 }
@@ -161,9 +183,10 @@ export class WsClient {
   }
 
   static async connect(url: string, token: string | undefined, how: 'header' | 'protocol' = 'header'): Promise<WsClient> {
-    const ws = how === 'header'
-      ? new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
-      : new WebSocket(url, ['multiclaw.v1', `bearer.${token ?? ''}`]);
+    const ws =
+      how === 'header'
+        ? new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+        : new WebSocket(url, ['multiclaw.v1', `bearer.${token ?? ''}`]);
     const c = new WsClient(ws);
     await c.opened;
     return c;

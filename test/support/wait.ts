@@ -28,7 +28,12 @@ export function waitFor<T>(event: Subscribe<T>, pred: (e: T) => boolean = () => 
  * Resolves with `check()`'s value once it is truthy: checked now, then again after each event of
  * `changes` (one event or several). Rejects after `ms`.
  */
-export function until<T>(changes: Subscribe<unknown> | Array<Subscribe<unknown>>, check: () => T | undefined | null | false, ms = 10_000, what = 'condition'): Promise<T> {
+export function until<T>(
+  changes: Subscribe<unknown> | Array<Subscribe<unknown>>,
+  check: () => T | undefined | null | false,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const now = check();
   if (now) return Promise.resolve(now);
   const events = Array.isArray(changes) ? changes : [changes];
@@ -43,12 +48,14 @@ export function until<T>(changes: Subscribe<unknown> | Array<Subscribe<unknown>>
       reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
     }, ms);
     for (const e of events) {
-      subs.push(e(() => {
-        const v = check();
-        if (!v) return;
-        done();
-        resolve(v);
-      }));
+      subs.push(
+        e(() => {
+          const v = check();
+          if (!v) return;
+          done();
+          resolve(v);
+        }),
+      );
     }
   });
 }

@@ -18,8 +18,7 @@ const NONCE = /^[A-Za-z0-9+/=_-]{16,}$/;
 const CSP_TOKEN = String.raw`(?:'[a-z-]+'|[^'";,<>\s]+)`;
 const CSP_SOURCE = new RegExp(`^${CSP_TOKEN}(?: ${CSP_TOKEN})*$`);
 
-const escapeAttr = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderChatHtml(o: ChatHtmlOptions): string {
   if (!NONCE.test(o.nonce)) throw new Error('renderChatHtml: the nonce must be 16+ base64/hex characters');

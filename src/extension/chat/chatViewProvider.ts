@@ -8,8 +8,16 @@ import type { Logger } from '../../gateway/ports';
 import type { StoredMessage } from '../../gateway/store/conversationStore';
 import { Disposable, Emitter } from '../../gateway/util/disposable';
 import type {
-  ChatCommandMethod, ChatCommandParams, ChatNotificationMethod, ChatNotificationParams, ChatRequestMethod,
-  ChatRequestParams, ChatRequestResult, ChatState, ChatViewMessage, ConversationInfo,
+  ChatCommandMethod,
+  ChatCommandParams,
+  ChatNotificationMethod,
+  ChatNotificationParams,
+  ChatRequestMethod,
+  ChatRequestParams,
+  ChatRequestResult,
+  ChatState,
+  ChatViewMessage,
+  ConversationInfo,
 } from '../../protocol/chatView';
 import type * as ChatProtocol from '../../protocol/chatView';
 import { CMD, CTX, setContext, VIEW } from '../commandIds';
@@ -26,8 +34,15 @@ type CommandHandlers = { [M in ChatCommandMethod]: (params: ChatCommandParams<M>
 
 export function toViewMessage(m: StoredMessage): ChatViewMessage {
   return {
-    id: m.id, role: m.role, text: m.text, ts: m.ts, status: m.status,
-    agentId: m.agentId, finishReason: m.finishReason, usage: m.usage, error: m.error,
+    id: m.id,
+    role: m.role,
+    text: m.text,
+    ts: m.ts,
+    status: m.status,
+    agentId: m.agentId,
+    finishReason: m.finishReason,
+    usage: m.usage,
+    error: m.error,
   };
 }
 
@@ -52,14 +67,20 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** `show()` switched the view to a conversation (the workspace commands follow task conversations). */
   readonly onDidShowConversation = this.onDidShowConversationEmitter.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly gateway: Gateway, logger: Logger) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly gateway: Gateway,
+    logger: Logger,
+  ) {
     super();
     this.log = logger.child('chat-view');
     this._register(gateway.onChatEvent((e) => this.onChatEvent(e)));
-    this._register(gateway.onDidChangeState(({ state }) => {
-      this.notify('chat/gateway', { state });
-      if (state === 'running' || state === 'stopped') void this.sendReset();
-    }));
+    this._register(
+      gateway.onDidChangeState(({ state }) => {
+        this.notify('chat/gateway', { state });
+        if (state === 'running' || state === 'stopped') void this.sendReset();
+      }),
+    );
     this._register(gateway.onDidChangeAgents(() => this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() })));
   }
 
@@ -129,9 +150,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   async buildState(): Promise<ChatState> {
     const base: ChatState = {
-      agents: this.agentInfos(), selectedAgentId: this.pickAgent(),
+      agents: this.agentInfos(),
+      selectedAgentId: this.pickAgent(),
       conversation: { id: null, title: 'New conversation', agentId: null, locked: false, messageCount: 0 },
-      messages: [], firstIndex: 0, busy: false, gatewayState: this.gateway.state,
+      messages: [],
+      firstIndex: 0,
+      busy: false,
+      gatewayState: this.gateway.state,
     };
     if (!this.currentId) return base;
     try {
@@ -253,7 +278,12 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       if (url.scheme === 'https' || url.scheme === 'http') await vscode.env.openExternal(url);
     },
     'chat/command': async (p) => {
-      const map = { setProviderKey: CMD.setProviderKey, openLogs: CMD.openLogs, openSettings: 'workbench.action.openSettings', startGateway: CMD.startGateway } as const;
+      const map = {
+        setProviderKey: CMD.setProviderKey,
+        openLogs: CMD.openLogs,
+        openSettings: 'workbench.action.openSettings',
+        startGateway: CMD.startGateway,
+      } as const;
       await vscode.commands.executeCommand(map[p.command], ...(p.command === 'openSettings' ? ['multiclaw'] : []));
     },
     'chat/linkMeta': (p) => {
@@ -280,7 +310,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       if (!Object.hasOwn(chatRequestSchemas, msg.method)) return this.respond(msg.id, undefined, `unknown request ${msg.method.slice(0, 100)}`);
       const method = msg.method as ChatRequestMethod;
       try {
-        const params = chatRequestSchemas[method].parse(method === 'chat/ready' ? msg.params ?? {} : msg.params);
+        const params = chatRequestSchemas[method].parse(method === 'chat/ready' ? (msg.params ?? {}) : msg.params);
         // The schema for `method` validated params, so the handler for the same method accepts them.
         const result = await (this.requests[method] as (p: unknown) => Promise<unknown>)(params);
         this.respond(msg.id, result);
@@ -307,8 +337,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         void vscode.window.showWarningMessage(err.message);
       } else {
         this.log.error(`chat command ${method} failed:`, err instanceof Error ? err : String(err));
-        void vscode.window.showErrorMessage(`MultiClaw: ${errorMessage(err)}`, 'Open Logs')
-          .then((b) => b && vscode.commands.executeCommand(CMD.openLogs));
+        void vscode.window.showErrorMessage(`MultiClaw: ${errorMessage(err)}`, 'Open Logs').then((b) => b && vscode.commands.executeCommand(CMD.openLogs));
       }
     }
   }
@@ -325,7 +354,6 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };
   }
-
 }
 
 async function insertAtCursor(text: string): Promise<void> {

@@ -39,7 +39,10 @@ export function diagnoseTargets(gateway: Gateway): DiagnoseTarget[] {
 }
 
 function isTargetList(v: unknown): v is DiagnoseTarget[] {
-  return Array.isArray(v) && v.every((t) => t && typeof t === 'object' && typeof (t as DiagnoseTarget).url === 'string' && typeof (t as DiagnoseTarget).label === 'string');
+  return (
+    Array.isArray(v) &&
+    v.every((t) => t && typeof t === 'object' && typeof (t as DiagnoseTarget).url === 'string' && typeof (t as DiagnoseTarget).label === 'string')
+  );
 }
 
 export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
@@ -56,10 +59,12 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
     if (gateway.config.network.strictSSL || warnedInsecure) return;
     warnedInsecure = true;
     log.warn('multiclaw.network.strictSSL is false: TLS certificates are not verified');
-    void vscode.window.showWarningMessage(
-      'MultiClaw: TLS certificate verification is off (multiclaw.network.strictSSL). Connections to providers are not protected against interception.',
-      'Open Settings',
-    ).then((b) => b && vscode.commands.executeCommand('workbench.action.openSettings', 'multiclaw.network.strictSSL'));
+    void vscode.window
+      .showWarningMessage(
+        'MultiClaw: TLS certificate verification is off (multiclaw.network.strictSSL). Connections to providers are not protected against interception.',
+        'Open Settings',
+      )
+      .then((b) => b && vscode.commands.executeCommand('workbench.action.openSettings', 'multiclaw.network.strictSSL'));
   };
 
   const diagnoseNow = async (targets: DiagnoseTarget[], token?: vscode.CancellationToken): Promise<string> => {
@@ -82,9 +87,14 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
   };
 
   return [
-    view, tree, onDidChangeReport,
+    view,
+    tree,
+    onDidChangeReport,
     tree.onDidChangeVisibility((e) => view.setVisible(e.visible)),
-    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { onDidChange: onDidChangeReport.event, provideTextDocumentContent: (uri) => reports.get(uri.query) ?? '' }),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, {
+      onDidChange: onDidChangeReport.event,
+      provideTextDocumentContent: (uri) => reports.get(uri.query) ?? '',
+    }),
     gateway.onDidChangeAgents(warnIfInsecure),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // VS Code's own proxy settings are fallbacks for ours (the multiclaw.* change is handled by the composition root).

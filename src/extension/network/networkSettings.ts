@@ -49,9 +49,7 @@ export function readNetworkConfig(logger: Logger): NetConfig {
   const mc = vscode.workspace.getConfiguration('multiclaw');
   const http = vscode.workspace.getConfiguration('http');
   const proxy = http.get<unknown>('proxy');
-  const strictSSL = isSet(mc, 'network.strictSSL')
-    ? bool(mc, 'network.strictSSL', true, logger)
-    : bool(http, 'proxyStrictSSL', true, logger, 'http');
+  const strictSSL = isSet(mc, 'network.strictSSL') ? bool(mc, 'network.strictSSL', true, logger) : bool(http, 'proxyStrictSSL', true, logger, 'http');
   return {
     vscodeProxy: typeof proxy === 'string' ? proxy.trim() : '',
     vscodeNoProxy: strings(http, 'noProxy', logger, 'http'),

@@ -90,22 +90,38 @@ export class NetworkActivityView extends Disposable implements vscode.TreeDataPr
       const item = new vscode.TreeItem(PURPOSE_LABELS[node.purpose], vscode.TreeItemCollapsibleState.Expanded);
       item.id = `purpose:${node.purpose}`;
       item.description = `${node.rows.length} host${node.rows.length === 1 ? '' : 's'}`;
-      item.iconPath = new vscode.ThemeIcon(node.purpose.startsWith('provider:') ? 'hubot' : node.purpose.startsWith('workspace:') ? 'cloud' : node.purpose === 'diagnostics' ? 'debug-console' : 'link');
+      item.iconPath = new vscode.ThemeIcon(
+        node.purpose.startsWith('provider:')
+          ? 'hubot'
+          : node.purpose.startsWith('workspace:')
+            ? 'cloud'
+            : node.purpose === 'diagnostics'
+              ? 'debug-console'
+              : 'link',
+      );
       return item;
     }
     const r = node.row;
     const item = new vscode.TreeItem(`${r.host}:${r.port}`);
     item.id = `host:${r.purpose}:${r.host}:${r.port}`;
     const ok = r.failed < r.connections;
-    item.iconPath = r.open > 0
-      ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('testing.iconPassed'))
-      : new vscode.ThemeIcon(ok ? 'pass' : 'error', new vscode.ThemeColor(ok ? 'testing.iconPassed' : 'testing.iconFailed'));
-    const parts = [r.proxied ? `via proxy ${r.proxied}` : 'direct', r.tlsVersion ?? (r.failed === r.connections ? 'failed' : 'no TLS'), `${r.connections} conn${r.open ? ` (${r.open} open)` : ''}`, `↑${formatBytes(r.bytesSent)} ↓${formatBytes(r.bytesReceived)}`];
+    item.iconPath =
+      r.open > 0
+        ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('testing.iconPassed'))
+        : new vscode.ThemeIcon(ok ? 'pass' : 'error', new vscode.ThemeColor(ok ? 'testing.iconPassed' : 'testing.iconFailed'));
+    const parts = [
+      r.proxied ? `via proxy ${r.proxied}` : 'direct',
+      r.tlsVersion ?? (r.failed === r.connections ? 'failed' : 'no TLS'),
+      `${r.connections} conn${r.open ? ` (${r.open} open)` : ''}`,
+      `↑${formatBytes(r.bytesSent)} ↓${formatBytes(r.bytesReceived)}`,
+    ];
     item.description = parts.join(' · ');
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${r.host}:${r.port}** — ${PURPOSE_LABELS[r.purpose]}\n\n`);
     md.appendMarkdown(`- Route: ${r.proxied ? `proxy ${r.proxied} (CONNECT)` : 'direct'}\n- TLS: ${r.tlsVersion ?? 'none'}\n`);
-    md.appendMarkdown(`- Connections: ${r.connections} (${r.open} open, ${r.failed} failed)\n- Sent ${formatBytes(r.bytesSent)}, received ${formatBytes(r.bytesReceived)}\n`);
+    md.appendMarkdown(
+      `- Connections: ${r.connections} (${r.open} open, ${r.failed} failed)\n- Sent ${formatBytes(r.bytesSent)}, received ${formatBytes(r.bytesReceived)}\n`,
+    );
     md.appendMarkdown(`- First ${new Date(r.first).toLocaleTimeString()}, last ${new Date(r.last).toLocaleTimeString()}\n`);
     if (r.lastError) md.appendMarkdown(`\n$(error) ${r.lastError.replace(/[[\]*_`<>]/g, '')}`);
     item.tooltip = md;

@@ -23,7 +23,11 @@ export class MultiClawAuthProvider extends Disposable implements vscode.Authenti
   ) {
     super();
     this._register(gateway.linkStatus.onDidChange(() => void this.check()));
-    this._register(secrets.onDidChange((e) => { if (e.key === ACCOUNT_SECRET) void this.check(); }));
+    this._register(
+      secrets.onDidChange((e) => {
+        if (e.key === ACCOUNT_SECRET) void this.check();
+      }),
+    );
     void this.check();
   }
 

@@ -45,23 +45,34 @@ function editorContext(): { prefix: string; context?: Record<string, unknown> } 
 }
 
 function titleOf(prompt: string): string {
-  const first = prompt.replace(/^@\S+\s+/, '').split('\n').map((l) => l.trim()).find(Boolean) ?? 'Task';
+  const first =
+    prompt
+      .replace(/^@\S+\s+/, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? 'Task';
   return first.length > 80 ? `${first.slice(0, 79)}…` : first;
 }
 
 async function pickTarget(gateway: Gateway): Promise<DispatchTarget | undefined> {
   const { teammates, cloudDesktops } = await import('../../gateway/workspace/workspaceActions');
-  const where = await vscode.window.showQuickPick([
-    { label: '$(play) This machine, now', id: 'here' as const, description: 'plan first, then run in a chat conversation' },
-    { label: '$(person) Assign to a teammate…', id: 'member' as const },
-    { label: '$(vm) Assign to a cloud desktop…', id: 'desktop' as const },
-  ], { title: 'Dispatch Task (3/3): where should it run?', ignoreFocusOut: true });
+  const where = await vscode.window.showQuickPick(
+    [
+      { label: '$(play) This machine, now', id: 'here' as const, description: 'plan first, then run in a chat conversation' },
+      { label: '$(person) Assign to a teammate…', id: 'member' as const },
+      { label: '$(vm) Assign to a cloud desktop…', id: 'desktop' as const },
+    ],
+    { title: 'Dispatch Task (3/3): where should it run?', ignoreFocusOut: true },
+  );
   if (!where) return undefined;
   if (where.id === 'here') return 'here';
   if (where.id === 'member') {
     const me = gateway.linkStatus.current.memberId;
     const members = (await teammates(gateway.link)).filter((m) => m.role !== 'viewer');
-    const pick = await vscode.window.showQuickPick(members.map((m) => ({ label: m.id === me ? `${m.name} (you)` : m.name, description: `${m.role}${m.email ? ` · ${m.email}` : ''}`, id: m.id })), { title: 'Assign to a teammate', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(
+      members.map((m) => ({ label: m.id === me ? `${m.name} (you)` : m.name, description: `${m.role}${m.email ? ` · ${m.email}` : ''}`, id: m.id })),
+      { title: 'Assign to a teammate', ignoreFocusOut: true },
+    );
     return pick ? { memberId: pick.id } : undefined;
   }
   const desktops = await cloudDesktops(gateway.link);
@@ -69,7 +80,10 @@ async function pickTarget(gateway: Gateway): Promise<DispatchTarget | undefined>
     void vscode.window.showInformationMessage('MultiClaw: this workspace has no cloud desktops.');
     return undefined;
   }
-  const pick = await vscode.window.showQuickPick(desktops.map((d) => ({ label: d.name, description: d.online ? '$(circle-filled) online' : 'offline', id: d.id })), { title: 'Assign to a cloud desktop', ignoreFocusOut: true });
+  const pick = await vscode.window.showQuickPick(
+    desktops.map((d) => ({ label: d.name, description: d.online ? '$(circle-filled) online' : 'offline', id: d.id })),
+    { title: 'Assign to a cloud desktop', ignoreFocusOut: true },
+  );
   return pick ? { instanceId: pick.id } : undefined;
 }
 
@@ -77,16 +91,27 @@ export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider,
   await gateway.ensureRunning();
   const agents = gateway.agents().filter((a) => a.available);
   if (!agents.length) {
-    const b = await vscode.window.showWarningMessage('MultiClaw: no agent is available. Set a provider API key (or sign in to a workspace that shares one).', 'Set Provider API Key', 'Sign In');
+    const b = await vscode.window.showWarningMessage(
+      'MultiClaw: no agent is available. Set a provider API key (or sign in to a workspace that shares one).',
+      'Set Provider API Key',
+      'Sign In',
+    );
     if (b === 'Set Provider API Key') await vscode.commands.executeCommand(CMD.setProviderKey);
     if (b === 'Sign In') await vscode.commands.executeCommand(CMD.signIn);
     return undefined;
   }
-  const agentId = args.agentId ?? (await vscode.window.showQuickPick(agents.map((a) => ({
-    label: `${a.source === 'workspace' ? '$(cloud)' : '$(device-desktop)'} ${a.name}`,
-    description: `${a.source === 'workspace' ? 'workspace' : 'local'} · ${a.provider}/${a.model}`,
-    id: a.id,
-  })), { title: 'Dispatch Task (1/3): which agent?', ignoreFocusOut: true }))?.id;
+  const agentId =
+    args.agentId ??
+    (
+      await vscode.window.showQuickPick(
+        agents.map((a) => ({
+          label: `${a.source === 'workspace' ? '$(cloud)' : '$(device-desktop)'} ${a.name}`,
+          description: `${a.source === 'workspace' ? 'workspace' : 'local'} · ${a.provider}/${a.model}`,
+          id: a.id,
+        })),
+        { title: 'Dispatch Task (1/3): which agent?', ignoreFocusOut: true },
+      )
+    )?.id;
   if (!agentId) return undefined;
   const agent = gateway.agents().find((a) => a.id === agentId);
   if (!agent?.available) {
@@ -94,11 +119,16 @@ export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider,
     return undefined;
   }
   const ed = editorContext();
-  const prompt = args.prompt ?? await vscode.window.showInputBox({
-    title: 'Dispatch Task (2/3): what should the agent do?', value: ed.prefix, valueSelection: [ed.prefix.length, ed.prefix.length],
-    prompt: ed.context ? `The ${ed.context.selection ? 'selection' : 'file reference'} goes along as context.` : 'Describe the task.',
-    ignoreFocusOut: true, validateInput: (v) => (v.replace(/^@\S+\s*/, '').trim() ? undefined : 'Describe the task.'),
-  });
+  const prompt =
+    args.prompt ??
+    (await vscode.window.showInputBox({
+      title: 'Dispatch Task (2/3): what should the agent do?',
+      value: ed.prefix,
+      valueSelection: [ed.prefix.length, ed.prefix.length],
+      prompt: ed.context ? `The ${ed.context.selection ? 'selection' : 'file reference'} goes along as context.` : 'Describe the task.',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.replace(/^@\S+\s*/, '').trim() ? undefined : 'Describe the task.'),
+    }));
   if (!prompt) return undefined;
   const context = args.context ?? ed.context;
   const title = args.title ?? titleOf(prompt);
@@ -113,7 +143,12 @@ export async function dispatchTask(gateway: Gateway, chatView: ChatViewProvider,
     }
     const { dispatchToWorkspace } = await import('../../gateway/workspace/workspaceActions');
     const workspaceAgent = agent.source === 'workspace' ? agentId : undefined;
-    const assignee = target === 'here' ? 'here' as const : 'memberId' in target ? { type: 'member' as const, memberId: target.memberId } : { type: 'instance' as const, instanceId: target.instanceId };
+    const assignee =
+      target === 'here'
+        ? ('here' as const)
+        : 'memberId' in target
+          ? { type: 'member' as const, memberId: target.memberId }
+          : { type: 'instance' as const, instanceId: target.instanceId };
     const r = await dispatchToWorkspace(gateway.link, { title, prompt, context, agentId: workspaceAgent, localAgentId: agentId, assignee });
     if (r.local) void openWhenStarted(gateway, chatView, r.local);
     else void vscode.window.showInformationMessage(`MultiClaw: “${title}” assigned${workspaceAgent ? '' : ' (the assignee picks the agent)'}.`);

@@ -32,9 +32,16 @@ export async function runSignIn(gateway: Gateway, logger: Logger, args: SignInAr
   const cfg = vscode.workspace.getConfiguration('multiclaw');
   let url = args.url ?? cfg.get<string>('workspace.url')?.trim() ?? '';
   if (!url) {
-    url = (await vscode.window.showInputBox({
-      title: 'MultiClaw: Sign In (1/3)', prompt: 'The URL of your workspace server', placeHolder: 'https://workspace.example.com', ignoreFocusOut: true, validateInput: validUrl,
-    }))?.trim() ?? '';
+    url =
+      (
+        await vscode.window.showInputBox({
+          title: 'MultiClaw: Sign In (1/3)',
+          prompt: 'The URL of your workspace server',
+          placeHolder: 'https://workspace.example.com',
+          ignoreFocusOut: true,
+          validateInput: validUrl,
+        })
+      )?.trim() ?? '';
     if (!url) return false;
   }
   if (validUrl(url)) {
@@ -46,19 +53,42 @@ export async function runSignIn(gateway: Gateway, logger: Logger, args: SignInAr
   if (args.token) cred = { token: args.token };
   else if (args.email && args.password) cred = { email: args.email, password: args.password };
   else {
-    const how = await vscode.window.showQuickPick([
-      { label: '$(mail) Email and password', id: 'password' as const },
-      { label: '$(key) Paste a sign-in token', id: 'token' as const, description: 'mca_…' },
-    ], { title: 'MultiClaw: Sign In (2/3)', placeHolder: `Sign in to ${new URL(url).host}`, ignoreFocusOut: true });
+    const how = await vscode.window.showQuickPick(
+      [
+        { label: '$(mail) Email and password', id: 'password' as const },
+        { label: '$(key) Paste a sign-in token', id: 'token' as const, description: 'mca_…' },
+      ],
+      { title: 'MultiClaw: Sign In (2/3)', placeHolder: `Sign in to ${new URL(url).host}`, ignoreFocusOut: true },
+    );
     if (!how) return false;
     if (how.id === 'token') {
-      const token = await vscode.window.showInputBox({ title: 'MultiClaw: Sign In (3/3)', prompt: 'Your sign-in token. It is kept in VS Code\'s secret storage only.', password: true, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Paste a token, or press Escape.') });
+      const token = await vscode.window.showInputBox({
+        title: 'MultiClaw: Sign In (3/3)',
+        prompt: "Your sign-in token. It is kept in VS Code's secret storage only.",
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Paste a token, or press Escape.'),
+      });
       if (!token) return false;
       cred = { token };
     } else {
-      const email = args.email ?? await vscode.window.showInputBox({ title: 'MultiClaw: Sign In (3/3)', prompt: 'Email', placeHolder: 'you@example.com', ignoreFocusOut: true, validateInput: (v) => (/^[^\s@]+@[^\s@]+$/.test(v.trim()) ? undefined : 'Enter an email address.') });
+      const email =
+        args.email ??
+        (await vscode.window.showInputBox({
+          title: 'MultiClaw: Sign In (3/3)',
+          prompt: 'Email',
+          placeHolder: 'you@example.com',
+          ignoreFocusOut: true,
+          validateInput: (v) => (/^[^\s@]+@[^\s@]+$/.test(v.trim()) ? undefined : 'Enter an email address.'),
+        }));
       if (!email) return false;
-      const password = await vscode.window.showInputBox({ title: 'MultiClaw: Sign In (3/3)', prompt: `Password for ${email}`, password: true, ignoreFocusOut: true, validateInput: (v) => (v ? undefined : 'Enter your password, or press Escape.') });
+      const password = await vscode.window.showInputBox({
+        title: 'MultiClaw: Sign In (3/3)',
+        prompt: `Password for ${email}`,
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v ? undefined : 'Enter your password, or press Escape.'),
+      });
       if (!password) return false;
       cred = { email, password };
     }
@@ -66,11 +96,21 @@ export async function runSignIn(gateway: Gateway, logger: Logger, args: SignInAr
   await gateway.ensureRunning();
   const { signIn, SignInCancelled } = await import('../../gateway/workspace/signIn');
   try {
-    const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `MultiClaw: signing in to ${new URL(url).host}…` }, () =>
-      signIn(gateway.link, { serverUrl: url, workspace: args.workspace, ...cred }, async (list) => (await vscode.window.showQuickPick(
-        list.map((w) => ({ label: w.name, description: `${w.slug} · ${w.role}`, w })),
-        { title: 'MultiClaw: Select a workspace', placeHolder: 'You are a member of several workspaces', ignoreFocusOut: true },
-      ))?.w));
+    const account = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `MultiClaw: signing in to ${new URL(url).host}…` },
+      () =>
+        signIn(
+          gateway.link,
+          { serverUrl: url, workspace: args.workspace, ...cred },
+          async (list) =>
+            (
+              await vscode.window.showQuickPick(
+                list.map((w) => ({ label: w.name, description: `${w.slug} · ${w.role}`, w })),
+                { title: 'MultiClaw: Select a workspace', placeHolder: 'You are a member of several workspaces', ignoreFocusOut: true },
+              )
+            )?.w,
+        ),
+    );
     void vscode.window.showInformationMessage(`MultiClaw: signed in to ${account.workspace.name} as ${account.user.email}.`);
     return true;
   } catch (err) {

@@ -11,7 +11,11 @@ import { Disposable, Emitter } from '../util/disposable';
 import { ChatInputError } from './errors';
 import { errorMessage } from '../errors';
 
-export interface ChatErrorInfo { kind: string; message: string; retryable: boolean }
+export interface ChatErrorInfo {
+  kind: string;
+  message: string;
+  retryable: boolean;
+}
 
 export type ChatEvent =
   | { type: 'messageAdded'; conversationId: string; message: StoredMessage }
@@ -58,13 +62,16 @@ export class ChatService extends Disposable {
    * Sends a user message; creates the conversation when `conversationId` is null (`onConversation`
    * learns its id before any of its events fire). Resolves once the turn has started.
    */
-  async send(conversationId: string | null, agentId: string, text: string, onConversation?: (c: Conversation) => void): Promise<{ conversation: Conversation; done: Promise<void> }> {
+  async send(
+    conversationId: string | null,
+    agentId: string,
+    text: string,
+    onConversation?: (c: Conversation) => void,
+  ): Promise<{ conversation: Conversation; done: Promise<void> }> {
     const agent = this.deps.agents().find((a) => a.id === agentId);
     if (!agent) throw new ChatInputError(`Unknown agent "${agentId}".`);
     if (!text.trim()) throw new ChatInputError('The message is empty.');
-    const conversation = conversationId
-      ? await this.deps.store.open(conversationId)
-      : await this.deps.store.create({ agentId: agent.id });
+    const conversation = conversationId ? await this.deps.store.open(conversationId) : await this.deps.store.create({ agentId: agent.id });
     if (this.running.has(conversation.id)) throw new ChatInputError('A reply is still streaming. Stop it first.');
     if (conversation.messages.length > 0 && conversation.meta.agentId && conversation.meta.agentId !== agent.id) {
       throw new ChatInputError('This conversation is locked to its agent. Start a new conversation to use another one.');
@@ -104,9 +111,7 @@ export class ChatService extends Disposable {
   }
 
   private history(conversation: Conversation): ChatMessage[] {
-    return conversation.messages
-      .filter((m) => m.role === 'user' || m.status === 'complete')
-      .map((m) => ({ role: m.role, content: m.text }));
+    return conversation.messages.filter((m) => m.role === 'user' || m.status === 'complete').map((m) => ({ role: m.role, content: m.text }));
   }
 
   private async runTurn(conversation: Conversation, agent: ResolvedAgent): Promise<void> {
@@ -124,19 +129,30 @@ export class ChatService extends Disposable {
       const apiKey = this.deps.keyFor ? this.deps.keyFor(agent) : this.deps.keys.get(agent.provider);
       if (!agent.available) {
         throw new ProviderError({
-          kind: 'auth', provider: agent.provider, retryable: false,
-          message: agent.provider === 'openai-compatible'
-            ? 'No base URL is set for the OpenAI-compatible provider. Set multiclaw.providers.openaiCompatible.baseUrl.'
-            : agent.unavailableReason ?? `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`,
+          kind: 'auth',
+          provider: agent.provider,
+          retryable: false,
+          message:
+            agent.provider === 'openai-compatible'
+              ? 'No base URL is set for the OpenAI-compatible provider. Set multiclaw.providers.openaiCompatible.baseUrl.'
+              : (agent.unavailableReason ?? `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`),
         });
       }
-      const client = createProviderClient(agent.provider, { baseUrl: agent.baseUrl ?? config.providers[agent.provider].baseUrl, apiKey }, { net: this.deps.net, logger: this.deps.logger });
+      const client = createProviderClient(
+        agent.provider,
+        { baseUrl: agent.baseUrl ?? config.providers[agent.provider].baseUrl, apiKey },
+        { net: this.deps.net, logger: this.deps.logger },
+      );
       let finishReason: string | undefined;
       let usage: StoredMessage['usage'];
       for await (const ev of client.stream(
         { model: agent.model, system: agent.systemPrompt, messages: history, maxTokens: agent.maxTokens },
-        { signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs, maxAttempts: config.maxAttempts,
-          onRetry: (attempt, delayMs, err) => log.warn(`attempt ${attempt} failed (${err.message}); retrying in ${delayMs} ms`) },
+        {
+          signal: abort.signal,
+          idleTimeoutMs: config.idleTimeoutMs,
+          maxAttempts: config.maxAttempts,
+          onRetry: (attempt, delayMs, err) => log.warn(`attempt ${attempt} failed (${err.message}); retrying in ${delayMs} ms`),
+        },
       )) {
         if (ev.type === 'delta') {
           conversation.appendDelta(reply.id, ev.text);

@@ -1,12 +1,5 @@
 /** The client commands of the `multiclaw` CLI: status, agents, tasks, dispatch, cancel. */
-import {
-  agentsResponseSchema,
-  type LocalEvent,
-  type LocalTask,
-  statusResponseSchema,
-  taskResponseSchema,
-  tasksResponseSchema,
-} from '../../protocol/localApi';
+import { agentsResponseSchema, type LocalEvent, type LocalTask, statusResponseSchema, taskResponseSchema, tasksResponseSchema } from '../../protocol/localApi';
 import { type ApiReply, LocalApiClient, UnreachableError } from '../localApi/client';
 import { discover } from './discover';
 import { CliError, EXIT, type ExitCode } from './usage';
@@ -34,7 +27,8 @@ async function call(client: LocalApiClient, method: string, path: string, body?:
   try {
     reply = await client.request(method, path, body);
   } catch (err) {
-    if (err instanceof UnreachableError) throw new CliError(EXIT.noGateway, `The gateway on 127.0.0.1:${client.endpoint.port} does not answer (${err.message}). Is it still running?`);
+    if (err instanceof UnreachableError)
+      throw new CliError(EXIT.noGateway, `The gateway on 127.0.0.1:${client.endpoint.port} does not answer (${err.message}). Is it still running?`);
     throw err;
   }
   if (reply.status >= 200 && reply.status < 300) return reply.body;
@@ -94,7 +88,13 @@ export async function tasks(o: CommonOptions & { status?: string; agent?: string
     const { tasks: list } = tasksResponseSchema.parse(await call(client, 'GET', `/v1/tasks${q.size ? `?${q}` : ''}`));
     if (o.json) io.out(JSON.stringify(list) + '\n');
     else if (!list.length) io.out('No tasks.\n');
-    else io.out(table([['ID', 'STATUS', 'AGENT', 'CREATED', 'TITLE'], ...list.map((t) => [t.id, t.status, t.agentId, t.createdAt.replace('T', ' ').slice(0, 19), t.title])]));
+    else
+      io.out(
+        table([
+          ['ID', 'STATUS', 'AGENT', 'CREATED', 'TITLE'],
+          ...list.map((t) => [t.id, t.status, t.agentId, t.createdAt.replace('T', ' ').slice(0, 19), t.title]),
+        ]),
+      );
     return EXIT.ok;
   } finally {
     client.close();
@@ -118,7 +118,10 @@ const OUTCOME: Record<string, ExitCode> = { completed: EXIT.ok, failed: EXIT.tas
  * Dispatches a task. With `wait`, subscribes to /v1/events first (so no output is missed), streams
  * the reply to stdout and exits with the task's outcome; Ctrl+C cancels the task.
  */
-export async function dispatch(o: CommonOptions & { prompt: string; agent: string; title?: string; context?: Record<string, unknown>; wait: boolean }, io: Io): Promise<ExitCode> {
+export async function dispatch(
+  o: CommonOptions & { prompt: string; agent: string; title?: string; context?: Record<string, unknown>; wait: boolean },
+  io: Io,
+): Promise<ExitCode> {
   const client = await connect(o);
   const body = { prompt: o.prompt, agentId: o.agent, title: o.title, context: o.context };
   try {
@@ -146,11 +149,14 @@ export async function dispatch(o: CommonOptions & { prompt: string; agent: strin
     };
     let events: { close(): void };
     try {
-      events = await client.events(handle, (code, reason) => settle(new CliError(EXIT.error, `the gateway closed the events stream (${code}${reason ? ` ${reason}` : ''}) before the task ended`)));
+      events = await client.events(handle, (code, reason) =>
+        settle(new CliError(EXIT.error, `the gateway closed the events stream (${code}${reason ? ` ${reason}` : ''}) before the task ended`)),
+      );
     } catch (err) {
       const reply = (err as { reply?: ApiReply }).reply;
       if (reply) throw refusal(reply);
-      if (err instanceof UnreachableError) throw new CliError(EXIT.noGateway, `The gateway on 127.0.0.1:${client.endpoint.port} does not answer (${err.message}).`);
+      if (err instanceof UnreachableError)
+        throw new CliError(EXIT.noGateway, `The gateway on 127.0.0.1:${client.endpoint.port} does not answer (${err.message}).`);
       throw err;
     }
     try {

@@ -43,7 +43,9 @@ export interface Found extends DiscoveryFile {
 
 export async function discover(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Found> {
   const file = explicit ?? env.MULTICLAW_DISCOVERY_FILE;
-  const candidates = file ? [path.resolve(file)] : [path.join(multiclawHome(env), DISCOVERY_FILE_NAME), ...(env.MULTICLAW_HOME ? [] : editorStorageCandidates(env))];
+  const candidates = file
+    ? [path.resolve(file)]
+    : [path.join(multiclawHome(env), DISCOVERY_FILE_NAME), ...(env.MULTICLAW_HOME ? [] : editorStorageCandidates(env))];
   const stale: string[] = [];
   for (const c of candidates) {
     let d: DiscoveryFile | undefined;
@@ -60,9 +62,12 @@ export async function discover(explicit: string | undefined, env: NodeJS.Process
     }
     return { ...d, file: c };
   }
-  throw new CliError(EXIT.noGateway, [
-    'No running MultiClaw gateway found. Start one with "multiclaw gateway", or open VS Code with MultiClaw (setting multiclaw.gateway.localApi on).',
-    `Looked for: ${candidates.join(', ')}`,
-    ...stale.map((s) => `Skipped ${s}`),
-  ].join('\n'));
+  throw new CliError(
+    EXIT.noGateway,
+    [
+      'No running MultiClaw gateway found. Start one with "multiclaw gateway", or open VS Code with MultiClaw (setting multiclaw.gateway.localApi on).',
+      `Looked for: ${candidates.join(', ')}`,
+      ...stale.map((s) => `Skipped ${s}`),
+    ].join('\n'),
+  );
 }

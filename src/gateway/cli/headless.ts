@@ -20,9 +20,15 @@ import { errorMessage } from '../errors';
 /** Provider keys from the environment or config file, in memory only (the SecretStore port). */
 class MemorySecrets implements SecretStore {
   private readonly map = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> { return this.map.get(k); }
-  async store(k: string, v: string): Promise<void> { this.map.set(k, v); }
-  async delete(k: string): Promise<void> { this.map.delete(k); }
+  async get(k: string): Promise<string | undefined> {
+    return this.map.get(k);
+  }
+  async store(k: string, v: string): Promise<void> {
+    this.map.set(k, v);
+  }
+  async delete(k: string): Promise<void> {
+    this.map.delete(k);
+  }
 }
 
 class FileSink implements LogSink {
@@ -37,7 +43,10 @@ export async function runGateway(version: string, portFlag: number | undefined, 
   await fs.mkdir(hc.home, { recursive: true, mode: 0o700 });
   const existing = await readDiscoveryFile(path.join(hc.home, DISCOVERY_FILE_NAME)).catch(() => undefined);
   if (existing && existing.pid !== process.pid && isAlive(existing.pid)) {
-    throw new CliError(EXIT.alreadyRunning, `a gateway already runs with MULTICLAW_HOME=${hc.home} (pid ${existing.pid}, port ${existing.port}). Stop it, or set another MULTICLAW_HOME.`);
+    throw new CliError(
+      EXIT.alreadyRunning,
+      `a gateway already runs with MULTICLAW_HOME=${hc.home} (pid ${existing.pid}, port ${existing.port}). Stop it, or set another MULTICLAW_HOME.`,
+    );
   }
   const logDir = path.join(hc.home, 'logs');
   await fs.mkdir(logDir, { recursive: true, mode: 0o700 });
@@ -54,7 +63,11 @@ export async function runGateway(version: string, portFlag: number | undefined, 
   for (const [p, k] of Object.entries(hc.keys)) await secrets.store(`multiclaw.providerKey.${p}`, k);
 
   const gateway = new Gateway({
-    logger, redactor, secrets, storageDir: hc.home, config: hc.config,
+    logger,
+    redactor,
+    secrets,
+    storageDir: hc.home,
+    config: hc.config,
     localApi: { host: 'headless', version, token: hc.token },
   });
   logger.info(`multiclaw ${version} headless gateway, pid ${process.pid}, home ${hc.home}${hc.sources.length ? `; ${hc.sources.join(', ')}` : ''}`);
@@ -73,7 +86,10 @@ export async function runGateway(version: string, portFlag: number | undefined, 
     let signals = 0;
     const on = (signal: NodeJS.Signals): void => {
       if (++signals > 1) process.exit(EXIT.interrupted);
-      void stop(signal).then(() => resolve(EXIT.ok), () => resolve(EXIT.error));
+      void stop(signal).then(
+        () => resolve(EXIT.ok),
+        () => resolve(EXIT.error),
+      );
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);

@@ -34,7 +34,10 @@ const SEGMENT: Record<ProviderId, { file: string; env: string }> = {
 
 const urlSchema = z.string().refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), 'an http(s) URL');
 const providerSchema = z.strictObject({ apiKey: z.string().min(1).optional(), baseUrl: urlSchema.optional(), model: z.string().min(1).optional() });
-const portSchema = z.number().int().refine((p) => p === 0 || (p >= 1024 && p <= 65535), '0 or 1024–65535');
+const portSchema = z
+  .number()
+  .int()
+  .refine((p) => p === 0 || (p >= 1024 && p <= 65535), '0 or 1024–65535');
 
 export const configFileSchema = z.strictObject({
   providers: z.strictObject(Object.fromEntries(Object.values(SEGMENT).map((s) => [s.file, providerSchema.optional()]))).optional(),
@@ -60,7 +63,10 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
   }
   if (process.platform !== 'win32') {
     if ((stat.mode & 0o077) !== 0) {
-      throw new CliError(EXIT.config, `${file} is readable or writable by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); it may hold API keys, so the gateway refuses it. Run: chmod 600 ${JSON.stringify(file)}`);
+      throw new CliError(
+        EXIT.config,
+        `${file} is readable or writable by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); it may hold API keys, so the gateway refuses it. Run: chmod 600 ${JSON.stringify(file)}`,
+      );
     }
     if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
       throw new CliError(EXIT.config, `${file} belongs to another user (uid ${stat.uid}); the gateway reads only a config file you own.`);
@@ -123,7 +129,7 @@ export async function loadHeadlessConfig(env: NodeJS.ProcessEnv = process.env, p
   if (file.chat?.maxAttempts) config.maxAttempts = file.chat.maxAttempts;
 
   const portText = portFlag !== undefined ? String(portFlag) : env.MULTICLAW_GATEWAY_PORT;
-  const port = portText !== undefined && portText !== '' ? Number(portText) : file.gateway?.port ?? DEFAULT_LOCAL_API_PORT;
+  const port = portText !== undefined && portText !== '' ? Number(portText) : (file.gateway?.port ?? DEFAULT_LOCAL_API_PORT);
   if (!portSchema.safeParse(port).success) throw new CliError(EXIT.config, `the port must be 0 (any free port) or 1024–65535, not ${portText}`);
   const openAi = envFlag(env.MULTICLAW_OPENAI_COMPATIBLE_API) ?? file.gateway?.openAiCompatibleApi ?? false;
   config.localApi = { enabled: true, port, openAiCompatibleApi: openAi };
@@ -134,6 +140,7 @@ export async function loadHeadlessConfig(env: NodeJS.ProcessEnv = process.env, p
   }
   if (token) sources.push(`local API token from ${env.MULTICLAW_LOCAL_API_TOKEN ? 'environment' : 'config.json'}`);
   const logLevel = (env.MULTICLAW_LOG_LEVEL || file.logLevel || 'info') as HeadlessConfig['logLevel'];
-  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(logLevel)) throw new CliError(EXIT.config, `MULTICLAW_LOG_LEVEL must be trace, debug, info, warn or error`);
+  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(logLevel))
+    throw new CliError(EXIT.config, `MULTICLAW_LOG_LEVEL must be trace, debug, info, warn or error`);
   return { home, config, keys, token: token || undefined, logLevel, sources };
 }

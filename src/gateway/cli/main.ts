@@ -131,7 +131,7 @@ if (require.main === module) {
         process.stderr.write(`multiclaw: ${err.message}\n`);
         process.exitCode = err.exitCode;
       } else {
-        process.stderr.write(`multiclaw: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+        process.stderr.write(`multiclaw: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = EXIT.error;
       }
     },

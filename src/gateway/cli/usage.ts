@@ -19,7 +19,10 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** A failure that ends the CLI with a message on stderr and an exit code. */
 export class CliError extends Error {
   override readonly name = 'CliError';
-  constructor(readonly exitCode: ExitCode, message: string) {
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+  ) {
     super(message);
   }
 }

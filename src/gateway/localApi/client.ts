@@ -24,7 +24,10 @@ export class UnreachableError extends Error {
 export class LocalApiClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-  constructor(readonly endpoint: Endpoint, private readonly timeoutMs = 30_000) {}
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly timeoutMs = 30_000,
+  ) {}
 
   request(method: string, path: string, body?: unknown): Promise<ApiReply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -58,7 +61,9 @@ export class LocalApiClient {
   /** Opens `/v1/events`; `onEvent` gets every valid frame. Resolves once the socket is open. */
   events(onEvent: (e: LocalEvent) => void, onClose: (code: number, reason: string) => void): Promise<{ close(): void }> {
     const ws = new WebSocket(`ws://127.0.0.1:${this.endpoint.port}/v1/events`, {
-      headers: { authorization: `Bearer ${this.endpoint.token}` }, perMessageDeflate: false, handshakeTimeout: this.timeoutMs,
+      headers: { authorization: `Bearer ${this.endpoint.token}` },
+      perMessageDeflate: false,
+      handshakeTimeout: this.timeoutMs,
     });
     ws.on('message', (data: Buffer) => {
       let raw: unknown;
@@ -85,7 +90,11 @@ export class LocalApiClient {
           } catch {
             // keep the text
           }
-          reject(Object.assign(new Error(`the events socket was refused (${res.statusCode ?? 0})`), { reply: { status: res.statusCode ?? 0, body } satisfies ApiReply }));
+          reject(
+            Object.assign(new Error(`the events socket was refused (${res.statusCode ?? 0})`), {
+              reply: { status: res.statusCode ?? 0, body } satisfies ApiReply,
+            }),
+          );
         });
       });
       ws.once('error', (err) => reject(new UnreachableError(err.message)));

@@ -25,9 +25,18 @@ export class EventHub extends Disposable {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: LOCAL_API_LIMITS.wsFrameBytes, perMessageDeflate: false, clientTracking: false });
   private readonly clients = new Set<Client>();
 
-  constructor(gateway: LocalApiHost, tasks: TaskService, private readonly limits: LocalApiLimits, private readonly log: Logger) {
+  constructor(
+    gateway: LocalApiHost,
+    tasks: TaskService,
+    private readonly limits: LocalApiLimits,
+    private readonly log: Logger,
+  ) {
     super();
-    this._register(gateway.onDidChangeState((e) => this.broadcast(e.error ? { type: 'gateway.state', state: e.state, error: e.error } : { type: 'gateway.state', state: e.state })));
+    this._register(
+      gateway.onDidChangeState((e) =>
+        this.broadcast(e.error ? { type: 'gateway.state', state: e.state, error: e.error } : { type: 'gateway.state', state: e.state }),
+      ),
+    );
     this._register(gateway.onDidChangeAgents(() => this.broadcast({ type: 'agents.changed' })));
     this._register(tasks.onDidChange((c) => this.broadcast({ type: c.kind === 'created' ? 'task.created' : 'task.updated', task: c.task })));
     this._register(tasks.onDidOutput((o) => this.broadcast({ type: 'task.output', taskId: o.taskId, text: o.text })));
@@ -49,7 +58,9 @@ export class EventHub extends Disposable {
       }
       const client: Client = { ws, seq: 0, alive: true };
       this.clients.add(client);
-      ws.on('pong', () => { client.alive = true; });
+      ws.on('pong', () => {
+        client.alive = true;
+      });
       ws.on('error', (err) => this.log.debug(`events socket error: ${err.message}`));
       ws.on('close', () => this.clients.delete(client));
       this.send(client, { type: 'hello', apiVersion: LOCAL_API_VERSION, state });

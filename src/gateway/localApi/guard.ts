@@ -75,7 +75,10 @@ export class AuthLimiter {
   private lockedUntil = 0;
   private lockouts = 0;
 
-  constructor(private readonly limits: Pick<LocalApiLimits, 'maxAuthFailures' | 'failureWindowMs' | 'lockoutMs' | 'maxLockoutMs'>, private readonly clock: Clock) {}
+  constructor(
+    private readonly limits: Pick<LocalApiLimits, 'maxAuthFailures' | 'failureWindowMs' | 'lockoutMs' | 'maxLockoutMs'>,
+    private readonly clock: Clock,
+  ) {}
 
   /** Milliseconds of lockout left (0 = not locked). */
   lockedForMs(): number {
@@ -114,7 +117,8 @@ export function checkHost(host: string | undefined, port: number): Refusal | und
   })();
   if (ok) return undefined;
   return {
-    status: 421, code: 'bad_host',
+    status: 421,
+    code: 'bad_host',
     message: `The Host header must be 127.0.0.1:${port}, localhost:${port} or [::1]:${port}. The local API serves only this machine.`,
   };
 }
@@ -124,7 +128,8 @@ export function checkOrigin(headers: IncomingHttpHeaders): Refusal | undefined {
   const site = headers['sec-fetch-site'];
   if (headers.origin !== undefined || (site !== undefined && site !== 'none')) {
     return {
-      status: 403, code: 'forbidden_origin',
+      status: 403,
+      code: 'forbidden_origin',
       message: 'Requests from web pages are refused: the local API accepts no Origin header (no CORS). Call it from a local program.',
     };
   }
@@ -140,7 +145,8 @@ export function checkQuery(query: string): Refusal | undefined {
   for (const name of new URLSearchParams(query).keys()) if (TOKEN_PARAMS.has(name.trim().toLowerCase())) found = true;
   if (!found) return undefined;
   return {
-    status: 400, code: 'token_in_query',
+    status: 400,
+    code: 'token_in_query',
     message: 'Tokens in the URL are refused (URLs end up in logs and shell history). Send "Authorization: Bearer <token>".',
   };
 }

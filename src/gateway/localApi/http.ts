@@ -31,7 +31,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     return;
   }
   const h: Record<string, string | number> = {
-    'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
   };
   if (headers) Object.assign(h, headers);
   res.writeHead(status, h);
@@ -49,15 +52,26 @@ export function sendError(res: ServerResponse, err: ApiError, type?: string): vo
   sendJson(res, err.status, errorBody(err.code, err.message, err.details, type), err.headers);
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  421: 'Misdirected Request',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 /** Answers a refused WebSocket upgrade on the raw socket with a JSON error, then closes it. */
 export function refuseUpgrade(socket: Duplex, status: number, code: LocalApiErrorCode, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(errorBody(code, message));
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  endRaw(socket,
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  endRaw(
+    socket,
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-    `Cache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
+      `Cache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -86,7 +100,10 @@ const DISCARD_LIMIT = 8 * 1024 * 1024;
  * known to be too big; the rest is drained (bounded) so the client can read the answer.
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/json') {
     drain(req);
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');

@@ -27,7 +27,10 @@ export async function handleSendMessage(ctx: ApiContext, req: IncomingMessage, r
     }
   }
   const agentId = body.agentId ?? conversation?.meta.agentId ?? undefined;
-  if (!agentId) throw new ApiError(400, 'invalid_request', 'Invalid message: agentId is required for a new conversation.', { issues: [{ path: 'agentId', message: 'required' }] });
+  if (!agentId)
+    throw new ApiError(400, 'invalid_request', 'Invalid message: agentId is required for a new conversation.', {
+      issues: [{ path: 'agentId', message: 'required' }],
+    });
   const agent = g.agents().find((a) => a.id === agentId);
   if (!agent) throw new ApiError(404, 'agent_not_found', `Unknown agent "${agentId}". See GET /v1/agents.`);
   if (!agent.available) throw new ApiError(409, 'agent_unavailable', `The agent "${agentId}" has no configured provider (${agent.provider}).`);
@@ -66,7 +69,9 @@ export async function handleSendMessage(ctx: ApiContext, req: IncomingMessage, r
       open = false;
     });
     startSse(res);
-    const heartbeat = setInterval(() => { if (open) res.write(': keep-alive\n\n'); }, HEARTBEAT_MS);
+    const heartbeat = setInterval(() => {
+      if (open) res.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
     try {
       send({ type: 'start', conversationId: cid, userMessageId: user?.id ?? '', agentId: agent.id });
       streaming = true;

@@ -26,7 +26,10 @@ function requireEnabled(ctx: ApiContext): void {
 export function handleModels(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {
   requireEnabled(ctx);
   const created = Math.floor(ctx.startedAt / 1000);
-  const data = ctx.gateway.agents().filter((a) => a.available).map((a) => ({ id: a.id, object: 'model', created, owned_by: 'multiclaw' }));
+  const data = ctx.gateway
+    .agents()
+    .filter((a) => a.available)
+    .map((a) => ({ id: a.id, object: 'model', created, owned_by: 'multiclaw' }));
   sendJson(res, 200, { object: 'list', data });
 }
 
@@ -54,7 +57,15 @@ function toProviderRequest(agent: ResolvedAgent, body: ChatCompletionRequest): {
   return { system: system.filter(Boolean).join('\n\n') || undefined, messages };
 }
 
-const FINISH: Record<FinishReason, string> = { stop: 'stop', length: 'length', content_filter: 'content_filter', tool_calls: 'tool_calls', error: 'stop', cancelled: 'stop', other: 'stop' };
+const FINISH: Record<FinishReason, string> = {
+  stop: 'stop',
+  length: 'length',
+  content_filter: 'content_filter',
+  tool_calls: 'tool_calls',
+  error: 'stop',
+  cancelled: 'stop',
+  other: 'stop',
+};
 
 export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   requireEnabled(ctx);
@@ -65,14 +76,26 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
   if (!agent.available) throw new ApiError(409, 'agent_unavailable', `The agent "${agent.id}" has no configured provider (${agent.provider}).`);
   const { system, messages } = toProviderRequest(agent, body);
   const config = g.config;
-  const client = createProviderClient(agent.provider, { baseUrl: config.providers[agent.provider].baseUrl, apiKey: g.keyFor(agent) }, { net: g.net, logger: ctx.log });
+  const client = createProviderClient(
+    agent.provider,
+    { baseUrl: config.providers[agent.provider].baseUrl, apiKey: g.keyFor(agent) },
+    { net: g.net, logger: ctx.log },
+  );
   const abort = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
 
   const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(ctx.now() / 1000);
   const stream = body.stream === true;
-  const chunk = (delta: Record<string, unknown>, finish: string | null): unknown => ({ id, object: 'chat.completion.chunk', created, model: agent.id, choices: [{ index: 0, delta, finish_reason: finish }] });
+  const chunk = (delta: Record<string, unknown>, finish: string | null): unknown => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model: agent.id,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
   let text = '';
   let usage: Usage = {};
   let finish: FinishReason = 'stop';
@@ -80,7 +103,12 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
   const open = (): void => {
     if (headersOut || !stream) return;
     headersOut = true;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
     writeSse(res, undefined, chunk({ role: 'assistant', content: '' }, null));
   };
   try {
@@ -112,7 +140,11 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
     res.end();
     return;
   }
-  const usageOut = { prompt_tokens: usage.inputTokens ?? 0, completion_tokens: usage.outputTokens ?? 0, total_tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) };
+  const usageOut = {
+    prompt_tokens: usage.inputTokens ?? 0,
+    completion_tokens: usage.outputTokens ?? 0,
+    total_tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0),
+  };
   if (stream) {
     open();
     writeSse(res, undefined, { ...(chunk({}, FINISH[finish]) as object), usage: usageOut });
@@ -121,7 +153,10 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
     return;
   }
   sendJson(res, 200, {
-    id, object: 'chat.completion', created, model: agent.id,
+    id,
+    object: 'chat.completion',
+    created,
+    model: agent.id,
     choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: FINISH[finish] }],
     usage: usageOut,
   });

@@ -3,13 +3,7 @@
  * schemas of `src/protocol/localApi.ts` and throws ApiError for a refusal; the server answers it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  dispatchTaskRequestSchema,
-  LOCAL_API_VERSION,
-  type LocalAgent,
-  listTasksQuerySchema,
-  type StatusResponse,
-} from '../../protocol/localApi';
+import { dispatchTaskRequestSchema, LOCAL_API_VERSION, type LocalAgent, listTasksQuerySchema, type StatusResponse } from '../../protocol/localApi';
 import type { Logger } from '../ports';
 import { TaskError } from '../tasks/taskService';
 import { ApiError, readJson, sendJson, validate } from './http';
@@ -122,7 +116,11 @@ async function cancelTask(ctx: ApiContext, _req: IncomingMessage, res: ServerRes
 }
 
 const TASK_ERROR_STATUS: Record<TaskError['code'], number> = {
-  agent_not_found: 404, agent_unavailable: 409, task_not_found: 404, task_finished: 409, gateway_not_running: 503,
+  agent_not_found: 404,
+  agent_unavailable: 409,
+  task_not_found: 404,
+  task_finished: 409,
+  gateway_not_running: 503,
 };
 
 async function taskCall<T>(fn: () => Promise<T>): Promise<T> {

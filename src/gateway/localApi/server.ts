@@ -78,16 +78,25 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     this.discoveryFile = path.join(deps.storageDir, DISCOVERY_FILE_NAME);
     this.hub = this._register(new EventHub(deps.host, deps.tasks, this.limits, this.log.child('events')));
     this.ctx = {
-      gateway: deps.host, limits: this.limits, log: this.log, host: o.host ?? 'vscode', version: o.version ?? '0.0.0',
-      startedAt: clock.now(), now: () => clock.now(), port: () => this._port,
+      gateway: deps.host,
+      limits: this.limits,
+      log: this.log,
+      host: o.host ?? 'vscode',
+      version: o.version ?? '0.0.0',
+      startedAt: clock.now(),
+      now: () => clock.now(),
+      port: () => this._port,
     };
-    this.server = http.createServer({
-      headersTimeout: this.limits.headersTimeoutMs,
-      requestTimeout: this.limits.requestTimeoutMs,
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(this.limits.headersTimeoutMs / 4))),
-      maxHeaderSize: 16 * 1024,
-      requireHostHeader: true,
-    }, (req, res) => this.onRequest(req, res));
+    this.server = http.createServer(
+      {
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(this.limits.headersTimeoutMs / 4))),
+        maxHeaderSize: 16 * 1024,
+        requireHostHeader: true,
+      },
+      (req, res) => this.onRequest(req, res),
+    );
     this.server.keepAliveTimeout = this.limits.keepAliveTimeoutMs;
     this.server.maxConnections = this.limits.maxConnections;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
@@ -119,10 +128,17 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.requestedPort === 0) throw err;
       this._port = await this.listenOn(0);
-      this.log.warn(`port ${this.requestedPort} is in use (another MultiClaw window or program?); the local API listens on 127.0.0.1:${this._port} instead. Clients find it through ${this.discoveryFile}.`);
+      this.log.warn(
+        `port ${this.requestedPort} is in use (another MultiClaw window or program?); the local API listens on 127.0.0.1:${this._port} instead. Clients find it through ${this.discoveryFile}.`,
+      );
     }
     this.usualHost = `127.0.0.1:${this._port}`;
-    await writeDiscoveryFile(this.discoveryFile, { port: this._port, token: this.token, pid: process.pid, startedAt: new Date(this.ctx.startedAt).toISOString() });
+    await writeDiscoveryFile(this.discoveryFile, {
+      port: this._port,
+      token: this.token,
+      pid: process.pid,
+      startedAt: new Date(this.ctx.startedAt).toISOString(),
+    });
     this.log.info(`local API listening on ${this.url} (discovery file ${this.discoveryFile})`);
   }
 
@@ -156,19 +172,31 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     }
     const lockout = this.limiter.fail();
     if (lockout !== undefined) {
-      this.log.warn(`${this.limits.maxAuthFailures} failed authentications within ${this.limits.failureWindowMs / 1000} s: the local API refuses every request for ${Math.ceil(lockout / 1000)} s`);
+      this.log.warn(
+        `${this.limits.maxAuthFailures} failed authentications within ${this.limits.failureWindowMs / 1000} s: the local API refuses every request for ${Math.ceil(lockout / 1000)} s`,
+      );
       return this.lockedOut(lockout);
     }
     this.log.debug(`refused a request without a valid token (${req.method ?? '?'} ${(req.url ?? '').split('?')[0]})`);
     return {
-      status: 401, code: 'unauthorized', headers: { 'www-authenticate': 'Bearer realm="multiclaw"' },
-      message: token === undefined ? 'Send the session token as "Authorization: Bearer <token>" (MultiClaw: Copy Local API Token, or the discovery file).' : 'The token is not valid for this gateway session (it changes at every gateway start).',
+      status: 401,
+      code: 'unauthorized',
+      headers: { 'www-authenticate': 'Bearer realm="multiclaw"' },
+      message:
+        token === undefined
+          ? 'Send the session token as "Authorization: Bearer <token>" (MultiClaw: Copy Local API Token, or the discovery file).'
+          : 'The token is not valid for this gateway session (it changes at every gateway start).',
     };
   }
 
   private lockedOut(ms: number): Refusal {
     const s = Math.ceil(ms / 1000);
-    return { status: 429, code: 'locked_out', headers: { 'retry-after': String(s) }, message: `Too many failed authentications: the local API refuses every request for ${s} s.` };
+    return {
+      status: 429,
+      code: 'locked_out',
+      headers: { 'retry-after': String(s) },
+      message: `Too many failed authentications: the local API refuses every request for ${s} s.`,
+    };
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -222,15 +250,22 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const [status, reason] = timeout ? [408, 'Request Timeout'] : tooLarge ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = JSON.stringify(errorBody(timeout ? 'timeout' : 'invalid_request', timeout ? 'The request took too long to arrive.' : 'The request is not valid HTTP/1.1.'));
-    endRaw(socket, `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify(
+      errorBody(timeout ? 'timeout' : 'invalid_request', timeout ? 'The request took too long to arrive.' : 'The request is not valid HTTP/1.1.'),
+    );
+    endRaw(
+      socket,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
 
   /** Closes event sockets, stops listening, drops open connections and removes the discovery file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.shutdown();
-    await removeDiscoveryFile(this.discoveryFile, this.token).catch((err: unknown) => this.log.warn(`could not remove ${this.discoveryFile}:`, err instanceof Error ? err : String(err)));
+    await removeDiscoveryFile(this.discoveryFile, this.token).catch((err: unknown) =>
+      this.log.warn(`could not remove ${this.discoveryFile}:`, err instanceof Error ? err : String(err)),
+    );
     this.log.info('local API stopped');
     this.dispose();
   }

@@ -23,11 +23,21 @@ export class RedactingLogger implements Logger {
     this.sink.write(level, this.redactor.redact(this.topic ? `[${this.topic}] ${text}` : text));
   }
 
-  trace(message: string, ...args: unknown[]): void { this.emit('trace', message, args); }
-  debug(message: string, ...args: unknown[]): void { this.emit('debug', message, args); }
-  info(message: string, ...args: unknown[]): void { this.emit('info', message, args); }
-  warn(message: string, ...args: unknown[]): void { this.emit('warn', message, args); }
-  error(message: string | Error, ...args: unknown[]): void { this.emit('error', message, args); }
+  trace(message: string, ...args: unknown[]): void {
+    this.emit('trace', message, args);
+  }
+  debug(message: string, ...args: unknown[]): void {
+    this.emit('debug', message, args);
+  }
+  info(message: string, ...args: unknown[]): void {
+    this.emit('info', message, args);
+  }
+  warn(message: string, ...args: unknown[]): void {
+    this.emit('warn', message, args);
+  }
+  error(message: string | Error, ...args: unknown[]): void {
+    this.emit('error', message, args);
+  }
 
   child(topic: string): Logger {
     return new RedactingLogger(this.sink, this.redactor, this.topic ? `${this.topic}:${topic}` : topic, this.minLevel);

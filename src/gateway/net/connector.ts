@@ -133,13 +133,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefin
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
-    p.then((v) => {
-      cleanup();
-      resolve(v);
-    }, (e: unknown) => {
-      cleanup();
-      reject(e instanceof Error ? e : new Error(String(e)));
-    });
+    p.then(
+      (v) => {
+        cleanup();
+        resolve(v);
+      },
+      (e: unknown) => {
+        cleanup();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
@@ -183,7 +186,11 @@ export async function openSocket(target: ConnectTarget, ctx: ConnectorContext): 
   try {
     const socket = await withTimeout(attempt(), ctx.connectTimeoutMs, target.signal, () => raw?.destroy());
     const counted = raw!;
-    if (socket !== counted) ctx.ledger.update(entry, {}, () => ({ sent: Math.max(counted.bytesWritten, socket.bytesWritten), received: Math.max(counted.bytesRead, socket.bytesRead) }));
+    if (socket !== counted)
+      ctx.ledger.update(entry, {}, () => ({
+        sent: Math.max(counted.bytesWritten, socket.bytesWritten),
+        received: Math.max(counted.bytesRead, socket.bytesRead),
+      }));
     counted.once('close', () => ctx.ledger.close(entry));
     socket.once('close', () => ctx.ledger.close(entry));
     socket.once('error', (e: NodeJS.ErrnoException) => {
@@ -193,7 +200,8 @@ export async function openSocket(target: ConnectTarget, ctx: ConnectorContext): 
     return { socket, entry };
   } catch (err) {
     raw?.destroy();
-    const e = err instanceof NetError || (err as Error).name === 'AbortError' ? (err as Error) : socketError(err, host, port, proxy && !raw ? proxyLabel : undefined);
+    const e =
+      err instanceof NetError || (err as Error).name === 'AbortError' ? (err as Error) : socketError(err, host, port, proxy && !raw ? proxyLabel : undefined);
     ctx.ledger.close(entry, e.message);
     throw e;
   }

@@ -45,9 +45,19 @@ export interface DiagnoseReport {
 }
 
 const FAILED_AT: Partial<Record<NetErrorKind, StepName>> = {
-  dns: 'DNS', refused: 'TCP', timeout: 'TCP', unreachable: 'TCP', reset: 'TCP',
-  proxy_unreachable: 'Proxy', proxy_auth: 'Proxy', proxy_refused: 'Proxy',
-  tls_untrusted: 'TLS', tls_hostname: 'TLS', tls_expired: 'TLS', tls_version: 'TLS', tls_other: 'TLS',
+  dns: 'DNS',
+  refused: 'TCP',
+  timeout: 'TCP',
+  unreachable: 'TCP',
+  reset: 'TCP',
+  proxy_unreachable: 'Proxy',
+  proxy_auth: 'Proxy',
+  proxy_refused: 'Proxy',
+  tls_untrusted: 'TLS',
+  tls_hostname: 'TLS',
+  tls_expired: 'TLS',
+  tls_version: 'TLS',
+  tls_other: 'TLS',
 };
 
 /** Sends one HTTP/1.1 request on an open socket and returns the status code (or an error). */
@@ -109,7 +119,9 @@ export async function diagnoseTarget(net: NetService, target: DiagnoseTarget, ti
   }
   let socket: Socket;
   try {
-    socket = (await openSocket({ hostname: host, port, scheme, purpose: 'diagnostics', alpn: ['http/1.1'] }, { ...net.connectorContext(), connectTimeoutMs: timeoutMs })).socket;
+    socket = (
+      await openSocket({ hostname: host, port, scheme, purpose: 'diagnostics', alpn: ['http/1.1'] }, { ...net.connectorContext(), connectTimeoutMs: timeoutMs })
+    ).socket;
   } catch (err) {
     const e = err instanceof NetError ? err : undefined;
     const failedAt = (e && FAILED_AT[e.kind]) ?? 'TCP';
@@ -123,14 +135,20 @@ export async function diagnoseTarget(net: NetService, target: DiagnoseTarget, ti
     }
     return { label: target.label, origin, steps, ok: false, advice: e?.advice };
   }
-  steps.push(decision.proxy
-    ? { name: 'Proxy', ok: true, detail: `CONNECT through ${redactProxy(decision.proxy)} (${decision.reason})` }
-    : { name: 'Proxy', ok: null, detail: `direct (${decision.reason})` });
+  steps.push(
+    decision.proxy
+      ? { name: 'Proxy', ok: true, detail: `CONNECT through ${redactProxy(decision.proxy)} (${decision.reason})` }
+      : { name: 'Proxy', ok: null, detail: `direct (${decision.reason})` },
+  );
   steps.push({ name: 'TCP', ok: true, detail: `connected to ${host}:${port}` });
   if (secure) {
     const t = socket as TLSSocket;
     const verified = t.authorized ? 'verified' : 'NOT verified (strictSSL is off)';
-    steps.push({ name: 'TLS', ok: t.authorized, detail: `${t.getProtocol() ?? '?'}, certificate issued by ${describeIssuer(t.getPeerCertificate(true))}, ${verified}` });
+    steps.push({
+      name: 'TLS',
+      ok: t.authorized,
+      detail: `${t.getProtocol() ?? '?'}, certificate issued by ${describeIssuer(t.getPeerCertificate(true))}, ${verified}`,
+    });
   } else {
     steps.push({ name: 'TLS', ok: null, detail: 'not used (plain HTTP)' });
   }
@@ -138,15 +156,32 @@ export async function diagnoseTarget(net: NetService, target: DiagnoseTarget, ti
     const status = await probe(socket, u, websocket, timeoutMs);
     if (websocket) {
       const ok = status === 101 || status === 401 || status === 403;
-      steps.push({ name: 'WebSocket upgrade', ok, detail: status === 101 ? 'HTTP 101 Switching Protocols' : `HTTP ${status}${ok ? ' (the server answered; it asks to sign in)' : ' (the upgrade was refused on the way: a proxy or firewall may strip WebSocket upgrades)'}` });
+      steps.push({
+        name: 'WebSocket upgrade',
+        ok,
+        detail:
+          status === 101
+            ? 'HTTP 101 Switching Protocols'
+            : `HTTP ${status}${ok ? ' (the server answered; it asks to sign in)' : ' (the upgrade was refused on the way: a proxy or firewall may strip WebSocket upgrades)'}`,
+      });
     } else {
-      steps.push({ name: 'HTTP', ok: status < 500, detail: `HTTP ${status}${status === 401 || status === 404 ? ' (reachable; expected without credentials)' : ''}` });
+      steps.push({
+        name: 'HTTP',
+        ok: status < 500,
+        detail: `HTTP ${status}${status === 401 || status === 404 ? ' (reachable; expected without credentials)' : ''}`,
+      });
     }
   } catch (err) {
     steps.push({ name: websocket ? 'WebSocket upgrade' : 'HTTP', ok: false, detail: (err as Error).message });
   }
   const ok = steps.every((s) => s.ok !== false);
-  return { label: target.label, origin, steps, ok, advice: ok ? undefined : 'A proxy or firewall may block or alter this traffic. Share the allowlist (README, "Network") with your IT team.' };
+  return {
+    label: target.label,
+    origin,
+    steps,
+    ok,
+    advice: ok ? undefined : 'A proxy or firewall may block or alter this traffic. Share the allowlist (README, "Network") with your IT team.',
+  };
 }
 
 export async function diagnose(net: NetService, targets: readonly DiagnoseTarget[], environment: string[], timeoutMs?: number): Promise<DiagnoseReport> {

@@ -117,7 +117,19 @@ export class ConnectionLedger implements IDisposable {
       const key = `${e.purpose} ${e.host}:${e.port}`;
       let r = rows.get(key);
       if (!r) {
-        r = { host: e.host, port: e.port, purpose: e.purpose, connections: 0, open: 0, failed: 0, proxied: e.proxied, bytesSent: 0, bytesReceived: 0, first: e.start, last: e.start };
+        r = {
+          host: e.host,
+          port: e.port,
+          purpose: e.purpose,
+          connections: 0,
+          open: 0,
+          failed: 0,
+          proxied: e.proxied,
+          bytesSent: 0,
+          bytesReceived: 0,
+          first: e.start,
+          last: e.start,
+        };
         rows.set(key, r);
       }
       r.connections++;

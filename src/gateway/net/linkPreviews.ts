@@ -61,7 +61,9 @@ export function isPublicUrl(raw: string): URL | undefined {
   const b = ipBytes(host);
   if (b) {
     const [a, c] = [b[0]!, b[1]!];
-    const v4Private = b.length === 4 && (a === 10 || a === 0 || (a === 172 && c >= 16 && c < 32) || (a === 192 && c === 168) || (a === 169 && c === 254) || (a === 100 && c >= 64 && c < 128));
+    const v4Private =
+      b.length === 4 &&
+      (a === 10 || a === 0 || (a === 172 && c >= 16 && c < 32) || (a === 192 && c === 168) || (a === 169 && c === 254) || (a === 100 && c >= 64 && c < 128));
     const v6Private = b.length === 16 && ((a & 0xfe) === 0xfc || (a === 0xfe && (c & 0xc0) === 0x80));
     return v4Private || v6Private ? undefined : u;
   }
@@ -98,7 +100,11 @@ export class LinkPreviews {
   private readonly waiting: Array<() => void> = [];
   private readonly o: Required<LinkPreviewOptions>;
 
-  constructor(private readonly fetch: LinkFetch, private readonly config: () => NetConfig, options: LinkPreviewOptions = {}) {
+  constructor(
+    private readonly fetch: LinkFetch,
+    private readonly config: () => NetConfig,
+    options: LinkPreviewOptions = {},
+  ) {
     this.o = { timeoutMs: 4000, ttlMs: 60 * 60_000, failureTtlMs: 5 * 60_000, maxEntries: 500, concurrency: 4, ...options };
   }
 

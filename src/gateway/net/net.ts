@@ -94,7 +94,8 @@ export class NetService implements IDisposable {
     this._proxy = resolveProxySettings(env, config, (m) => this.log.warn(m));
     this._trust = buildTrust({ caCertificates: config.caCertificates, extraCaFile: env.NODE_EXTRA_CA_CERTS || undefined, base: this.options.trustBase });
     for (const p of this._trust.problems) this.log.warn(p);
-    if (!config.strictSSL) this.log.warn('TLS certificate verification is OFF (multiclaw.network.strictSSL is false): connections are not protected against interception.');
+    if (!config.strictSSL)
+      this.log.warn('TLS certificate verification is OFF (multiclaw.network.strictSSL is false): connections are not protected against interception.');
     this.insecureHosts.clear();
     this._links?.clear();
     const old = [...this.agents.values()];
@@ -104,7 +105,11 @@ export class NetService implements IDisposable {
 
   /** Link titles and favicons for the chat view (through this service; cached). */
   get links(): LinkPreviews {
-    return (this._links ??= new LinkPreviews((url, init, purpose) => this.fetch(url, init, purpose) as Promise<unknown> as Promise<FetchResponse>, () => this._config, this.options.linkPreviews));
+    return (this._links ??= new LinkPreviews(
+      (url, init, purpose) => this.fetch(url, init, purpose) as Promise<unknown> as Promise<FetchResponse>,
+      () => this._config,
+      this.options.linkPreviews,
+    ));
   }
 
   /** The context every socket is opened with (also used by Diagnose Connection). */
@@ -135,8 +140,13 @@ export class NetService implements IDisposable {
         bodyTimeout: 0,
         connect: ((o: ConnectorOptions, cb: Callback) => {
           const scheme = o.protocol === 'https:' ? 'https' : 'http';
-          openSocket({ hostname: o.hostname, port: Number(o.port) || (scheme === 'https' ? 443 : 80), scheme, purpose, alpn: ['http/1.1'] }, this.connectorContext())
-            .then(({ socket }) => cb(null, socket), (e: Error) => cb(e, null));
+          openSocket(
+            { hostname: o.hostname, port: Number(o.port) || (scheme === 'https' ? 443 : 80), scheme, purpose, alpn: ['http/1.1'] },
+            this.connectorContext(),
+          ).then(
+            ({ socket }) => cb(null, socket),
+            (e: Error) => cb(e, null),
+          );
         }) as never,
       });
       this.agents.set(purpose, agent);
@@ -162,8 +172,12 @@ export class NetService implements IDisposable {
     if (u.protocol !== 'wss:' && u.protocol !== 'ws:') throw new TypeError(`a WebSocket URL must be ws: or wss:, not ${u.protocol}`);
     if (this.disposed) throw new Error('NetService is disposed');
     const { openWebSocket } = await import('./webSocket');
-    return openWebSocket(u, options, async (hostname, port, scheme, signal) =>
-      (await openSocket({ hostname, port, scheme, purpose, alpn: ['http/1.1'], signal }, this.connectorContext())).socket);
+    return openWebSocket(
+      u,
+      options,
+      async (hostname, port, scheme, signal) =>
+        (await openSocket({ hostname, port, scheme, purpose, alpn: ['http/1.1'], signal }, this.connectorContext())).socket,
+    );
   }
 
   /** Closes the pooled connections of one purpose (e.g. after its peer went half-open); new requests connect afresh. */

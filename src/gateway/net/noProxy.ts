@@ -7,10 +7,7 @@
  */
 import { isIP } from 'node:net';
 
-export type NoProxyRule =
-  | { kind: 'all' }
-  | { kind: 'host'; host: string; port?: number }
-  | { kind: 'ip'; bytes: Uint8Array; prefix: number; port?: number };
+export type NoProxyRule = { kind: 'all' } | { kind: 'host'; host: string; port?: number } | { kind: 'ip'; bytes: Uint8Array; prefix: number; port?: number };
 
 /** Parses an IPv4 or IPv6 literal to bytes (16 for v6, 4 for v4); undefined when it is not one. */
 export function ipBytes(text: string): Uint8Array | undefined {
@@ -69,7 +66,10 @@ function splitPort(entry: string): { host: string; port?: number } {
 /** Parses a NO_PROXY value (comma- or space-separated). Unreadable entries are skipped. */
 export function parseNoProxy(value: string | readonly string[] | undefined): NoProxyRule[] {
   const text: string = typeof value === 'string' ? value : (value ?? []).join(',');
-  const items = text.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = text
+    .split(/[\s,]+/)
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const rules: NoProxyRule[] = [];
   for (const item of items) {
     if (item === '*') {

@@ -18,9 +18,7 @@ export interface ProxySettings {
   source: { https: string; http: string; noProxy: string };
 }
 
-export type ProxyDecision =
-  | { proxy: URL; reason: string }
-  | { proxy: undefined; reason: 'loopback' | 'no_proxy' | 'no proxy configured' };
+export type ProxyDecision = { proxy: URL; reason: string } | { proxy: undefined; reason: 'loopback' | 'no_proxy' | 'no proxy configured' };
 
 type Env = Record<string, string | undefined>;
 
@@ -56,7 +54,11 @@ export function redactProxy(proxy: URL | string): string {
 }
 
 /** Resolves the proxy settings from the environment with VS Code's settings as fallbacks. */
-export function resolveProxySettings(env: Env, config: Pick<NetConfig, 'vscodeProxy' | 'vscodeNoProxy'>, warn: (m: string) => void = () => undefined): ProxySettings {
+export function resolveProxySettings(
+  env: Env,
+  config: Pick<NetConfig, 'vscodeProxy' | 'vscodeNoProxy'>,
+  warn: (m: string) => void = () => undefined,
+): ProxySettings {
   const pick = (scheme: 'https' | 'http'): { url?: URL; source: string } => {
     const e = envValue(env, `${scheme}_proxy`);
     const [text, from] = e ? [e.value, e.name] : [config.vscodeProxy.trim(), 'http.proxy'];

@@ -93,7 +93,8 @@ export function buildTrust(inputs: TrustInputs): TrustStore {
     }
   }
   return {
-    context, problems,
+    context,
+    problems,
     sources: { base: system || inputs.base ? 'system' : 'bundled', baseCount: baseCerts.length, extra: extra.length, configured: configured.length },
   };
 }

@@ -25,10 +25,13 @@ export function openWebSocket(url: URL, options: WebSocketOptions, connect: Conn
   const port = Number(url.port) || (scheme === 'wss' ? 443 : 80);
   let connectError: Error | undefined;
   const createConnection = (_opts: unknown, cb: (err: Error | null, s?: Socket) => void): undefined => {
-    connect(host, port, scheme, options.signal).then((s) => cb(null, s), (e: Error) => {
-      connectError = e;
-      cb(e);
-    });
+    connect(host, port, scheme, options.signal).then(
+      (s) => cb(null, s),
+      (e: Error) => {
+        connectError = e;
+        cb(e);
+      },
+    );
     return undefined;
   };
   const wsOptions: ClientOptions = {
@@ -55,15 +58,24 @@ export function openWebSocket(url: URL, options: WebSocketOptions, connect: Conn
       cleanup();
       ws.terminate();
       const cause = connectError ?? e;
-      reject(cause instanceof NetError ? cause : new NetError({ kind: 'websocket', host, port, message: `WebSocket to ${host}:${port} failed: ${cause.message}`, original: cause }));
+      reject(
+        cause instanceof NetError
+          ? cause
+          : new NetError({ kind: 'websocket', host, port, message: `WebSocket to ${host}:${port} failed: ${cause.message}`, original: cause }),
+      );
     };
     const onResponse = (_req: unknown, res: { statusCode?: number; statusMessage?: string }): void => {
       cleanup();
       ws.terminate();
-      reject(new NetError({
-        kind: 'websocket', host, port, status: res.statusCode,
-        message: `${host}:${port} answered the WebSocket upgrade with HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`.trim(),
-      }));
+      reject(
+        new NetError({
+          kind: 'websocket',
+          host,
+          port,
+          status: res.statusCode,
+          message: `${host}:${port} answered the WebSocket upgrade with HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`.trim(),
+        }),
+      );
     };
     const onAbort = (): void => onError(Object.assign(new Error('aborted'), { name: 'AbortError' }));
     ws.on('open', onOpen);

@@ -6,13 +6,7 @@
 import { z } from 'zod';
 import { anthropicErrorFrom, errorBodySchemas } from './errors';
 import type { SseEvent } from './sse';
-import {
-  joinUrl,
-  malformed,
-  malformedEvent,
-  parseEventJson,
-  SseProviderClient,
-} from './streamClient';
+import { joinUrl, malformed, malformedEvent, parseEventJson, SseProviderClient } from './streamClient';
 import type { DoneEvent, ProviderAdapter, ProviderDeps, StreamDecoder, WireRequest } from './adapter';
 import type { ChatRequest, FinishReason, ProviderEndpoint, Usage } from './types';
 
@@ -28,9 +22,7 @@ const blockDelta = z.object({
 
 const messageStart = z.object({
   message: z.object({
-    usage: z
-      .object({ input_tokens: count, output_tokens: count, cache_creation_input_tokens: count, cache_read_input_tokens: count })
-      .nullish(),
+    usage: z.object({ input_tokens: count, output_tokens: count, cache_creation_input_tokens: count, cache_read_input_tokens: count }).nullish(),
   }),
 });
 

@@ -236,7 +236,8 @@ export function geminiErrorFrom(body: GeminiErrorBody['error'], ctx: ErrorContex
   let kind: ProviderErrorKind;
   if (status === 'UNAUTHENTICATED' || status === 'PERMISSION_DENIED' || reason === 'API_KEY_INVALID' || /api key not valid/i.test(message)) kind = 'auth';
   else if (status === 'RESOURCE_EXHAUSTED') kind = 'rate_limit';
-  else if (status === 'INVALID_ARGUMENT' || status === 'FAILED_PRECONDITION' || status === 'OUT_OF_RANGE') kind = CONTEXT_RE.test(message) ? 'context_length' : 'bad_request';
+  else if (status === 'INVALID_ARGUMENT' || status === 'FAILED_PRECONDITION' || status === 'OUT_OF_RANGE')
+    kind = CONTEXT_RE.test(message) ? 'context_length' : 'bad_request';
   else if (status === 'NOT_FOUND') kind = 'not_found';
   else if (status === 'INTERNAL' || status === 'UNAVAILABLE' || status === 'DEADLINE_EXCEEDED' || status === 'ABORTED' || status === 'UNKNOWN') kind = 'server';
   else kind = kindFromStatus(ctx.status ?? body.code ?? 500);
@@ -283,8 +284,9 @@ export function networkDetail(err: unknown): string {
   let best = '';
   for (let i = 0; i < 5 && cur instanceof Error; i++) {
     const code = (cur as Error & { code?: unknown }).code;
-    if (cur.message && cur.message !== 'fetch failed' && cur.message !== 'terminated') best = typeof code === 'string' && !cur.message.includes(code) ? `${cur.message} (${code})` : cur.message;
+    if (cur.message && cur.message !== 'fetch failed' && cur.message !== 'terminated')
+      best = typeof code === 'string' && !cur.message.includes(code) ? `${cur.message} (${code})` : cur.message;
     cur = cur.cause;
   }
-  return best || (errorMessage(err));
+  return best || errorMessage(err);
 }

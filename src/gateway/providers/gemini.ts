@@ -6,12 +6,7 @@
 import { z } from 'zod';
 import { errorBodySchemas, geminiErrorFrom } from './errors';
 import type { SseEvent } from './sse';
-import {
-  joinUrl,
-  malformedEvent,
-  parseEventJson,
-  SseProviderClient,
-} from './streamClient';
+import { joinUrl, malformedEvent, parseEventJson, SseProviderClient } from './streamClient';
 import type { DoneEvent, ProviderAdapter, ProviderDeps, StreamDecoder, WireRequest } from './adapter';
 import type { ChatRequest, FinishReason, ProviderEndpoint, Usage } from './types';
 
@@ -19,9 +14,7 @@ const responseSchema = z.object({
   candidates: z
     .array(
       z.object({
-        content: z
-          .object({ parts: z.array(z.object({ text: z.string().optional(), thought: z.boolean().optional() })).optional() })
-          .optional(),
+        content: z.object({ parts: z.array(z.object({ text: z.string().optional(), thought: z.boolean().optional() })).optional() }).optional(),
         finishReason: z.string().optional(),
       }),
     )
@@ -63,7 +56,10 @@ class GeminiDecoder implements StreamDecoder {
     }
     const meta = chunk.usageMetadata;
     if (meta) {
-      const out = meta.candidatesTokenCount === undefined && meta.thoughtsTokenCount === undefined ? undefined : (meta.candidatesTokenCount ?? 0) + (meta.thoughtsTokenCount ?? 0);
+      const out =
+        meta.candidatesTokenCount === undefined && meta.thoughtsTokenCount === undefined
+          ? undefined
+          : (meta.candidatesTokenCount ?? 0) + (meta.thoughtsTokenCount ?? 0);
       this.usage = { inputTokens: meta.promptTokenCount, outputTokens: out };
     }
     const candidate = chunk.candidates?.[0];

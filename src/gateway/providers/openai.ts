@@ -6,12 +6,7 @@
 import { z } from 'zod';
 import { errorBodySchemas, openAiErrorFrom, ProviderError } from './errors';
 import type { SseEvent } from './sse';
-import {
-  joinUrl,
-  malformedEvent,
-  parseEventJson,
-  SseProviderClient,
-} from './streamClient';
+import { joinUrl, malformedEvent, parseEventJson, SseProviderClient } from './streamClient';
 import type { DoneEvent, ProviderAdapter, ProviderDeps, StreamDecoder, WireRequest } from './adapter';
 import type { ChatRequest, FinishReason, ProviderEndpoint, ProviderId, Usage } from './types';
 

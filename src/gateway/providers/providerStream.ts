@@ -41,7 +41,10 @@ class IdleWatchdog {
   private since = 0;
   private waiting = false;
 
-  constructor(private readonly ms: number, private readonly onIdle: () => void) {}
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {}
 
   begin(): void {
     if (!(this.ms > 0) || !Number.isFinite(this.ms)) return;
@@ -237,7 +240,9 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
       });
     }
     const u = done.usage;
-    this.ctx.log.debug(`done: ${done.rawFinishReason ?? done.finishReason}, ${this.deltas} deltas in ${Math.round(performance.now() - this.t0)} ms, tokens in=${u?.inputTokens ?? '?'} out=${u?.outputTokens ?? '?'}`);
+    this.ctx.log.debug(
+      `done: ${done.rawFinishReason ?? done.finishReason}, ${this.deltas} deltas in ${Math.round(performance.now() - this.t0)} ms, tokens in=${u?.inputTokens ?? '?'} out=${u?.outputTokens ?? '?'}`,
+    );
     this.phase = 'finished';
     return { value: done, done: false };
   }

@@ -8,15 +8,7 @@ import type { Logger } from '../ports';
 import { ProviderError } from './errors';
 import { ProviderStream } from './providerStream';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
-import {
-  PROVIDER_LABELS,
-  type ChatRequest,
-  type ProviderClient,
-  type ProviderEndpoint,
-  type ProviderId,
-  type StreamEvent,
-  type StreamOptions,
-} from './types';
+import { PROVIDER_LABELS, type ChatRequest, type ProviderClient, type ProviderEndpoint, type ProviderId, type StreamEvent, type StreamOptions } from './types';
 import { errorMessage } from '../errors';
 
 /** Parses one event's JSON; invalid JSON is a `malformed` error, never a crash. */

@@ -61,7 +61,11 @@ export class Conversation extends Disposable {
   private readonly taskId: string | undefined;
   private updatedAt: number;
 
-  constructor(state: ReplayState, private readonly journal: Journal, private readonly host: ConversationHost) {
+  constructor(
+    state: ReplayState,
+    private readonly journal: Journal,
+    private readonly host: ConversationHost,
+  ) {
     super();
     this.id = state.id;
     this.repairs = state.repairs;

@@ -16,15 +16,7 @@ import { type ConversationSummary, displayTitle, normalizeTitle, snippetOf } fro
 import { encodeRecord, FORMAT_VERSION, isConversationId, type MetaRecord } from './records';
 import { type LoadedFile, loadConversationFile, type ReplayState, scanConversationFile } from './replay';
 
-export type {
-  AssistantEnd,
-  ConversationMeta,
-  ConversationSummary,
-  StoredError,
-  StoredMessage,
-  StoredStatus,
-  StoredUsage,
-} from './model';
+export type { AssistantEnd, ConversationMeta, ConversationSummary, StoredError, StoredMessage, StoredStatus, StoredUsage } from './model';
 export { Conversation, DELTA_FLUSH_MS } from './conversation';
 export { isConversationId } from './records';
 
@@ -88,7 +80,11 @@ export class ConversationStore extends Disposable {
   private touchedDuringScan: Set<string> | undefined;
   private readonly host: ConversationHost;
 
-  constructor(private readonly dir: string, private readonly logger: Logger, clock: Clock = systemClock) {
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+    clock: Clock = systemClock,
+  ) {
     super();
     this.host = {
       clock,
@@ -272,7 +268,10 @@ export class ConversationStore extends Disposable {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
-      const ids = names.filter((n) => n.endsWith(FILE_SUFFIX)).map((n) => n.slice(0, -FILE_SUFFIX.length)).filter(isConversationId);
+      const ids = names
+        .filter((n) => n.endsWith(FILE_SUFFIX))
+        .map((n) => n.slice(0, -FILE_SUFFIX.length))
+        .filter(isConversationId);
       const found = new Map<string, ConversationSummary>();
       let next = 0;
       const worker = async (): Promise<void> => {

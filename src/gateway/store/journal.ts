@@ -22,7 +22,10 @@ export class Journal {
   private dirty: boolean;
   private needsNewline: boolean;
 
-  constructor(readonly file: string, state: JournalState) {
+  constructor(
+    readonly file: string,
+    state: JournalState,
+  ) {
     this.goodSize = state.validEnd;
     this.dirty = state.size !== state.validEnd;
     this.needsNewline = state.needsNewline;

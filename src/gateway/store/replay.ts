@@ -48,7 +48,10 @@ export class Replay {
   private readonly notes: string[] = [];
   private extraNotes = 0;
 
-  constructor(private readonly id: string, private readonly textCap = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private readonly id: string,
+    private readonly textCap = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** A createdAt fallback (the file's mtime) is needed: no meta and no timestamped record. */
   get needsCreatedAt(): boolean {
@@ -91,7 +94,7 @@ export class Replay {
       id: this.id,
       explicitTitle: this.titleOverride ?? meta?.title ?? '',
       derivedTitle: this.derivedTitle,
-      agentId: this.agentOverride ?? (meta ? meta.agentId : this.firstStartAgent ?? null),
+      agentId: this.agentOverride ?? (meta ? meta.agentId : (this.firstStartAgent ?? null)),
       createdAt,
       updatedAt: Math.max(createdAt, this.lastTs ?? createdAt),
       messages: [...this.messages.values()],

@@ -27,7 +27,10 @@ export class TaskFile {
   private pending: (() => LocalTask[]) | undefined;
   private failedOnce = false;
 
-  constructor(readonly filePath: string, private readonly log: Logger) {}
+  constructor(
+    readonly filePath: string,
+    private readonly log: Logger,
+  ) {}
 
   /** Reads the file. Missing → []; corrupt → moved to `<file>.corrupt-<time>`, a log line, []. */
   async load(): Promise<LocalTask[]> {
@@ -45,13 +48,16 @@ export class TaskFile {
       return this.quarantine(`it is not valid JSON (${errorMessage(err)})`);
     }
     if (!isFileShape(parsed)) return this.quarantine('it does not hold {"version", "tasks": [...]}');
-    if (parsed.version > TASK_FILE_VERSION) return this.quarantine(`it has version ${parsed.version}, newer than this MultiClaw understands (${TASK_FILE_VERSION})`);
+    if (parsed.version > TASK_FILE_VERSION)
+      return this.quarantine(`it has version ${parsed.version}, newer than this MultiClaw understands (${TASK_FILE_VERSION})`);
     const tasks: LocalTask[] = [];
     const seen = new Set<string>();
     parsed.tasks.forEach((raw, i) => {
       const r = localTaskSchema.safeParse(raw);
       if (!r.success) {
-        this.log.warn(`tasks file ${this.filePath}: record ${i} skipped (${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')})`);
+        this.log.warn(
+          `tasks file ${this.filePath}: record ${i} skipped (${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')})`,
+        );
       } else if (seen.has(r.data.id)) {
         this.log.warn(`tasks file ${this.filePath}: record ${i} skipped (duplicate id ${r.data.id})`);
       } else {

@@ -77,9 +77,19 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
     }
     const open = !TERMINAL.includes(t.status);
     rows.push({
-      key: `l:${t.id}`, kind: 'local', id: t.id, title: t.title, status: t.status, agentId: t.agentId, createdAt: t.createdAt,
-      progress: t.status === 'completed' ? 1 : null, assignee: null, conversationId: t.conversationId, runningHere: t.status === 'running',
-      waitingForMe: false, actions: [...(open ? ['cancel' as const] : []), ...(t.conversationId ? ['open' as const] : [])],
+      key: `l:${t.id}`,
+      kind: 'local',
+      id: t.id,
+      title: t.title,
+      status: t.status,
+      agentId: t.agentId,
+      createdAt: t.createdAt,
+      progress: t.status === 'completed' ? 1 : null,
+      assignee: null,
+      conversationId: t.conversationId,
+      runningHere: t.status === 'running',
+      waitingForMe: false,
+      actions: [...(open ? ['cancel' as const] : []), ...(t.conversationId ? ['open' as const] : [])],
       error: t.error?.message,
     });
   }
@@ -88,7 +98,9 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
     const mine = runs.get(t.id) ?? [];
     const active = mine.find((r) => r.status === 'queued' || r.status === 'running');
     const conversationId = mine.find((r) => r.conversationId)?.conversationId ?? null;
-    const here = !!me && ((t.assignee?.type === 'member' && t.assignee.memberId === me.memberId) || (t.assignee?.type === 'instance' && t.assignee.instanceId === me.instanceId));
+    const here =
+      !!me &&
+      ((t.assignee?.type === 'member' && t.assignee.memberId === me.memberId) || (t.assignee?.type === 'instance' && t.assignee.instanceId === me.instanceId));
     const pending = t.status === 'awaiting_approval' && t.plan?.state === 'pending' ? t.plan : undefined;
     const actions: TaskAction[] = [];
     if (!active && (t.status === 'assigned' || t.status === 'queued') && (here || !t.assignee)) actions.push('run');
@@ -96,9 +108,19 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
     if (!TERMINAL.includes(t.status)) actions.push('cancel');
     if (conversationId) actions.push('open');
     rows.push({
-      key: `w:${t.id}`, kind: 'workspace', id: t.id, title: t.title, status: t.status, agentId: t.agentId ?? active?.agentId ?? mine[0]?.agentId ?? null,
-      createdAt: t.createdAt, progress: t.progress, assignee: assigneeLabel(t, me), conversationId, runningHere: !!active,
-      waitingForMe: here && ((t.status === 'assigned' && !active) || !!pending), actions,
+      key: `w:${t.id}`,
+      kind: 'workspace',
+      id: t.id,
+      title: t.title,
+      status: t.status,
+      agentId: t.agentId ?? active?.agentId ?? mine[0]?.agentId ?? null,
+      createdAt: t.createdAt,
+      progress: t.progress,
+      assignee: assigneeLabel(t, me),
+      conversationId,
+      runningHere: !!active,
+      waitingForMe: here && ((t.status === 'assigned' && !active) || !!pending),
+      actions,
       plan: pending ? { summary: pending.summary, steps: pending.steps.map((s) => s.title) } : undefined,
       error: t.result?.error,
     });

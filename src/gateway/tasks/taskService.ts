@@ -66,7 +66,10 @@ export type TaskErrorCode = 'agent_not_found' | 'agent_unavailable' | 'task_not_
 /** A request the task service refuses; `code` is the local API's error code. */
 export class TaskError extends Error {
   override readonly name = 'TaskError';
-  constructor(readonly code: TaskErrorCode, message: string) {
+  constructor(
+    readonly code: TaskErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -109,11 +112,13 @@ export class TaskService extends Disposable {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.logger;
     this.file = new TaskFile(deps.file, deps.logger);
-    this._register(deps.chat.onDidEvent((e) => {
-      if (e.type !== 'delta') return;
-      const taskId = this.byConversation.get(e.conversationId);
-      if (taskId) this.onDidOutputEmitter.fire({ taskId, text: e.text });
-    }));
+    this._register(
+      deps.chat.onDidEvent((e) => {
+        if (e.type !== 'delta') return;
+        const taskId = this.byConversation.get(e.conversationId);
+        if (taskId) this.onDidOutputEmitter.fire({ taskId, text: e.text });
+      }),
+    );
   }
 
   get filePath(): string {
@@ -149,7 +154,8 @@ export class TaskService extends Disposable {
     if (this.closing || this.isDisposed) throw new TaskError('gateway_not_running', 'The gateway is stopping.');
     const agent = this.deps.agents().find((a) => a.id === input.agentId);
     if (!agent) throw new TaskError('agent_not_found', `Unknown agent "${input.agentId}".`);
-    if (!agent.available) throw new TaskError('agent_unavailable', `The agent "${agent.id}" has no configured provider (${agent.provider}): set its API key or base URL.`);
+    if (!agent.available)
+      throw new TaskError('agent_unavailable', `The agent "${agent.id}" has no configured provider (${agent.provider}): set its API key or base URL.`);
     const now = this.iso();
     const task: LocalTask = {
       id: randomUUID(),
@@ -215,7 +221,12 @@ export class TaskService extends Disposable {
     for (const t of loaded) {
       if (t.status === 'running') {
         const now = this.iso();
-        Object.assign(t, { status: 'failed', updatedAt: now, finishedAt: now, error: { kind: 'interrupted', message: 'The gateway stopped while this task was running.' } });
+        Object.assign(t, {
+          status: 'failed',
+          updatedAt: now,
+          finishedAt: now,
+          error: { kind: 'interrupted', message: 'The gateway stopped while this task was running.' },
+        });
         interrupted++;
       }
       this.tasks.set(t.id, t);
@@ -269,7 +280,9 @@ export class TaskService extends Disposable {
       } else if (reply?.status === 'cancelled') {
         this.finish(task, 'cancelled', {});
       } else {
-        this.finish(task, 'failed', { error: reply?.error ? { kind: reply.error.kind, message: reply.error.message } : { kind: 'internal', message: 'The reply did not complete.' } });
+        this.finish(task, 'failed', {
+          error: reply?.error ? { kind: reply.error.kind, message: reply.error.message } : { kind: 'internal', message: 'The reply did not complete.' },
+        });
       }
     } catch (err) {
       this.log.warn(`task ${task.id} could not run:`, err instanceof Error ? err : String(err));

@@ -46,7 +46,10 @@ function parse<T extends { v: number }>(raw: string | undefined): T | undefined 
 }
 
 export class CredentialStore {
-  constructor(private readonly secrets: SecretStore, private readonly redactor: Redactor) {}
+  constructor(
+    private readonly secrets: SecretStore,
+    private readonly redactor: Redactor,
+  ) {}
 
   async account(): Promise<AccountRecord | undefined> {
     const a = parse<AccountRecord>(await this.secrets.get(ACCOUNT_SECRET));

@@ -60,7 +60,10 @@ export interface SessionEnd {
 }
 
 class CloseBeforeWelcome extends Error {
-  constructor(readonly code: number, readonly reason: string) {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+  ) {
     super(`the server closed the connection (${code}${reason ? ` ${reason}` : ''})`);
   }
 }
@@ -198,29 +201,34 @@ export class LinkSession extends Disposable {
     const ws = await this.o.openWebSocket(this.o.api.wsUrl(mint.wsPath), { authorization: `Bearer ${mint.token}` }, signal);
     return new Promise<WsConnection>((resolve, reject) => {
       let welcomed = false;
-      const conn = new WsConnection(ws, {
-        onMessage: (m, c) => {
-          if (m.type === 'welcome' && !welcomed) {
-            welcomed = true;
-            clearTimeout(timer);
-            this.welcomeEmitter.fire(m.frame);
-            this.heartbeatMs = m.frame.heartbeatIntervalMs;
-            resolve(c);
-            return;
-          }
-          this.onMessage(m, c);
+      const conn = new WsConnection(
+        ws,
+        {
+          onMessage: (m, c) => {
+            if (m.type === 'welcome' && !welcomed) {
+              welcomed = true;
+              clearTimeout(timer);
+              this.welcomeEmitter.fire(m.frame);
+              this.heartbeatMs = m.frame.heartbeatIntervalMs;
+              resolve(c);
+              return;
+            }
+            this.onMessage(m, c);
+          },
+          onClose: (code, reason, c) => {
+            if (!welcomed) {
+              clearTimeout(timer);
+              reject(new CloseBeforeWelcome(code, reason));
+            } else this.onClose(code, reason, c);
+          },
+          onPong: (latencyMs, c) => {
+            if (c === this.conn) this.heartbeatEmitter.fire({ at: Date.now(), latencyMs });
+          },
+          onMalformed: (what) => this.onMalformed(what),
         },
-        onClose: (code, reason, c) => {
-          if (!welcomed) {
-            clearTimeout(timer);
-            reject(new CloseBeforeWelcome(code, reason));
-          } else this.onClose(code, reason, c);
-        },
-        onPong: (latencyMs, c) => {
-          if (c === this.conn) this.heartbeatEmitter.fire({ at: Date.now(), latencyMs });
-        },
-        onMalformed: (what) => this.onMalformed(what),
-      }, this.log, this.o.rpcTimeoutMs ?? 20_000);
+        this.log,
+        this.o.rpcTimeoutMs ?? 20_000,
+      );
       const timer = setTimeout(() => {
         conn.close(1000, 'no welcome', true);
         reject(new Error('the server did not answer hello'));
@@ -310,7 +318,9 @@ export class LinkSession extends Disposable {
   private classify(err: unknown): Failure {
     if (err instanceof ServerApiError) {
       if (err.status === 401) {
-        return { end: { kind: err.code === 'token_expired' ? 'expired' : 'revoked', message: `The workspace refused this machine's credentials: ${err.message}` } };
+        return {
+          end: { kind: err.code === 'token_expired' ? 'expired' : 'revoked', message: `The workspace refused this machine's credentials: ${err.message}` },
+        };
       }
       if (err.status === 403) return { end: { kind: 'revoked', message: `Access to the workspace was revoked: ${err.message}` } };
       if (err.status === 404 || err.kind === 'invalid_response') return { end: { kind: 'bad_server', message: err.message } };
@@ -368,14 +378,17 @@ export class LinkSession extends Disposable {
     }, hb);
     // Nothing received for 1.6 intervals (the server sends a heartbeat every interval): the socket is
     // half-open. Checked every 0.2 intervals, so it is noticed within two heartbeat intervals.
-    this.watchdogTimer = setInterval(() => {
-      const c = this.conn;
-      if (!c || Date.now() - c.lastReceivedAt <= hb * 1.6) return;
-      this.log.warn(`nothing from the server for ${Date.now() - c.lastReceivedAt} ms (heartbeat every ${hb} ms): the connection is half-open; reconnecting`);
-      c.close(4000, 'heartbeat timeout', true);
-      this.o.onHalfOpen?.();
-      this.onClose(1006, 'heartbeat timeout', c);
-    }, Math.max(10, Math.floor(hb / 5)));
+    this.watchdogTimer = setInterval(
+      () => {
+        const c = this.conn;
+        if (!c || Date.now() - c.lastReceivedAt <= hb * 1.6) return;
+        this.log.warn(`nothing from the server for ${Date.now() - c.lastReceivedAt} ms (heartbeat every ${hb} ms): the connection is half-open; reconnecting`);
+        c.close(4000, 'heartbeat timeout', true);
+        this.o.onHalfOpen?.();
+        this.onClose(1006, 'heartbeat timeout', c);
+      },
+      Math.max(10, Math.floor(hb / 5)),
+    );
     this.renewTimer = setTimeout(() => void this.renew(), this.renewAfter);
   }
 

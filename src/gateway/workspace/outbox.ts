@@ -51,7 +51,10 @@ export class Outbox extends Disposable {
   private readonly enqueueEmitter = this._register(new Emitter<OutboxItem>());
   readonly onDidEnqueue: Event<OutboxItem> = this.enqueueEmitter.event;
 
-  private constructor(readonly filePath: string, private readonly log: Logger) {
+  private constructor(
+    readonly filePath: string,
+    private readonly log: Logger,
+  ) {
     super();
   }
 
@@ -101,7 +104,11 @@ export class Outbox extends Disposable {
 
   /** Resolves once everything appended so far is written and synced. */
   async flush(): Promise<void> {
-    if (this.buffer.length) await new Promise<void>((r) => { this.waiters.push(r); this.schedule(); });
+    if (this.buffer.length)
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        this.schedule();
+      });
     let c: Promise<void>;
     do {
       c = this.chain;
@@ -184,7 +191,8 @@ export class Outbox extends Disposable {
       }
       if (rec.t === 'add' && typeof rec.id === 'number' && typeof rec.key === 'string' && typeof rec.taskId === 'string') {
         maxId = Math.max(maxId, rec.id);
-        if (!this.items.has(rec.id)) this.items.set(rec.id, { id: rec.id, key: rec.key, taskId: rec.taskId, method: rec.method, params: rec.params ?? {}, at: rec.at ?? 0 });
+        if (!this.items.has(rec.id))
+          this.items.set(rec.id, { id: rec.id, key: rec.key, taskId: rec.taskId, method: rec.method, params: rec.params ?? {}, at: rec.at ?? 0 });
       } else if (rec.t === 'done' && typeof rec.id === 'number') {
         this.items.delete(rec.id);
       } else skipped++;

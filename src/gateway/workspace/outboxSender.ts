@@ -69,30 +69,33 @@ export class OutboxSender extends Disposable {
 
   private send(item: OutboxItem): void {
     this.inFlight.add(item.taskId);
-    this.session.request(item.method, { taskId: item.taskId, ...item.params }, item.key).then(
-      (result) => {
-        this.notBefore.delete(item.taskId);
-        this._delivered++;
-        this.outbox.settle(item.id);
-        this.deliverEmitter.fire({ item, result });
-      },
-      (err: unknown) => {
-        if (err instanceof RpcError && err.permanent) {
-          this.log.warn(`the workspace refused ${item.method} for task ${item.taskId} (${err.code}: ${err.message}); dropped`);
+    this.session
+      .request(item.method, { taskId: item.taskId, ...item.params }, item.key)
+      .then(
+        (result) => {
+          this.notBefore.delete(item.taskId);
+          this._delivered++;
           this.outbox.settle(item.id);
-          this.deliverEmitter.fire({ item, error: err });
-        } else if (err instanceof RpcError) {
-          const prev = this.notBefore.get(item.taskId)?.failures ?? 0;
-          const delay = Math.min(30_000, 1000 * 2 ** prev);
-          this.notBefore.set(item.taskId, { at: Date.now() + delay, failures: prev + 1 });
-          this.log.info(`${item.method} for task ${item.taskId} failed (${err.code}); retrying in ${delay} ms`);
-        }
-        // Interrupted (socket gone, timeout): it stays queued and goes out again on the next connection.
-      },
-    ).finally(() => {
-      this.inFlight.delete(item.taskId);
-      this.pump();
-    });
+          this.deliverEmitter.fire({ item, result });
+        },
+        (err: unknown) => {
+          if (err instanceof RpcError && err.permanent) {
+            this.log.warn(`the workspace refused ${item.method} for task ${item.taskId} (${err.code}: ${err.message}); dropped`);
+            this.outbox.settle(item.id);
+            this.deliverEmitter.fire({ item, error: err });
+          } else if (err instanceof RpcError) {
+            const prev = this.notBefore.get(item.taskId)?.failures ?? 0;
+            const delay = Math.min(30_000, 1000 * 2 ** prev);
+            this.notBefore.set(item.taskId, { at: Date.now() + delay, failures: prev + 1 });
+            this.log.info(`${item.method} for task ${item.taskId} failed (${err.code}); retrying in ${delay} ms`);
+          }
+          // Interrupted (socket gone, timeout): it stays queued and goes out again on the next connection.
+        },
+      )
+      .finally(() => {
+        this.inFlight.delete(item.taskId);
+        this.pump();
+      });
   }
 
   override dispose(): void {

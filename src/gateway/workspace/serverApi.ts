@@ -9,9 +9,19 @@ import type { z } from 'zod';
 import { apiErrorSchema, IDEMPOTENCY_HEADER, type Provider, type SessionScope } from '../../protocol/workspace/common';
 import { configSnapshotSchema, type Assignee } from '../../protocol/workspace/models';
 import {
-  agentListResponseSchema, type createTaskRequestSchema, instanceListResponseSchema, loginResponseSchema, meResponseSchema, memberListResponseSchema,
-  mintSessionTokenResponseSchema, okResponseSchema, planResponseSchema, providerKeyResponseSchema, registerInstanceResponseSchema,
-  taskDetailResponseSchema, taskResponseSchema,
+  agentListResponseSchema,
+  type createTaskRequestSchema,
+  instanceListResponseSchema,
+  loginResponseSchema,
+  meResponseSchema,
+  memberListResponseSchema,
+  mintSessionTokenResponseSchema,
+  okResponseSchema,
+  planResponseSchema,
+  providerKeyResponseSchema,
+  registerInstanceResponseSchema,
+  taskDetailResponseSchema,
+  taskResponseSchema,
 } from '../../protocol/workspace/rest';
 import { errorMessage } from '../errors';
 
@@ -74,7 +84,11 @@ export function normalizeServerUrl(input: string): string {
 export class ServerApi {
   readonly baseUrl: string;
 
-  constructor(baseUrl: string, private readonly fetchFn: FetchLike, private readonly timeoutMs = 15_000) {
+  constructor(
+    baseUrl: string,
+    private readonly fetchFn: FetchLike,
+    private readonly timeoutMs = 15_000,
+  ) {
     this.baseUrl = normalizeServerUrl(baseUrl);
   }
 
@@ -83,7 +97,12 @@ export class ServerApi {
     return new URL(wsPath, this.baseUrl.replace(/^http/, 'ws') + '/').toString();
   }
 
-  private async call<S extends z.ZodType>(schema: S, method: string, path: string, o: { token?: string; body?: unknown; idem?: string | true } = {}): Promise<z.infer<S>> {
+  private async call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown; idem?: string | true } = {},
+  ): Promise<z.infer<S>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     if (o.idem) headers[IDEMPOTENCY_HEADER] = o.idem === true ? `mc-${randomUUID()}` : o.idem;
@@ -107,18 +126,32 @@ export class ServerApi {
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
-      throw new ServerApiError('invalid_response', `${host} answered ${method} ${path} with something that is not JSON (HTTP ${res.status}): is ${this.baseUrl} a MultiClaw workspace server?`, res.status);
+      throw new ServerApiError(
+        'invalid_response',
+        `${host} answered ${method} ${path} with something that is not JSON (HTTP ${res.status}): is ${this.baseUrl} a MultiClaw workspace server?`,
+        res.status,
+      );
     }
     if (res.status >= 400) {
       const e = apiErrorSchema.safeParse(json);
       const retryAfter = Number(res.headers.get('retry-after'));
       const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
-      if (!e.success) throw new ServerApiError('http', `${host} answered HTTP ${res.status}${res.status === 404 ? `: is ${this.baseUrl} a MultiClaw workspace server?` : ''}`, res.status, undefined, retryAfterMs);
+      if (!e.success)
+        throw new ServerApiError(
+          'http',
+          `${host} answered HTTP ${res.status}${res.status === 404 ? `: is ${this.baseUrl} a MultiClaw workspace server?` : ''}`,
+          res.status,
+          undefined,
+          retryAfterMs,
+        );
       throw new ServerApiError('http', e.data.error.message, res.status, e.data.error.code, retryAfterMs);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const where = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
       throw new ServerApiError('invalid_response', `${host} sent an answer this MultiClaw does not understand (${method} ${path}: ${where})`, res.status);
     }
     return parsed.data;
@@ -137,7 +170,11 @@ export class ServerApi {
   }
 
   registerInstance(accountToken: string, workspaceId: string, body: { name: string; platform: string; version: string }): Promise<RegisterInstanceResponse> {
-    return this.call(registerInstanceResponseSchema, 'POST', `/v1/workspaces/${enc(workspaceId)}/instances`, { token: accountToken, idem: true, body: { ...body, kind: 'gateway' } });
+    return this.call(registerInstanceResponseSchema, 'POST', `/v1/workspaces/${enc(workspaceId)}/instances`, {
+      token: accountToken,
+      idem: true,
+      body: { ...body, kind: 'gateway' },
+    });
   }
 
   async removeInstance(token: string, workspaceId: string, instanceId: string): Promise<void> {
@@ -176,14 +213,28 @@ export class ServerApi {
     return this.call(taskResponseSchema, 'POST', `/v1/workspaces/${enc(workspaceId)}/tasks/${enc(taskId)}/assign`, { token, idem, body: { assignee } });
   }
 
-  decidePlan(token: string, workspaceId: string, taskId: string, planId: string, decision: 'approved' | 'rejected', comment: string | undefined, idem: string): Promise<z.infer<typeof planResponseSchema>> {
+  decidePlan(
+    token: string,
+    workspaceId: string,
+    taskId: string,
+    planId: string,
+    decision: 'approved' | 'rejected',
+    comment: string | undefined,
+    idem: string,
+  ): Promise<z.infer<typeof planResponseSchema>> {
     return this.call(planResponseSchema, 'POST', `/v1/workspaces/${enc(workspaceId)}/tasks/${enc(taskId)}/plans/${enc(planId)}/decision`, {
-      token, idem, body: comment ? { decision, comment } : { decision },
+      token,
+      idem,
+      body: comment ? { decision, comment } : { decision },
     });
   }
 
   setProviderKey(accountToken: string, workspaceId: string, provider: Provider, apiKey: string): Promise<z.infer<typeof providerKeyResponseSchema>> {
-    return this.call(providerKeyResponseSchema, 'PUT', `/v1/workspaces/${enc(workspaceId)}/provider-keys/${enc(provider)}`, { token: accountToken, idem: true, body: { apiKey } });
+    return this.call(providerKeyResponseSchema, 'PUT', `/v1/workspaces/${enc(workspaceId)}/provider-keys/${enc(provider)}`, {
+      token: accountToken,
+      idem: true,
+      body: { apiKey },
+    });
   }
 }
 

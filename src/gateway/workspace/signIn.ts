@@ -54,13 +54,22 @@ export async function signIn(link: WorkspaceLink, input: SignInInput, pick: Work
   const wanted = input.workspace;
   const ws = wanted
     ? me.workspaces.find((w) => w.id === wanted || w.slug === wanted)
-    : me.workspaces.length === 1 ? me.workspaces[0] : await pick(me.workspaces);
+    : me.workspaces.length === 1
+      ? me.workspaces[0]
+      : await pick(me.workspaces);
   if (!ws) {
     await revokeUnused();
     if (wanted) throw new Error(`${me.user.email} is not a member of the workspace "${wanted}".`);
     throw new SignInCancelled('Sign-in cancelled.');
   }
-  const account: AccountRecord = { v: 1, serverUrl: api.baseUrl, token, expiresAt, user: { id: me.user.id, email: me.user.email, name: me.user.name }, workspace: { id: ws.id, slug: ws.slug, name: ws.name, role: ws.role } };
+  const account: AccountRecord = {
+    v: 1,
+    serverUrl: api.baseUrl,
+    token,
+    expiresAt,
+    user: { id: me.user.id, email: me.user.email, name: me.user.name },
+    workspace: { id: ws.id, slug: ws.slug, name: ws.name, role: ws.role },
+  };
   const instance = (await reusableInstance(link, api, account)) ?? (await register(link, api, account));
   await link.credentials.saveAccount(account);
   await link.credentials.saveInstance(instance);
@@ -93,14 +102,25 @@ async function register(link: WorkspaceLink, api: ServerApi, a: AccountRecord): 
   } catch (err) {
     if (err instanceof ServerApiError && err.status === 403) {
       await api.logout(a.token).catch(() => undefined);
-      throw new Error(`Your role in ${a.workspace.name} (${a.workspace.role}) cannot connect a machine to the workspace; ask an owner or admin for the member role.`);
+      throw new Error(
+        `Your role in ${a.workspace.name} (${a.workspace.role}) cannot connect a machine to the workspace; ask an owner or admin for the member role.`,
+      );
     }
     throw err;
   }
   link.deps.redactor.add(r.instanceSecret);
   link.deps.redactor.add(r.workspaceToken);
   link.log.info(`registered this machine as instance ${r.instance.name} (${r.instance.id})`);
-  return { v: 1, serverUrl: a.serverUrl, workspaceId: a.workspace.id, userId: a.user.id, id: r.instance.id, name: r.instance.name, secret: r.instanceSecret, workspaceToken: r.workspaceToken };
+  return {
+    v: 1,
+    serverUrl: a.serverUrl,
+    workspaceId: a.workspace.id,
+    userId: a.user.id,
+    id: r.instance.id,
+    name: r.instance.name,
+    secret: r.instanceSecret,
+    workspaceToken: r.workspaceToken,
+  };
 }
 
 /** Revokes both tokens on the server (best effort) and clears them here. Returns whether the server confirmed. */

@@ -40,12 +40,17 @@ export function planPrompt(t: Pick<WorkspaceTask, 'title' | 'prompt'>): string {
     '',
     `Task: ${t.title}`,
     t.prompt && t.prompt !== t.title ? `\n${t.prompt}` : '',
-  ].join('\n').trim();
+  ]
+    .join('\n')
+    .trim();
 }
 
 /** A plan from the agent's reply: the first line is the summary, numbered lines are the steps. */
 export function parsePlan(text: string): { summary: string; steps: Array<{ title: string }> } {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const steps = lines
     .map((l) => /^(?:\d+[.)]|[-*•])\s+(.+)$/.exec(l)?.[1])
     .filter((s): s is string => !!s)
@@ -101,7 +106,10 @@ export class TaskRunner extends Disposable {
   }
 
   /** Reports an update for a workspace task through the outbox (also used by tests and tools). */
-  update(id: string, params: { status: TaskStatus; note?: string; progress?: number; result?: { summary: string; output?: string; error?: string } }): Promise<unknown> {
+  update(
+    id: string,
+    params: { status: TaskStatus; note?: string; progress?: number; result?: { summary: string; output?: string; error?: string } },
+  ): Promise<unknown> {
     return this.d.outbox.enqueue(id, 'task.update', params);
   }
 
@@ -125,7 +133,8 @@ export class TaskRunner extends Disposable {
     const name = this.d.instanceName();
     if (lt.phase === 'plan') {
       if (lt.status === 'completed' && lt.result) void this.d.outbox.enqueue(id, 'task.submitPlan', parsePlan(lt.result.text));
-      else if (lt.status === 'failed' && open) void this.update(id, { status: 'failed', result: { summary: `Planning failed on ${name}`, error: lt.error?.message ?? 'unknown error' } });
+      else if (lt.status === 'failed' && open)
+        void this.update(id, { status: 'failed', result: { summary: `Planning failed on ${name}`, error: lt.error?.message ?? 'unknown error' } });
       return;
     }
     switch (lt.status) {
@@ -166,7 +175,12 @@ export class TaskRunner extends Disposable {
       const lt = this.d.tasks.get(localId);
       if (!lt?.workspaceTaskId || lt.status !== 'running') return;
       n.at = Date.now();
-      const last = n.tail.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      const last =
+        n.tail
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .pop() ?? '';
       void this.update(lt.workspaceTaskId, { status: 'running', note: `${n.chars} characters so far${last ? `: ${last.slice(0, 200)}` : ''}` });
     }, wait);
   }
@@ -202,13 +216,19 @@ export class TaskRunner extends Disposable {
     if (runs.some((r) => r.phase === 'run' && (!p.decidedAt || r.createdAt >= p.decidedAt))) return;
     this.startedRuns.add(p.id);
     const comment = p.comment ? `\n\nReviewer's comment: ${p.comment}` : '';
-    void this.d.tasks.dispatch({
-      agentId: planned.agentId, prompt: `The plan was approved. Carry it out now.${comment}`, title: t.title,
-      workspaceTaskId: t.id, phase: 'run', conversationId: planned.conversationId ?? undefined,
-    }).catch((err: unknown) => {
-      this.d.logger.warn(`could not start approved task ${t.id}:`, err instanceof Error ? err : String(err));
-      void this.update(t.id, { status: 'failed', result: { summary: `Could not start on ${this.d.instanceName()}`, error: errorMessage(err) } });
-    });
+    void this.d.tasks
+      .dispatch({
+        agentId: planned.agentId,
+        prompt: `The plan was approved. Carry it out now.${comment}`,
+        title: t.title,
+        workspaceTaskId: t.id,
+        phase: 'run',
+        conversationId: planned.conversationId ?? undefined,
+      })
+      .catch((err: unknown) => {
+        this.d.logger.warn(`could not start approved task ${t.id}:`, err instanceof Error ? err : String(err));
+        void this.update(t.id, { status: 'failed', result: { summary: `Could not start on ${this.d.instanceName()}`, error: errorMessage(err) } });
+      });
   }
 
   /** After a (re)connect: start plans approved while this machine was away; report runs a restart interrupted. */
@@ -233,6 +253,10 @@ export class TaskRunner extends Disposable {
 }
 
 function summarize(text: string): string {
-  const first = text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+  const first =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? '';
   return (first.length > 500 ? `${first.slice(0, 500)}…` : first) || 'Done';
 }

@@ -32,7 +32,10 @@ async function withAccount<T>(link: WorkspaceLink, fn: (token: string) => Promis
     return await fn(a.token);
   } catch (err) {
     if (err instanceof ServerApiError && err.isAuth) {
-      await link.endSession(err.code === 'token_expired' ? 'expired' : 'revoked', err.code === 'token_expired' ? 'Your MultiClaw sign-in expired.' : `Your MultiClaw sign-in is no longer valid: ${err.message}`);
+      await link.endSession(
+        err.code === 'token_expired' ? 'expired' : 'revoked',
+        err.code === 'token_expired' ? 'Your MultiClaw sign-in expired.' : `Your MultiClaw sign-in is no longer valid: ${err.message}`,
+      );
     }
     throw err;
   }
@@ -55,9 +58,20 @@ export async function dispatchToWorkspace(link: WorkspaceLink, d: WorkspaceDispa
   const api = link.api;
   if (!instance || !api) throw new NotSignedInError();
   const assignee: Assignee = d.assignee === 'here' ? { type: 'instance', instanceId: instance.id } : d.assignee;
-  const r = await withAccount(link, (token) => api.createTask(token, instance.workspaceId, {
-    title: d.title.slice(0, 500), prompt: d.prompt, agentId: d.agentId, assignee, context: d.context,
-  }, `mc-${randomUUID()}`));
+  const r = await withAccount(link, (token) =>
+    api.createTask(
+      token,
+      instance.workspaceId,
+      {
+        title: d.title.slice(0, 500),
+        prompt: d.prompt,
+        agentId: d.agentId,
+        assignee,
+        context: d.context,
+      },
+      `mc-${randomUUID()}`,
+    ),
+  );
   link.workspaceTasks?.merge([r.task]);
   const task = link.workspaceTasks?.get(r.task.id) ?? r.task;
   if (d.assignee !== 'here') return { task };
@@ -93,7 +107,8 @@ export function canManageSettings(link: WorkspaceLink): boolean {
 /** Uploads a local provider key to the workspace (Owner/Admin). */
 export async function syncProviderKey(link: WorkspaceLink, provider: Provider, apiKey: string): Promise<void> {
   const a = need(link);
-  if (!canManageSettings(link)) throw new Error(`Your role in ${a.workspace.name} (${a.workspace.role}) cannot manage workspace provider keys; ask an owner or admin.`);
+  if (!canManageSettings(link))
+    throw new Error(`Your role in ${a.workspace.name} (${a.workspace.role}) cannot manage workspace provider keys; ask an owner or admin.`);
   const api = link.api;
   if (!api) throw new NotSignedInError();
   await withAccount(link, (token) => api.setProviderKey(token, a.workspace.id, provider, apiKey));

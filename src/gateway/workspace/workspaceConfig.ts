@@ -26,7 +26,10 @@ export class WorkspaceConfig {
   private _guardrails: Guardrails | undefined;
   private readonly keys = new Map<Provider, string>();
 
-  constructor(private readonly redactor: Redactor, private readonly log: Logger) {}
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly log: Logger,
+  ) {}
 
   get version(): number {
     return this._version;
@@ -65,11 +68,16 @@ export class WorkspaceConfig {
         this.redactor.add(key);
         this.keys.set(provider, key);
       } catch (err) {
-        this.log.warn(`the workspace ${PROVIDER_LABELS[provider]} key could not be opened on this instance (${errorMessage(err)}); agents that need it stay unavailable`);
+        this.log.warn(
+          `the workspace ${PROVIDER_LABELS[provider]} key could not be opened on this instance (${errorMessage(err)}); agents that need it stay unavailable`,
+        );
       }
     }
     const changedKeys = [...new Set([...oldKeys.keys(), ...this.keys.keys()])].filter((p) => oldKeys.get(p) !== this.keys.get(p));
-    if (changedKeys.length) this.log.info(`workspace provider keys updated: ${changedKeys.map((p) => `${p} ${this.keys.has(p) ? (oldKeys.has(p) ? 'rotated' : 'added') : 'removed'}`).join(', ')}`);
+    if (changedKeys.length)
+      this.log.info(
+        `workspace provider keys updated: ${changedKeys.map((p) => `${p} ${this.keys.has(p) ? (oldKeys.has(p) ? 'rotated' : 'added') : 'removed'}`).join(', ')}`,
+      );
     return before !== JSON.stringify([this._agents, this._guardrails, [...this.keys.keys()]]) || changedKeys.length > 0;
   }
 

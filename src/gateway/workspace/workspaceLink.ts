@@ -173,16 +173,30 @@ export class WorkspaceLink extends Disposable {
       lastSeq: () => tasks.lastSeq,
       client: { name: 'multiclaw-vscode', version: this.deps.version, platform: `${process.platform}-${process.arch}` },
       logger: this.log.child('ws'),
-      backoff: t.backoff, renewAfterMs: t.renewAfterMs, rpcTimeoutMs: t.rpcTimeoutMs, offlineAfterAttempts: t.offlineAfterAttempts,
+      backoff: t.backoff,
+      renewAfterMs: t.renewAfterMs,
+      rpcTimeoutMs: t.rpcTimeoutMs,
+      offlineAfterAttempts: t.offlineAfterAttempts,
       busy: () => this.deps.tasks.counts().running > 0,
       onHalfOpen: () => this.deps.net.resetConnections('workspace:api'),
     });
     const sender = new OutboxSender(outbox, session, this.log.child('outbox'));
     const runner = new TaskRunner({
-      tasks: this.deps.tasks, workspace: tasks, outbox, agents: this.deps.agents, logger: this.log.child('runner'),
-      instanceName: () => instance.name, progressIntervalMs: t.progressIntervalMs,
+      tasks: this.deps.tasks,
+      workspace: tasks,
+      outbox,
+      agents: this.deps.agents,
+      logger: this.log.child('runner'),
+      instanceName: () => instance.name,
+      progressIntervalMs: t.progressIntervalMs,
       claim: async (taskId) => {
-        const r = await api.assignTask(instance.workspaceToken, instance.workspaceId, taskId, { type: 'instance', instanceId: instance.id }, `claim-${instance.id}-${taskId}`);
+        const r = await api.assignTask(
+          instance.workspaceToken,
+          instance.workspaceId,
+          taskId,
+          { type: 'instance', instanceId: instance.id },
+          `claim-${instance.id}-${taskId}`,
+        );
         tasks.merge([r.task]);
       },
     });
@@ -244,16 +258,26 @@ export class WorkspaceLink extends Disposable {
   /** The tasks assigned to me, to this instance, and the latest of the workspace (mine are kept). */
   private async fullSync(live: Live): Promise<void> {
     const me = live.tasks.identity;
-    const queries = [{ limit: 200 }, ...(me ? [{ assigneeMemberId: me.memberId, limit: 200 }, { assigneeInstanceId: me.instanceId, limit: 200 }] : [])];
+    const queries = [
+      { limit: 200 },
+      ...(me
+        ? [
+            { assigneeMemberId: me.memberId, limit: 200 },
+            { assigneeInstanceId: me.instanceId, limit: 200 },
+          ]
+        : []),
+    ];
     const lists = await Promise.all(queries.map(async (q) => taskListResponseSchema.parse(await live.session.request('task.list', q)).tasks));
     const all = lists.flat();
     const plans = new Map<string, Plan>();
     const waiting = all.filter((t) => t.status === 'awaiting_approval' && live.tasks.isMine(t)).slice(0, 20);
-    await Promise.all(waiting.map(async (t) => {
-      const d = taskDetailResponseSchema.parse(await live.session.request('task.get', { taskId: t.id }));
-      const latest = d.plans[d.plans.length - 1];
-      if (latest) plans.set(t.id, latest);
-    }));
+    await Promise.all(
+      waiting.map(async (t) => {
+        const d = taskDetailResponseSchema.parse(await live.session.request('task.get', { taskId: t.id }));
+        const latest = d.plans[d.plans.length - 1];
+        if (latest) plans.set(t.id, latest);
+      }),
+    );
     live.tasks.merge(all, plans);
     this.log.info(`synced ${live.tasks.list().length} workspace task(s)`);
   }
@@ -276,7 +300,10 @@ export class WorkspaceLink extends Disposable {
       await live.api.me(live.account.token);
     } catch (err) {
       if (err instanceof ServerApiError && err.isAuth && live === this.live) {
-        await this.endSession(err.code === 'token_expired' ? 'expired' : 'revoked', err.code === 'token_expired' ? 'Your MultiClaw sign-in expired.' : `Your MultiClaw sign-in is no longer valid: ${err.message}`);
+        await this.endSession(
+          err.code === 'token_expired' ? 'expired' : 'revoked',
+          err.code === 'token_expired' ? 'Your MultiClaw sign-in expired.' : `Your MultiClaw sign-in is no longer valid: ${err.message}`,
+        );
       }
     }
   }

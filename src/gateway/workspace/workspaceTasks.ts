@@ -46,7 +46,10 @@ export class WorkspaceTasks extends Disposable {
   private readonly changeEmitter = this._register(new Emitter<WorkspaceTaskChange>());
   readonly onDidChange: Event<WorkspaceTaskChange> = this.changeEmitter.event;
 
-  constructor(private readonly stateFile: string, private readonly log: Logger) {
+  constructor(
+    private readonly stateFile: string,
+    private readonly log: Logger,
+  ) {
     super();
   }
 
@@ -141,7 +144,9 @@ export class WorkspaceTasks extends Disposable {
 
   private prune(): void {
     if (this.tasks.size <= MAX_TASKS) return;
-    const finished = this.list().reverse().filter((t) => ['completed', 'failed', 'cancelled'].includes(t.status));
+    const finished = this.list()
+      .reverse()
+      .filter((t) => ['completed', 'failed', 'cancelled'].includes(t.status));
     for (const t of finished.slice(0, this.tasks.size - MAX_TASKS)) this.tasks.delete(t.id);
   }
 

@@ -8,7 +8,13 @@ import type WebSocket from 'ws';
 import type { ErrorBody } from '../../protocol/workspace/common';
 import { eventSchema, type WorkspaceEvent } from '../../protocol/workspace/events';
 import {
-  errorFrameSchema, resFrameSchema, resumedFrameSchema, resyncFrameSchema, serverHeartbeatFrameSchema, shutdownFrameSchema, welcomeFrameSchema,
+  errorFrameSchema,
+  resFrameSchema,
+  resumedFrameSchema,
+  resyncFrameSchema,
+  serverHeartbeatFrameSchema,
+  shutdownFrameSchema,
+  welcomeFrameSchema,
   type WelcomeFrame,
 } from '../../protocol/workspace/frames';
 import type { Logger } from '../ports';
@@ -16,7 +22,11 @@ import type { Logger } from '../ports';
 /** The RPC was answered with an error. `permanent`: sending it again cannot succeed. */
 export class RpcError extends Error {
   override readonly name = 'RpcError';
-  constructor(readonly code: string, message: string, readonly permanent: boolean) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+  ) {
     super(message);
   }
 }
@@ -115,10 +125,13 @@ export class WsConnection {
       this.ws.send(this.queue.shift() as string);
     }
     if (this.queue.length) {
-      this.drainTimer = setTimeout(() => {
-        this.drainTimer = undefined;
-        this.drain();
-      }, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+      this.drainTimer = setTimeout(
+        () => {
+          this.drainTimer = undefined;
+          this.drain();
+        },
+        Math.ceil(((1 - this.tokens) / this.rate) * 1000),
+      );
     }
   }
 
@@ -224,7 +237,9 @@ export class WsConnection {
       }
       case 'resumed': {
         const r = resumedFrameSchema.safeParse(obj);
-        return r.success ? this.handlers.onMessage({ type: 'resumed', fromSeq: r.data.fromSeq, toSeq: r.data.toSeq, count: r.data.count }, this) : bad('resumed');
+        return r.success
+          ? this.handlers.onMessage({ type: 'resumed', fromSeq: r.data.fromSeq, toSeq: r.data.toSeq, count: r.data.count }, this)
+          : bad('resumed');
       }
       case 'resync': {
         const r = resyncFrameSchema.safeParse(obj);
@@ -232,7 +247,9 @@ export class WsConnection {
       }
       case 'shutdown': {
         const r = shutdownFrameSchema.safeParse(obj);
-        return r.success ? this.handlers.onMessage({ type: 'shutdown', reason: r.data.reason, restartExpected: r.data.restartExpected }, this) : bad('shutdown');
+        return r.success
+          ? this.handlers.onMessage({ type: 'shutdown', reason: r.data.reason, restartExpected: r.data.restartExpected }, this)
+          : bad('shutdown');
       }
       case 'error': {
         const r = errorFrameSchema.safeParse(obj);
@@ -241,7 +258,7 @@ export class WsConnection {
       case 'signal':
         return; // cloud desktop signalling: not used by the gateway
       default:
-        return this.handlers.onMalformed(`a frame of unknown type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type ?? null)}`, this);
+        return this.handlers.onMalformed(`a frame of unknown type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : (type ?? null))}`, this);
     }
   }
 }

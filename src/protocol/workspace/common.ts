@@ -36,15 +36,27 @@ export const LIMITS = {
   maxBufferedBytes: 8 * 1024 * 1024,
 } as const;
 
-export const idSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'ids are [A-Za-z0-9_-]');
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/, 'ids are [A-Za-z0-9_-]');
 export const isoTimeSchema = z.string().min(1).max(40).describe('ISO-8601 UTC timestamp');
-export const idempotencyKeySchema = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII, no spaces');
+export const idempotencyKeySchema = z
+  .string()
+  .min(8)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII, no spaces');
 export const slugSchema = z
   .string()
   .min(3)
   .max(40)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])$/, 'lower-case letters, digits and inner dashes');
-export const emailSchema = z.string().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
+export const emailSchema = z
+  .string()
+  .min(3)
+  .max(254)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
 export const passwordSchema = z.string().min(8).max(256);
 export const jsonObjectSchema = z.record(z.string(), z.unknown());
 
@@ -146,11 +158,23 @@ export const CLOSE_CODES = {
   shutdown: { code: 1001, reconnect: 'yes', description: 'Server shutting down or restarting; reconnect with backoff and resume.' },
   frameTooLarge: { code: 1009, reconnect: 'yes', description: 'A frame exceeded the frame limit (256 KiB). Do not resend it.' },
   internal: { code: 1011, reconnect: 'yes', description: 'Unexpected server error.' },
-  protocolError: { code: 4400, reconnect: 'never', description: 'Protocol error: first frame not `hello`, hello timeout, unsupported protocol version, or too many consecutive bad frames.' },
-  unauthorized: { code: 4401, reconnect: 'after-new-token', description: 'Session token missing, invalid, tampered or expired (also sent when it expires mid-session).' },
+  protocolError: {
+    code: 4400,
+    reconnect: 'never',
+    description: 'Protocol error: first frame not `hello`, hello timeout, unsupported protocol version, or too many consecutive bad frames.',
+  },
+  unauthorized: {
+    code: 4401,
+    reconnect: 'after-new-token',
+    description: 'Session token missing, invalid, tampered or expired (also sent when it expires mid-session).',
+  },
   forbidden: { code: 4403, reconnect: 'never', description: 'Access revoked: the member was removed, the instance deleted, or the workspace deleted.' },
   heartbeatTimeout: { code: 4408, reconnect: 'yes', description: 'Nothing received for 3 heartbeat intervals.' },
-  rateLimited: { code: 4429, reconnect: 'yes', description: 'Frame rate limit exceeded repeatedly, or slow consumer (send buffer full). Reconnect with backoff and resume.' },
+  rateLimited: {
+    code: 4429,
+    reconnect: 'yes',
+    description: 'Frame rate limit exceeded repeatedly, or slow consumer (send buffer full). Reconnect with backoff and resume.',
+  },
 } as const satisfies Record<string, { code: number; reconnect: 'yes' | 'never' | 'after-new-token'; description: string }>;
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;

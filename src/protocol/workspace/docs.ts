@@ -4,8 +4,19 @@
  */
 import { z } from 'zod';
 import {
-  API_PREFIX, CLOSE_CODES, ERROR_CODES, IDEMPOTENCY_HEADER, LIMITS, PROTOCOL_VERSION, ROLE_PERMISSIONS, SESSION_TTL_MS, TASK_TRANSITIONS, WS_PATH,
-  WS_SUBPROTOCOL, permissionSchema, roleSchema,
+  API_PREFIX,
+  CLOSE_CODES,
+  ERROR_CODES,
+  IDEMPOTENCY_HEADER,
+  LIMITS,
+  PROTOCOL_VERSION,
+  ROLE_PERMISSIONS,
+  SESSION_TTL_MS,
+  TASK_TRANSITIONS,
+  WS_PATH,
+  WS_SUBPROTOCOL,
+  permissionSchema,
+  roleSchema,
 } from './common';
 import { EVENT_DATA, EVENT_NAMES } from './events';
 import * as frames from './frames';
@@ -21,11 +32,20 @@ function schemaOf(s: z.ZodType): Json {
 }
 
 const CLIENT_FRAMES: Record<string, z.ZodType> = {
-  hello: frames.helloFrameSchema, heartbeat: frames.clientHeartbeatFrameSchema, req: frames.reqFrameSchema, signal: frames.clientSignalFrameSchema,
+  hello: frames.helloFrameSchema,
+  heartbeat: frames.clientHeartbeatFrameSchema,
+  req: frames.reqFrameSchema,
+  signal: frames.clientSignalFrameSchema,
 };
 const SERVER_FRAMES: Record<string, z.ZodType> = {
-  welcome: frames.welcomeFrameSchema, event: frames.eventFrameSchema, resumed: frames.resumedFrameSchema, resync: frames.resyncFrameSchema,
-  heartbeat: frames.serverHeartbeatFrameSchema, res: frames.resFrameSchema, error: frames.errorFrameSchema, signal: frames.serverSignalFrameSchema,
+  welcome: frames.welcomeFrameSchema,
+  event: frames.eventFrameSchema,
+  resumed: frames.resumedFrameSchema,
+  resync: frames.resyncFrameSchema,
+  heartbeat: frames.serverHeartbeatFrameSchema,
+  res: frames.resFrameSchema,
+  error: frames.errorFrameSchema,
+  signal: frames.serverSignalFrameSchema,
   shutdown: frames.shutdownFrameSchema,
 };
 
@@ -34,8 +54,16 @@ export function protocolJsonSchema(): Json {
   for (const id of Object.keys(ROUTES) as RouteId[]) {
     const r: RouteSpec = ROUTES[id];
     rest[id] = {
-      method: r.method, path: r.path, auth: r.auth, permission: r.permission ?? null, idempotencyKey: r.mutation, status: r.status ?? 200,
-      description: r.description, query: r.query ? schemaOf(r.query) : null, request: r.body ? schemaOf(r.body) : null, response: schemaOf(r.response),
+      method: r.method,
+      path: r.path,
+      auth: r.auth,
+      permission: r.permission ?? null,
+      idempotencyKey: r.mutation,
+      status: r.status ?? 200,
+      description: r.description,
+      query: r.query ? schemaOf(r.query) : null,
+      request: r.body ? schemaOf(r.body) : null,
+      response: schemaOf(r.response),
     };
   }
   const rpc: Json = {};
@@ -66,7 +94,9 @@ export function protocolJsonSchema(): Json {
 /** `{type: "member", memberId}`: an object alternative, by its keys (constant ones with their value). */
 function shape(s: Json): string {
   const req = new Set((s.required ?? []) as string[]);
-  const keys = Object.entries(s.properties as Record<string, Json>).map(([k, v]) => (v.const !== undefined ? `${k}: ${JSON.stringify(v.const)}` : `${k}${req.has(k) ? '' : '?'}`));
+  const keys = Object.entries(s.properties as Record<string, Json>).map(([k, v]) =>
+    v.const !== undefined ? `${k}: ${JSON.stringify(v.const)}` : `${k}${req.has(k) ? '' : '?'}`,
+  );
   return `{${keys.join(', ')}}`;
 }
 
@@ -102,7 +132,11 @@ function fields(s: Json, indent = '', depth = 0): string[] {
   return lines.length ? lines : [`${indent}- (empty object)`];
 }
 
-const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+const table = (head: string[], rows: string[][]): string[] => [
+  `| ${head.join(' | ')} |`,
+  `|${head.map(() => '---').join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
 
 export function protocolMarkdown(): string {
   const js = protocolJsonSchema();
@@ -126,19 +160,32 @@ export function protocolMarkdown(): string {
     '',
     '## Roles and permissions',
     '',
-    ...table(['role', ...permissionSchema.options], roleSchema.options.map((role) => [role, ...permissionSchema.options.map((p) => (ROLE_PERMISSIONS[role].includes(p) ? 'yes' : '—'))])),
+    ...table(
+      ['role', ...permissionSchema.options],
+      roleSchema.options.map((role) => [role, ...permissionSchema.options.map((p) => (ROLE_PERMISSIONS[role].includes(p) ? 'yes' : '—'))]),
+    ),
     '',
     '## Task statuses',
     '',
-    ...table(['from', 'allowed next statuses (status route)'], Object.entries(TASK_TRANSITIONS).map(([from, to]) => [`\`${from}\``, to.length ? to.map((t) => `\`${t}\``).join(', ') : '(final)'])),
+    ...table(
+      ['from', 'allowed next statuses (status route)'],
+      Object.entries(TASK_TRANSITIONS).map(([from, to]) => [`\`${from}\``, to.length ? to.map((t) => `\`${t}\``).join(', ') : '(final)']),
+    ),
     '',
     'Assigning moves a task to `assigned` (or `queued` when unassigned); submitting a plan moves it to `awaiting_approval`; approving to `running`, rejecting back to `assigned`.',
     '',
     '## REST routes',
     '',
-    ...table(['route', 'method and path', 'auth', 'permission', 'idempotency key'], Object.entries(js.rest as Record<string, Json>).map(([id, r]) => [
-      `[\`${id}\`](#${id.replace(/\./g, '').toLowerCase()})`, `\`${String(r.method)} ${String(r.path)}\``, String(r.auth), r.permission ? `\`${String(r.permission)}\`` : '—', r.idempotencyKey ? 'required' : '—',
-    ])),
+    ...table(
+      ['route', 'method and path', 'auth', 'permission', 'idempotency key'],
+      Object.entries(js.rest as Record<string, Json>).map(([id, r]) => [
+        `[\`${id}\`](#${id.replace(/\./g, '').toLowerCase()})`,
+        `\`${String(r.method)} ${String(r.path)}\``,
+        String(r.auth),
+        r.permission ? `\`${String(r.permission)}\`` : '—',
+        r.idempotencyKey ? 'required' : '—',
+      ]),
+    ),
     '',
   ];
   for (const [id, r] of Object.entries(js.rest as Record<string, Json>)) {
@@ -147,21 +194,77 @@ export function protocolMarkdown(): string {
     if (r.request) out.push('Request body:', '', ...fields(r.request as Json), '');
     out.push('Response body:', '', ...fields(r.response as Json), '');
   }
-  out.push('## WebSocket', '', 'The first frame must be `hello` (within 15 s). The server answers `welcome`, replays the events after `lastSeq` from its database (or sends `resync` when they are no longer kept, or `lastSeq` is ahead), then `resumed`, then live `event`s. Heartbeats run both ways; the server also pings.', '');
+  out.push(
+    '## WebSocket',
+    '',
+    'The first frame must be `hello` (within 15 s). The server answers `welcome`, replays the events after `lastSeq` from its database (or sends `resync` when they are no longer kept, or `lastSeq` is ahead), then `resumed`, then live `event`s. Heartbeats run both ways; the server also pings.',
+    '',
+  );
   out.push('### Client frames', '');
   for (const [name, s] of Object.entries((js.frames as { client: Record<string, Json> }).client)) out.push(`#### ${name}`, '', ...fields(s), '');
   out.push('### Server frames', '');
   for (const [name, s] of Object.entries((js.frames as { server: Record<string, Json> }).server)) out.push(`#### ${name}`, '', ...fields(s), '');
   out.push('### RPC methods (`req` → `res`)', '');
   for (const [m, spec] of Object.entries(js.rpc as Record<string, Json>)) {
-    out.push(`#### ${m}`, '', `${String(spec.description)}${spec.idempotencyKey ? ' Needs `idempotencyKey`.' : ''}`, '', 'Params:', '', ...fields(spec.params as Json), '', 'Result:', '', ...fields(spec.result as Json), '');
+    out.push(
+      `#### ${m}`,
+      '',
+      `${String(spec.description)}${spec.idempotencyKey ? ' Needs `idempotencyKey`.' : ''}`,
+      '',
+      'Params:',
+      '',
+      ...fields(spec.params as Json),
+      '',
+      'Result:',
+      '',
+      ...fields(spec.result as Json),
+      '',
+    );
   }
-  out.push('### Bad frames', '', 'A frame that is not a JSON object, is binary, has an unknown `type` or fails validation gets an `error` frame (a `req` with an `id` gets a failed `res`) and **the socket stays up**. It closes 4400 only on the first frame not being `hello`, a hello timeout, an unsupported protocol version, or more than ' + String(LIMITS.maxConsecutiveBadFrames) + ' bad frames in a row; 1009 for a frame over the size limit.', '');
-  out.push('### Close codes', '', ...table(['code', 'name', 'reconnect', 'meaning'], Object.entries(CLOSE_CODES).map(([name, c]) => [String(c.code), name, c.reconnect, c.description])), '');
-  out.push('## Events', '', 'Every event is `{type: "event", seq, ts, workspaceId, name, data}`; `seq` increases by one per workspace and is persisted with the change that caused it.', '');
+  out.push(
+    '### Bad frames',
+    '',
+    'A frame that is not a JSON object, is binary, has an unknown `type` or fails validation gets an `error` frame (a `req` with an `id` gets a failed `res`) and **the socket stays up**. It closes 4400 only on the first frame not being `hello`, a hello timeout, an unsupported protocol version, or more than ' +
+      String(LIMITS.maxConsecutiveBadFrames) +
+      ' bad frames in a row; 1009 for a frame over the size limit.',
+    '',
+  );
+  out.push(
+    '### Close codes',
+    '',
+    ...table(
+      ['code', 'name', 'reconnect', 'meaning'],
+      Object.entries(CLOSE_CODES).map(([name, c]) => [String(c.code), name, c.reconnect, c.description]),
+    ),
+    '',
+  );
+  out.push(
+    '## Events',
+    '',
+    'Every event is `{type: "event", seq, ts, workspaceId, name, data}`; `seq` increases by one per workspace and is persisted with the change that caused it.',
+    '',
+  );
   for (const name of EVENT_NAMES) out.push(`### ${name}`, '', ...fields((js.events as Record<string, Json>)[name]), '');
-  out.push('## Error codes', '', 'REST errors are `{"error": {"code", "message", "details?"}}` with the HTTP status below; WSS errors carry the same object.', '');
-  out.push(...table(['code', 'HTTP', 'meaning'], Object.entries(ERROR_CODES).map(([c, e]) => [`\`${c}\``, String(e.http), e.description])), '');
-  out.push('## Provider key blobs', '', '`enc:v1.<iv>.<ciphertext>.<tag>` (base64url). AES-256-GCM; key = HKDF-SHA256(ikm = instance secret, salt = instance id, info = `' + KEY_BLOB_HKDF_INFO + '`, 32 bytes); additional data `<workspaceId>:<instanceId>:<provider>`. A provider missing from `providerKeys` has no key: delete any local copy.', '');
+  out.push(
+    '## Error codes',
+    '',
+    'REST errors are `{"error": {"code", "message", "details?"}}` with the HTTP status below; WSS errors carry the same object.',
+    '',
+  );
+  out.push(
+    ...table(
+      ['code', 'HTTP', 'meaning'],
+      Object.entries(ERROR_CODES).map(([c, e]) => [`\`${c}\``, String(e.http), e.description]),
+    ),
+    '',
+  );
+  out.push(
+    '## Provider key blobs',
+    '',
+    '`enc:v1.<iv>.<ciphertext>.<tag>` (base64url). AES-256-GCM; key = HKDF-SHA256(ikm = instance secret, salt = instance id, info = `' +
+      KEY_BLOB_HKDF_INFO +
+      '`, 32 bytes); additional data `<workspaceId>:<instanceId>:<provider>`. A provider missing from `providerKeys` has no key: delete any local copy.',
+    '',
+  );
   return out.join('\n');
 }

@@ -11,7 +11,12 @@ import { z } from 'zod';
 import { errorBodySchema, idempotencyKeySchema, idSchema, isoTimeSchema, PROTOCOL_VERSION, roleSchema, sessionScopeSchema } from './common';
 import { configSnapshotSchema, instanceSchema, turnCredentialsSchema } from './models';
 import {
-  planResponseSchema, submitPlanRequestSchema, taskDetailResponseSchema, taskListResponseSchema, taskResponseSchema, taskStatusRequestSchema,
+  planResponseSchema,
+  submitPlanRequestSchema,
+  taskDetailResponseSchema,
+  taskListResponseSchema,
+  taskResponseSchema,
+  taskStatusRequestSchema,
 } from './rest';
 import { eventSchema } from './events';
 
@@ -31,7 +36,12 @@ export const RPC_METHODS = {
     params: submitPlanRequestSchema.extend({ taskId: idSchema }),
     result: planResponseSchema,
   },
-  'task.get': { description: 'One task with its progress notes and plans.', mutation: false, params: z.object({ taskId: idSchema }), result: taskDetailResponseSchema },
+  'task.get': {
+    description: 'One task with its progress notes and plans.',
+    mutation: false,
+    params: z.object({ taskId: idSchema }),
+    result: taskDetailResponseSchema,
+  },
   'task.list': {
     description: 'Tasks, newest first, optionally filtered.',
     mutation: false,
@@ -51,8 +61,18 @@ export const RPC_METHODS = {
     params: z.object({}),
     result: configSnapshotSchema,
   },
-  'turn.credentials': { description: 'Short-lived TURN credentials for a cloud desktop session.', mutation: false, params: z.object({}), result: turnCredentialsSchema },
-  'presence.list': { description: 'Instances of the workspace with presence.', mutation: false, params: z.object({}), result: z.object({ instances: z.array(instanceSchema) }) },
+  'turn.credentials': {
+    description: 'Short-lived TURN credentials for a cloud desktop session.',
+    mutation: false,
+    params: z.object({}),
+    result: turnCredentialsSchema,
+  },
+  'presence.list': {
+    description: 'Instances of the workspace with presence.',
+    mutation: false,
+    params: z.object({}),
+    result: z.object({ instances: z.array(instanceSchema) }),
+  },
 } as const;
 
 export type RpcMethod = keyof typeof RPC_METHODS;
@@ -63,7 +83,10 @@ export type RpcResult<M extends RpcMethod> = z.infer<(typeof RPC_METHODS)[M]['re
 // --- signalling payloads ------------------------------------------------------------------------
 export const signalKindSchema = z.enum(['offer', 'answer', 'ice', 'bye']);
 export const signalPayloadSchema = z.object({
-  sdp: z.string().max(64 * 1024).optional(),
+  sdp: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
   candidate: z.string().max(4096).optional(),
   sdpMid: z.string().max(100).nullable().optional(),
   sdpMLineIndex: z.number().int().min(0).max(1000).nullable().optional(),
@@ -143,8 +166,15 @@ export const serverSignalFrameSchema = z.object({
 export const shutdownFrameSchema = z.object({ type: z.literal('shutdown'), reason: z.string().max(200), restartExpected: z.boolean() });
 
 export const serverFrameSchema = z.union([
-  welcomeFrameSchema, eventFrameSchema, resumedFrameSchema, resyncFrameSchema, serverHeartbeatFrameSchema, resFrameSchema,
-  errorFrameSchema, serverSignalFrameSchema, shutdownFrameSchema,
+  welcomeFrameSchema,
+  eventFrameSchema,
+  resumedFrameSchema,
+  resyncFrameSchema,
+  serverHeartbeatFrameSchema,
+  resFrameSchema,
+  errorFrameSchema,
+  serverSignalFrameSchema,
+  shutdownFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;

@@ -3,9 +3,7 @@
  * agents, audit entries, configuration snapshots). REST bodies and WSS events embed these.
  */
 import { z } from 'zod';
-import {
-  emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, providerSchema, roleSchema, slugSchema, taskStatusSchema,
-} from './common';
+import { emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, providerSchema, roleSchema, slugSchema, taskStatusSchema } from './common';
 import { keyBlobSchema } from './keyBlob';
 
 export const userSchema = z.object({ id: idSchema, email: emailSchema, name: z.string().max(200), createdAt: isoTimeSchema });

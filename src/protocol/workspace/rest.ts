@@ -4,12 +4,36 @@
  */
 import { z } from 'zod';
 import {
-  emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, passwordSchema, PROTOCOL_VERSION, providerSchema,
-  roleSchema, sessionScopeSchema, slugSchema, taskStatusSchema,
+  emailSchema,
+  idSchema,
+  instanceKindSchema,
+  isoTimeSchema,
+  jsonObjectSchema,
+  passwordSchema,
+  PROTOCOL_VERSION,
+  providerSchema,
+  roleSchema,
+  sessionScopeSchema,
+  slugSchema,
+  taskStatusSchema,
 } from './common';
 import {
-  agentGuardrailsSchema, agentSchema, assigneeSchema, auditEntrySchema, guardrailsSchema, instanceSchema, inviteSchema, memberSchema,
-  planSchema, planStepSchema, progressNoteSchema, providerKeyInfoSchema, taskResultSchema, taskSchema, userSchema, workspaceSchema,
+  agentGuardrailsSchema,
+  agentSchema,
+  assigneeSchema,
+  auditEntrySchema,
+  guardrailsSchema,
+  instanceSchema,
+  inviteSchema,
+  memberSchema,
+  planSchema,
+  planStepSchema,
+  progressNoteSchema,
+  providerKeyInfoSchema,
+  taskResultSchema,
+  taskSchema,
+  userSchema,
+  workspaceSchema,
   workspaceSummarySchema,
 } from './models';
 import { eventSchema } from './events';
@@ -70,7 +94,10 @@ export const registerInstanceResponseSchema = z.object({
   workspaceToken: z.string(),
 });
 export const instanceListResponseSchema = z.object({ instances: z.array(instanceSchema) });
-export const instanceHeartbeatRequestSchema = z.object({ status: z.enum(['idle', 'busy']).optional(), activeTasks: z.number().int().min(0).max(100_000).optional() });
+export const instanceHeartbeatRequestSchema = z.object({
+  status: z.enum(['idle', 'busy']).optional(),
+  activeTasks: z.number().int().min(0).max(100_000).optional(),
+});
 export const instanceHeartbeatResponseSchema = z.object({ serverTime: isoTimeSchema, instance: instanceSchema });
 export const mintSessionTokenRequestSchema = z.object({
   /** Required with an account token; must match the bound workspace with a workspace token. */

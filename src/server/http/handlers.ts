@@ -32,7 +32,7 @@ const body = <T>(c: RequestContext): T => c.body as T;
 
 export function createHandlers(s: Services, serverVersion: string): Handlers {
   return {
-    'health': () => ok({ ok: true, protocol: PROTOCOL_VERSION, version: serverVersion }),
+    health: () => ok({ ok: true, protocol: PROTOCOL_VERSION, version: serverVersion }),
     'auth.login': async (c) => {
       const b = body<z.infer<typeof r.loginRequestSchema>>(c);
       return ok(await s.accounts.login(b.email, b.password));
@@ -41,7 +41,7 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
       await s.accounts.logout(cred(c));
       return ok({ ok: true });
     },
-    'me': (c) => ok(s.accounts.me(cred(c).userId)),
+    me: (c) => ok(s.accounts.me(cred(c).userId)),
     'invites.accept': async (c) => ok(await s.members.accept(c.cred, body(c))),
     'sessionTokens.mint': (c) => ok(s.accounts.mintSessionToken(cred(c), body(c))),
     'instance.heartbeat': async (c) => ok(await s.instances.heartbeat(access(c))),
@@ -62,10 +62,21 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
     'tasks.create': (c) => s.tasks.create(access(c), body(c), c.idem),
     'tasks.list': (c) => {
       const q = c.query as z.infer<typeof r.taskListQuerySchema>;
-      return ok(s.tasks.list(access(c), {
-        statuses: q.status ? q.status.split(',').map((x) => x.trim()).filter(Boolean) as TaskStatus[] : undefined,
-        assigneeMemberId: q.assigneeMemberId, assigneeInstanceId: q.assigneeInstanceId, agentId: q.agentId, limit: q.limit, cursor: q.cursor,
-      }));
+      return ok(
+        s.tasks.list(access(c), {
+          statuses: q.status
+            ? (q.status
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean) as TaskStatus[])
+            : undefined,
+          assigneeMemberId: q.assigneeMemberId,
+          assigneeInstanceId: q.assigneeInstanceId,
+          agentId: q.agentId,
+          limit: q.limit,
+          cursor: q.cursor,
+        }),
+      );
     },
     'tasks.get': (c) => ok(s.tasks.get(access(c), c.params.tid)),
     'tasks.assign': (c) => s.tasks.assign(access(c), c.params.tid, body(c), c.idem),

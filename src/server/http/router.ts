@@ -6,9 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import {
-  IDEMPOTENCY_HEADER, IDEMPOTENCY_REPLAYED_HEADER, idempotencyKeySchema, idSchema, LIMITS,
-} from '../../protocol/workspace/common';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_REPLAYED_HEADER, idempotencyKeySchema, idSchema, LIMITS } from '../../protocol/workspace/common';
 import { ROUTES, type RouteId, type RouteSpec } from '../../protocol/workspace/routes';
 import { ApiError, validationError } from '../errors';
 import type { Logger } from '../log';

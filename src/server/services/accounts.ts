@@ -60,7 +60,9 @@ export class Accounts {
     const { maxFailedLogins, lockoutMs } = this.ctx.settings;
     if (!ok) {
       const lockedFor = await this.ctx.queue.run((tx) => {
-        const r = stmt(tx.db, 'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').get(user.id) as { failed_logins: number };
+        const r = stmt(tx.db, 'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').get(user.id) as {
+          failed_logins: number;
+        };
         if (r.failed_logins < maxFailedLogins) return 0;
         stmt(tx.db, 'UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?').run(tx.now + lockoutMs, user.id);
         return lockoutMs;
@@ -91,8 +93,10 @@ export class Accounts {
   }
 
   workspacesOf(userId: string): WorkspaceSummary[] {
-    return stmt(this.ctx.db, 'SELECT w.id, w.slug, w.name, m.role FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.slug')
-      .all(userId) as WorkspaceSummary[];
+    return stmt(
+      this.ctx.db,
+      'SELECT w.id, w.slug, w.name, m.role FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.slug',
+    ).all(userId) as WorkspaceSummary[];
   }
 
   mintSessionToken(cred: Credential, req: z.infer<typeof mintSessionTokenRequestSchema>): z.infer<typeof mintSessionTokenResponseSchema> {

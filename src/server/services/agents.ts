@@ -31,7 +31,9 @@ export class AgentsConfig {
   ) {}
 
   private bump(tx: Tx, workspaceId: string, reason: 'agent' | 'provider_key' | 'guardrails'): number {
-    const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version').pluck().get(workspaceId) as number;
+    const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version')
+      .pluck()
+      .get(workspaceId) as number;
     tx.emit(workspaceId, 'config.changed', { version, reason });
     return version;
   }
@@ -53,11 +55,33 @@ export class AgentsConfig {
 
   createIn(tx: Tx, workspaceId: string, actor: Access | null, req: z.infer<typeof createAgentRequestSchema>): AgentBody {
     const id = newId('agt');
-    stmt(tx.db, `INSERT INTO agents (id, workspace_id, name, emoji, description, provider, model, base_url, system_prompt, tools, guardrails, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(id, workspaceId, req.name, req.emoji ?? null, req.description ?? null, req.provider, req.model, req.baseUrl ?? null, req.systemPrompt ?? '',
-        JSON.stringify(req.tools ?? []), JSON.stringify(req.guardrails ?? {}), tx.now, tx.now);
-    audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'agent.created', { type: 'agent', id }, { name: req.name, provider: req.provider, model: req.model });
+    stmt(
+      tx.db,
+      `INSERT INTO agents (id, workspace_id, name, emoji, description, provider, model, base_url, system_prompt, tools, guardrails, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      workspaceId,
+      req.name,
+      req.emoji ?? null,
+      req.description ?? null,
+      req.provider,
+      req.model,
+      req.baseUrl ?? null,
+      req.systemPrompt ?? '',
+      JSON.stringify(req.tools ?? []),
+      JSON.stringify(req.guardrails ?? {}),
+      tx.now,
+      tx.now,
+    );
+    audit(
+      tx,
+      workspaceId,
+      actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' },
+      'agent.created',
+      { type: 'agent', id },
+      { name: req.name, provider: req.provider, model: req.model },
+    );
     const configVersion = this.bump(tx, workspaceId, 'agent');
     return { agent: toAgent(this.agentRow(tx, workspaceId, id)), configVersion };
   }
@@ -71,12 +95,26 @@ export class AgentsConfig {
       idempotent(tx, idem, this.ctx.box, false, () => {
         const cur = toAgent(this.agentRow(tx, a.workspaceId, agentId));
         const next = {
-          ...cur, ...Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)),
+          ...cur,
+          ...Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)),
         } as Agent;
-        stmt(tx.db, `UPDATE agents SET name = ?, emoji = ?, description = ?, provider = ?, model = ?, base_url = ?, system_prompt = ?, tools = ?, guardrails = ?, updated_at = ?
-          WHERE id = ?`)
-          .run(next.name, next.emoji, next.description, next.provider, next.model, next.baseUrl, next.systemPrompt, JSON.stringify(next.tools),
-            JSON.stringify(next.guardrails), tx.now, agentId);
+        stmt(
+          tx.db,
+          `UPDATE agents SET name = ?, emoji = ?, description = ?, provider = ?, model = ?, base_url = ?, system_prompt = ?, tools = ?, guardrails = ?, updated_at = ?
+          WHERE id = ?`,
+        ).run(
+          next.name,
+          next.emoji,
+          next.description,
+          next.provider,
+          next.model,
+          next.baseUrl,
+          next.systemPrompt,
+          JSON.stringify(next.tools),
+          JSON.stringify(next.guardrails),
+          tx.now,
+          agentId,
+        );
         audit(tx, a.workspaceId, actorOf(a), 'agent.edited', { type: 'agent', id: agentId }, { fields: Object.keys(req) });
         const configVersion = this.bump(tx, a.workspaceId, 'agent');
         return { status: 200, body: { agent: toAgent(this.agentRow(tx, a.workspaceId, agentId)), configVersion } };
@@ -97,26 +135,34 @@ export class AgentsConfig {
 
   // --- provider keys ---------------------------------------------------------------------------------
   listKeys(a: Access): { keys: ProviderKeyInfo[] } {
-    const rows = stmt(this.ctx.db, 'SELECT provider, updated_at FROM provider_keys WHERE workspace_id = ? ORDER BY provider').all(a.workspaceId) as Array<{ provider: Provider; updated_at: number }>;
+    const rows = stmt(this.ctx.db, 'SELECT provider, updated_at FROM provider_keys WHERE workspace_id = ? ORDER BY provider').all(a.workspaceId) as Array<{
+      provider: Provider;
+      updated_at: number;
+    }>;
     return { keys: rows.map((r) => ({ provider: r.provider, updatedAt: iso(r.updated_at) })) };
   }
 
   setKeyIn(tx: Tx, workspaceId: string, actor: Access | null, provider: Provider, apiKey: string): { key: ProviderKeyInfo; configVersion: number } {
-    stmt(tx.db, `INSERT INTO provider_keys (workspace_id, provider, key_sealed, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (workspace_id, provider) DO UPDATE SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at`)
-      .run(workspaceId, provider, this.ctx.box.seal(apiKey, keyAad(workspaceId, provider)), tx.now);
+    stmt(
+      tx.db,
+      `INSERT INTO provider_keys (workspace_id, provider, key_sealed, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (workspace_id, provider) DO UPDATE SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at`,
+    ).run(workspaceId, provider, this.ctx.box.seal(apiKey, keyAad(workspaceId, provider)), tx.now);
     audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'provider_key.set', { type: 'provider_key', id: provider });
     return { key: { provider, updatedAt: iso(tx.now) }, configVersion: this.bump(tx, workspaceId, 'provider_key') };
   }
 
   setKey(a: Access, provider: Provider, apiKey: string, idem: IdempotencyKey | undefined): Promise<Reply<{ key: ProviderKeyInfo; configVersion: number }>> {
-    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, false, () => ({ status: 200, body: this.setKeyIn(tx, a.workspaceId, a, provider, apiKey) })));
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => ({ status: 200, body: this.setKeyIn(tx, a.workspaceId, a, provider, apiKey) })),
+    );
   }
 
   removeKey(a: Access, provider: Provider, idem: IdempotencyKey | undefined): Promise<Reply<{ configVersion: number }>> {
     return this.ctx.queue.run((tx) =>
       idempotent(tx, idem, this.ctx.box, false, () => {
-        if (!stmt(tx.db, 'DELETE FROM provider_keys WHERE workspace_id = ? AND provider = ?').run(a.workspaceId, provider).changes) throw notFound('provider key');
+        if (!stmt(tx.db, 'DELETE FROM provider_keys WHERE workspace_id = ? AND provider = ?').run(a.workspaceId, provider).changes)
+          throw notFound('provider key');
         audit(tx, a.workspaceId, actorOf(a), 'provider_key.removed', { type: 'provider_key', id: provider });
         return { status: 200, body: { configVersion: this.bump(tx, a.workspaceId, 'provider_key') } };
       }),
@@ -125,13 +171,18 @@ export class AgentsConfig {
 
   /** The snapshot for `a`; provider keys only for an instance, re-encrypted for it. */
   snapshot(a: Access): ConfigSnapshot {
-    const ws = stmt(this.ctx.db, 'SELECT guardrails, config_version FROM workspaces WHERE id = ?').get(a.workspaceId) as { guardrails: string; config_version: number } | undefined;
+    const ws = stmt(this.ctx.db, 'SELECT guardrails, config_version FROM workspaces WHERE id = ?').get(a.workspaceId) as
+      | { guardrails: string; config_version: number }
+      | undefined;
     if (!ws) throw notFound('workspace');
     const agents = (stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[]).map(toAgent);
     const providerKeys: ConfigSnapshot['providerKeys'] = {};
     if (a.instanceId) {
       const secret = this.instances.secretOf(a.instanceId);
-      const rows = stmt(this.ctx.db, 'SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?').all(a.workspaceId) as Array<{ provider: Provider; key_sealed: string }>;
+      const rows = stmt(this.ctx.db, 'SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?').all(a.workspaceId) as Array<{
+        provider: Provider;
+        key_sealed: string;
+      }>;
       for (const r of rows) {
         const plain = this.ctx.box.open(r.key_sealed, keyAad(a.workspaceId, r.provider));
         providerKeys[r.provider] = sealKeyBlob(plain, secret, { workspaceId: a.workspaceId, instanceId: a.instanceId, provider: r.provider });

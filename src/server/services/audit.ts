@@ -9,9 +9,24 @@ import type { ServerContext } from './context';
 import type { z } from 'zod';
 import type { auditListResponseSchema, auditQuerySchema } from '../../protocol/workspace/rest';
 
-export function audit(tx: Tx, workspaceId: string, actor: Actor, action: string, resource: { type: string; id: string }, details: Record<string, unknown> = {}): void {
-  stmt(tx.db, 'INSERT INTO audit (workspace_id, ts, actor_type, actor_id, action, resource_type, resource_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(workspaceId, tx.now, actor.type, actor.id, action, resource.type, resource.id, JSON.stringify(details));
+export function audit(
+  tx: Tx,
+  workspaceId: string,
+  actor: Actor,
+  action: string,
+  resource: { type: string; id: string },
+  details: Record<string, unknown> = {},
+): void {
+  stmt(tx.db, 'INSERT INTO audit (workspace_id, ts, actor_type, actor_id, action, resource_type, resource_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+    workspaceId,
+    tx.now,
+    actor.type,
+    actor.id,
+    action,
+    resource.type,
+    resource.id,
+    JSON.stringify(details),
+  );
 }
 
 export function listAudit(ctx: ServerContext, workspaceId: string, q: z.infer<typeof auditQuerySchema>): z.infer<typeof auditListResponseSchema> {

@@ -39,8 +39,10 @@ export class EventLog {
   }
 
   after(workspaceId: string, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): StoredEvent[] {
-    const rows = stmt(this.ctx.db, 'SELECT workspace_id, seq, ts, name, data FROM events WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
-      .all(workspaceId, after, upTo, limit) as EventRow[];
+    const rows = stmt(
+      this.ctx.db,
+      'SELECT workspace_id, seq, ts, name, data FROM events WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+    ).all(workspaceId, after, upTo, limit) as EventRow[];
     return rows.map((r) => ({ workspaceId: r.workspace_id, seq: r.seq, ts: r.ts, name: r.name, data: r.data }));
   }
 

@@ -25,7 +25,9 @@ export interface Reply<T = unknown> {
 }
 
 export function requestHash(method: string, route: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${route} ${JSON.stringify(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${route} ${JSON.stringify(body ?? null)}`)
+    .digest('hex');
 }
 
 /** Error answers that are stored for replay (4xx from the mutation itself; never 401/429/5xx). */
@@ -52,7 +54,15 @@ export function idempotent<T>(tx: Tx, idem: IdempotencyKey | undefined, box: Sec
     reply = { status: err.httpStatus, body: { error: err.toBody() } as T };
   }
   const text = JSON.stringify(reply.body);
-  stmt(tx.db, 'INSERT INTO idempotency (scope, key, request_hash, status, response, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(idem.scope, idem.key, idem.hash, reply.status, seal ? box.seal(text, aad) : text, seal ? 1 : 0, tx.now);
+  stmt(tx.db, 'INSERT INTO idempotency (scope, key, request_hash, status, response, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+    idem.scope,
+    idem.key,
+    idem.hash,
+    reply.status,
+    seal ? box.seal(text, aad) : text,
+    seal ? 1 : 0,
+    tx.now,
+  );
   return reply;
 }
 

@@ -35,18 +35,42 @@ export class Instances {
     return toInstance(r, this.online(r));
   }
 
-  register(a: Access, req: z.infer<typeof registerInstanceRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<z.infer<typeof registerInstanceResponseSchema>>> {
+  register(
+    a: Access,
+    req: z.infer<typeof registerInstanceRequestSchema>,
+    idem: IdempotencyKey | undefined,
+  ): Promise<Reply<z.infer<typeof registerInstanceResponseSchema>>> {
     return this.ctx.queue.run((tx) =>
       idempotent(tx, idem, this.ctx.box, true, () => {
         const id = newId('ins');
         const instanceSecret = newOpaqueToken('mcis');
         const workspaceToken = newOpaqueToken('mcw');
         const row: InstanceRow = {
-          id, workspace_id: a.workspaceId, member_id: a.memberId, name: req.name, platform: req.platform, version: req.version, kind: req.kind,
-          created_at: tx.now, last_heartbeat_at: null,
+          id,
+          workspace_id: a.workspaceId,
+          member_id: a.memberId,
+          name: req.name,
+          platform: req.platform,
+          version: req.version,
+          kind: req.kind,
+          created_at: tx.now,
+          last_heartbeat_at: null,
         };
-        stmt(tx.db, 'INSERT INTO instances (id, workspace_id, member_id, name, platform, version, kind, secret_sealed, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, a.workspaceId, a.memberId, req.name, req.platform, req.version, req.kind, this.ctx.box.seal(instanceSecret, `instance:${id}`), hashToken(workspaceToken), tx.now);
+        stmt(
+          tx.db,
+          'INSERT INTO instances (id, workspace_id, member_id, name, platform, version, kind, secret_sealed, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(
+          id,
+          a.workspaceId,
+          a.memberId,
+          req.name,
+          req.platform,
+          req.version,
+          req.kind,
+          this.ctx.box.seal(instanceSecret, `instance:${id}`),
+          hashToken(workspaceToken),
+          tx.now,
+        );
         const instance = toInstance(row, false);
         audit(tx, a.workspaceId, actorOf(a), 'instance.registered', { type: 'instance', id }, { name: req.name, kind: req.kind });
         tx.emit(a.workspaceId, 'instance.registered', { instance });
@@ -95,7 +119,11 @@ export class Instances {
       if (change === 'heartbeat') return;
       const r = stmt(tx.db, 'SELECT last_heartbeat_at FROM instances WHERE id = ?').get(instanceId) as { last_heartbeat_at: number | null } | undefined;
       if (!r) return; // removed meanwhile
-      tx.emit(workspaceId, 'instance.presence', { instanceId, online: change === 'online', lastHeartbeatAt: r.last_heartbeat_at === null ? null : iso(r.last_heartbeat_at) });
+      tx.emit(workspaceId, 'instance.presence', {
+        instanceId,
+        online: change === 'online',
+        lastHeartbeatAt: r.last_heartbeat_at === null ? null : iso(r.last_heartbeat_at),
+      });
     });
   }
 

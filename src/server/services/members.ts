@@ -89,11 +89,25 @@ export class Members {
   createInviteIn(tx: Tx, a: Access, req: z.infer<typeof createInviteRequestSchema>): { invite: Invite; token: string } {
     const token = newOpaqueToken('mcinv');
     const row: InviteRow = {
-      id: newId('inv'), workspace_id: a.workspaceId, email: req.email ?? null, role: req.role, created_at: tx.now,
-      expires_at: tx.now + this.ctx.settings.inviteTtlMs, accepted_at: null, revoked_at: null,
+      id: newId('inv'),
+      workspace_id: a.workspaceId,
+      email: req.email ?? null,
+      role: req.role,
+      created_at: tx.now,
+      expires_at: tx.now + this.ctx.settings.inviteTtlMs,
+      accepted_at: null,
+      revoked_at: null,
     };
-    stmt(tx.db, 'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(row.id, row.workspace_id, row.email, row.role, hashToken(token), a.memberId, row.created_at, row.expires_at);
+    stmt(tx.db, 'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      row.id,
+      row.workspace_id,
+      row.email,
+      row.role,
+      hashToken(token),
+      a.memberId,
+      row.created_at,
+      row.expires_at,
+    );
     audit(tx, a.workspaceId, actorOf(a), 'member.invited', { type: 'invite', id: row.id }, { role: row.role, email: row.email });
     return { invite: toInvite(row), token };
   }
@@ -106,7 +120,11 @@ export class Members {
   revokeInvite(a: Access, inviteId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
     return this.ctx.queue.run((tx) =>
       idempotent(tx, idem, this.ctx.box, false, () => {
-        const r = stmt(tx.db, 'UPDATE invites SET revoked_at = ? WHERE id = ? AND workspace_id = ? AND accepted_at IS NULL AND revoked_at IS NULL').run(tx.now, inviteId, a.workspaceId);
+        const r = stmt(tx.db, 'UPDATE invites SET revoked_at = ? WHERE id = ? AND workspace_id = ? AND accepted_at IS NULL AND revoked_at IS NULL').run(
+          tx.now,
+          inviteId,
+          a.workspaceId,
+        );
         if (!r.changes) throw notFound('pending invite');
         audit(tx, a.workspaceId, actorOf(a), 'invite.revoked', { type: 'invite', id: inviteId });
         return { status: 200, body: { ok: true } };
@@ -117,7 +135,8 @@ export class Members {
   async accept(cred: Credential | undefined, req: z.infer<typeof acceptInviteRequestSchema>): Promise<z.infer<typeof acceptInviteResponseSchema>> {
     if (cred && cred.kind !== 'account') throw forbidden('accept invites with an account token');
     const newAccount = !cred;
-    if (newAccount && (!req.email || !req.name || !req.password)) throw new ApiError('validation_failed', 'email, name and password are needed to create an account');
+    if (newAccount && (!req.email || !req.name || !req.password))
+      throw new ApiError('validation_failed', 'email, name and password are needed to create an account');
     const passwordHash = newAccount ? await hashPassword(req.password ?? '', this.ctx.settings.scryptCost) : undefined;
     return this.ctx.queue.run((tx) => {
       const inv = stmt(tx.db, 'SELECT * FROM invites WHERE token_hash = ?').get(hashToken(req.token)) as InviteRow | undefined;
@@ -126,14 +145,36 @@ export class Members {
       if (cred) {
         user = stmt(tx.db, 'SELECT * FROM users WHERE id = ?').get(cred.userId) as UserRow;
       } else {
-        if (stmt(tx.db, 'SELECT 1 FROM users WHERE email = ?').get(req.email)) throw new ApiError('conflict', 'an account with this email exists: sign in, then accept');
-        user = { id: newId('usr'), email: req.email ?? '', name: req.name ?? '', password_hash: passwordHash ?? '', created_at: tx.now, failed_logins: 0, locked_until: 0 };
-        stmt(tx.db, 'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(user.id, user.email, user.name, user.password_hash, tx.now);
+        if (stmt(tx.db, 'SELECT 1 FROM users WHERE email = ?').get(req.email))
+          throw new ApiError('conflict', 'an account with this email exists: sign in, then accept');
+        user = {
+          id: newId('usr'),
+          email: req.email ?? '',
+          name: req.name ?? '',
+          password_hash: passwordHash ?? '',
+          created_at: tx.now,
+          failed_logins: 0,
+          locked_until: 0,
+        };
+        stmt(tx.db, 'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+          user.id,
+          user.email,
+          user.name,
+          user.password_hash,
+          tx.now,
+        );
       }
       if (inv.email && inv.email.toLowerCase() !== user.email.toLowerCase()) throw forbidden('this invite is for another email address');
-      if (stmt(tx.db, 'SELECT 1 FROM members WHERE workspace_id = ? AND user_id = ?').get(inv.workspace_id, user.id)) throw new ApiError('conflict', 'already a member');
+      if (stmt(tx.db, 'SELECT 1 FROM members WHERE workspace_id = ? AND user_id = ?').get(inv.workspace_id, user.id))
+        throw new ApiError('conflict', 'already a member');
       const memberId = newId('mem');
-      stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(memberId, inv.workspace_id, user.id, inv.role, tx.now);
+      stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        memberId,
+        inv.workspace_id,
+        user.id,
+        inv.role,
+        tx.now,
+      );
       stmt(tx.db, 'UPDATE invites SET accepted_at = ? WHERE id = ?').run(tx.now, inv.id);
       const row = this.memberRow(tx, inv.workspace_id, memberId);
       audit(tx, inv.workspace_id, { type: 'member', id: memberId }, 'member.joined', { type: 'member', id: memberId }, { inviteId: inv.id, role: inv.role });

@@ -26,7 +26,10 @@ export function createServices(ctx: ServerContext): Services {
   const accounts = new Accounts(ctx, access);
   const instances = new Instances(ctx);
   return {
-    ctx, access, accounts, instances,
+    ctx,
+    access,
+    accounts,
+    instances,
     workspaces: new Workspaces(ctx),
     members: new Members(ctx, accounts),
     tasks: new Tasks(ctx),

@@ -11,8 +11,13 @@ import type { z } from 'zod';
 import { roleHas, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES, taskStatusSchema, type TaskStatus } from '../../protocol/workspace/common';
 import type { Actor, Assignee, Plan, Task, TaskState } from '../../protocol/workspace/models';
 import type {
-  assignTaskRequestSchema, createTaskRequestSchema, submitPlanRequestSchema, taskDetailResponseSchema, taskListResponseSchema,
-  taskStatusRequestSchema, planDecisionRequestSchema,
+  assignTaskRequestSchema,
+  createTaskRequestSchema,
+  submitPlanRequestSchema,
+  taskDetailResponseSchema,
+  taskListResponseSchema,
+  taskStatusRequestSchema,
+  planDecisionRequestSchema,
 } from '../../protocol/workspace/rest';
 import { newId } from '../crypto/tokens';
 import { stmt } from '../db/database';
@@ -48,9 +53,10 @@ export class Tasks {
   }
 
   private checkAssignee(tx: Tx, workspaceId: string, assignee: Assignee): void {
-    const ok = assignee.type === 'member'
-      ? stmt(tx.db, 'SELECT 1 FROM members WHERE id = ? AND workspace_id = ?').get(assignee.memberId, workspaceId)
-      : stmt(tx.db, 'SELECT 1 FROM instances WHERE id = ? AND workspace_id = ?').get(assignee.instanceId, workspaceId);
+    const ok =
+      assignee.type === 'member'
+        ? stmt(tx.db, 'SELECT 1 FROM members WHERE id = ? AND workspace_id = ?').get(assignee.memberId, workspaceId)
+        : stmt(tx.db, 'SELECT 1 FROM instances WHERE id = ? AND workspace_id = ?').get(assignee.instanceId, workspaceId);
     if (!ok) throw notFound(`assignee ${assignee.type}`);
   }
 
@@ -74,13 +80,22 @@ export class Tasks {
   }
 
   private note(tx: Tx, taskId: string, status: TaskStatus, note: string | null, progress: number | null, actor: Actor): ProgressRow {
-    const r = stmt(tx.db, 'INSERT INTO task_progress (task_id, ts, status, note, progress, actor_type, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(taskId, tx.now, status, note, progress, actor.type, actor.id);
+    const r = stmt(tx.db, 'INSERT INTO task_progress (task_id, ts, status, note, progress, actor_type, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      taskId,
+      tx.now,
+      status,
+      note,
+      progress,
+      actor.type,
+      actor.id,
+    );
     return { id: Number(r.lastInsertRowid), task_id: taskId, ts: tx.now, status, note, progress, actor_type: actor.type, actor_id: actor.id };
   }
 
   create(a: Access, req: z.infer<typeof createTaskRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<TaskBody>> {
-    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, false, () => ({ status: 201, body: { task: this.createIn(tx, a.workspaceId, actorOf(a), req) } })));
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => ({ status: 201, body: { task: this.createIn(tx, a.workspaceId, actorOf(a), req) } })),
+    );
   }
 
   /** Transaction body of task creation (also used by the admin CLI and the demo). */
@@ -89,10 +104,25 @@ export class Tasks {
     if (req.assignee) this.checkAssignee(tx, workspaceId, req.assignee);
     const id = newId('tsk');
     const assigneeId = req.assignee ? (req.assignee.type === 'member' ? req.assignee.memberId : req.assignee.instanceId) : null;
-    stmt(tx.db, `INSERT INTO tasks (id, workspace_id, title, prompt, agent_id, assignee_type, assignee_id, context, status, created_by_type, created_by_id, created_at, updated_at, version)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`)
-      .run(id, workspaceId, req.title, req.prompt, req.agentId ?? null, req.assignee?.type ?? null, assigneeId, JSON.stringify(req.context ?? {}),
-        req.assignee ? 'assigned' : 'queued', actor.type, actor.id, tx.now, tx.now);
+    stmt(
+      tx.db,
+      `INSERT INTO tasks (id, workspace_id, title, prompt, agent_id, assignee_type, assignee_id, context, status, created_by_type, created_by_id, created_at, updated_at, version)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+    ).run(
+      id,
+      workspaceId,
+      req.title,
+      req.prompt,
+      req.agentId ?? null,
+      req.assignee?.type ?? null,
+      assigneeId,
+      JSON.stringify(req.context ?? {}),
+      req.assignee ? 'assigned' : 'queued',
+      actor.type,
+      actor.id,
+      tx.now,
+      tx.now,
+    );
     const task = toTask(this.row(tx, workspaceId, id));
     audit(tx, workspaceId, actor, 'task.created', { type: 'task', id }, { title: req.title, assignee: req.assignee ?? null });
     tx.emit(workspaceId, 'task.created', { task });
@@ -108,17 +138,17 @@ export class Tasks {
       args.push(...f.statuses);
     }
     if (f.assigneeMemberId) {
-    where.push("assignee_type = 'member' AND assignee_id = ?");
-    args.push(f.assigneeMemberId);
-  }
+      where.push("assignee_type = 'member' AND assignee_id = ?");
+      args.push(f.assigneeMemberId);
+    }
     if (f.assigneeInstanceId) {
-    where.push("assignee_type = 'instance' AND assignee_id = ?");
-    args.push(f.assigneeInstanceId);
-  }
+      where.push("assignee_type = 'instance' AND assignee_id = ?");
+      args.push(f.assigneeInstanceId);
+    }
     if (f.agentId) {
-    where.push('agent_id = ?');
-    args.push(f.agentId);
-  }
+      where.push('agent_id = ?');
+      args.push(f.agentId);
+    }
     if (f.cursor) {
       let cur: unknown;
       try {
@@ -131,7 +161,10 @@ export class Tasks {
       args.push(cur[0], cur[0], cur[1]);
     }
     const limit = Math.max(1, Math.min(f.limit ?? 100, 500));
-    const rows = stmt(this.ctx.db, `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit + 1) as TaskRow[];
+    const rows = stmt(this.ctx.db, `SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(
+      ...args,
+      limit + 1,
+    ) as TaskRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { tasks: page.map(toTask), nextCursor: rows.length > limit ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url') : null };
@@ -153,8 +186,13 @@ export class Tasks {
         if (req.assignee) this.checkAssignee(tx, a.workspaceId, req.assignee);
         const status: TaskStatus = req.assignee ? 'assigned' : 'queued';
         const assigneeId = req.assignee ? (req.assignee.type === 'member' ? req.assignee.memberId : req.assignee.instanceId) : null;
-        stmt(tx.db, 'UPDATE tasks SET assignee_type = ?, assignee_id = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ?')
-          .run(req.assignee?.type ?? null, assigneeId, status, tx.now, taskId);
+        stmt(tx.db, 'UPDATE tasks SET assignee_type = ?, assignee_id = ?, status = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(
+          req.assignee?.type ?? null,
+          assigneeId,
+          status,
+          tx.now,
+          taskId,
+        );
         const actor = actorOf(a);
         const n = this.note(tx, taskId, status, req.assignee ? `assigned to ${req.assignee.type} ${assigneeId}` : 'unassigned', null, actor);
         const task = toTask(this.row(tx, a.workspaceId, taskId));
@@ -174,7 +212,8 @@ export class Tasks {
     const claim = t.assignee_type === null && t.status === 'queued' && req.status === 'running';
     const allowed = claim || this.canWork(tx, a, t) || (req.status === 'cancelled' && this.isCreator(a, t));
     if (!allowed) throw forbidden('only the assignee, the creator (to cancel) or an Owner/Admin can change this task');
-    if (!TASK_TRANSITIONS[t.status].includes(req.status)) throw new ApiError('invalid_transition', `cannot go from ${t.status} to ${req.status}`, { from: t.status, to: req.status });
+    if (!TASK_TRANSITIONS[t.status].includes(req.status))
+      throw new ApiError('invalid_transition', `cannot go from ${t.status} to ${req.status}`, { from: t.status, to: req.status });
     this.checkVersion(t, req.expectedVersion);
     const actor = actorOf(a);
     const progress = req.progress ?? (req.status === 'completed' ? 1 : t.progress);
@@ -182,7 +221,13 @@ export class Tasks {
     if (claim) {
       stmt(tx.db, 'UPDATE tasks SET assignee_type = ?, assignee_id = ? WHERE id = ?').run(actor.type === 'instance' ? 'instance' : 'member', actor.id, taskId);
     }
-    stmt(tx.db, 'UPDATE tasks SET status = ?, progress = ?, result = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(req.status, progress, result, tx.now, taskId);
+    stmt(tx.db, 'UPDATE tasks SET status = ?, progress = ?, result = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(
+      req.status,
+      progress,
+      result,
+      tx.now,
+      taskId,
+    );
     const n = this.note(tx, taskId, req.status, req.note ?? null, req.progress ?? null, actor);
     const updated: TaskRow = { ...t, status: req.status, progress, result, updated_at: tx.now, version: t.version + 1 };
     if (claim) {
@@ -208,11 +253,23 @@ export class Tasks {
         stmt(tx.db, "UPDATE task_plans SET state = 'superseded' WHERE task_id = ? AND state = 'pending'").run(taskId);
         const actor = actorOf(a);
         const row: PlanRow = {
-          id: newId('pln'), task_id: taskId, summary: req.summary, steps: JSON.stringify(req.steps), state: 'pending', submitted_by_type: actor.type,
-          submitted_by_id: actor.id, submitted_at: tx.now, decided_by_type: null, decided_by_id: null, decided_at: null, comment: null,
+          id: newId('pln'),
+          task_id: taskId,
+          summary: req.summary,
+          steps: JSON.stringify(req.steps),
+          state: 'pending',
+          submitted_by_type: actor.type,
+          submitted_by_id: actor.id,
+          submitted_at: tx.now,
+          decided_by_type: null,
+          decided_by_id: null,
+          decided_at: null,
+          comment: null,
         };
-        stmt(tx.db, 'INSERT INTO task_plans (id, task_id, summary, steps, state, submitted_by_type, submitted_by_id, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(row.id, taskId, row.summary, row.steps, row.state, row.submitted_by_type, row.submitted_by_id, row.submitted_at);
+        stmt(
+          tx.db,
+          'INSERT INTO task_plans (id, task_id, summary, steps, state, submitted_by_type, submitted_by_id, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(row.id, taskId, row.summary, row.steps, row.state, row.submitted_by_type, row.submitted_by_id, row.submitted_at);
         stmt(tx.db, "UPDATE tasks SET status = 'awaiting_approval', updated_at = ?, version = version + 1 WHERE id = ?").run(tx.now, taskId);
         const n = this.note(tx, taskId, 'awaiting_approval', 'plan submitted', null, actor);
         const task = toTask(this.row(tx, a.workspaceId, taskId));
@@ -225,20 +282,34 @@ export class Tasks {
     );
   }
 
-  decidePlan(a: Access, taskId: string, planId: string, req: z.infer<typeof planDecisionRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<PlanBody>> {
+  decidePlan(
+    a: Access,
+    taskId: string,
+    planId: string,
+    req: z.infer<typeof planDecisionRequestSchema>,
+    idem: IdempotencyKey | undefined,
+  ): Promise<Reply<PlanBody>> {
     return this.ctx.queue.run((tx) =>
       idempotent(tx, idem, this.ctx.box, false, () => {
         const t = this.row(tx, a.workspaceId, taskId);
         const p = stmt(tx.db, 'SELECT * FROM task_plans WHERE id = ? AND task_id = ?').get(planId, taskId) as PlanRow | undefined;
         if (!p) throw notFound('plan');
         if (p.state !== 'pending') throw new ApiError('conflict', `plan is ${p.state}`);
-        if (a.instanceId && p.submitted_by_type === 'instance' && p.submitted_by_id === a.instanceId) throw forbidden('an instance cannot approve its own plan');
+        if (a.instanceId && p.submitted_by_type === 'instance' && p.submitted_by_id === a.instanceId)
+          throw forbidden('an instance cannot approve its own plan');
         const actor = actorOf(a);
         const approved = req.decision === 'approved';
-        stmt(tx.db, 'UPDATE task_plans SET state = ?, decided_by_type = ?, decided_by_id = ?, decided_at = ?, comment = ? WHERE id = ?')
-          .run(req.decision, actor.type, actor.id, tx.now, req.comment ?? null, planId);
+        stmt(tx.db, 'UPDATE task_plans SET state = ?, decided_by_type = ?, decided_by_id = ?, decided_at = ?, comment = ? WHERE id = ?').run(
+          req.decision,
+          actor.type,
+          actor.id,
+          tx.now,
+          req.comment ?? null,
+          planId,
+        );
         const status: TaskStatus = approved ? 'running' : 'assigned';
-        if (t.status === 'awaiting_approval') stmt(tx.db, 'UPDATE tasks SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(status, tx.now, taskId);
+        if (t.status === 'awaiting_approval')
+          stmt(tx.db, 'UPDATE tasks SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(status, tx.now, taskId);
         const after = this.row(tx, a.workspaceId, taskId);
         const n = this.note(tx, taskId, after.status, `plan ${req.decision}`, null, actor);
         const task = toTask(after);

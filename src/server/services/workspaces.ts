@@ -22,11 +22,23 @@ export class Workspaces {
   createIn(tx: Tx, userId: string, req: z.infer<typeof createWorkspaceRequestSchema>): { workspace: WorkspaceRow; ownerMemberId: string } {
     if (stmt(tx.db, 'SELECT 1 FROM workspaces WHERE slug = ?').get(req.slug)) throw new ApiError('conflict', `the slug "${req.slug}" is taken`);
     const row: WorkspaceRow = {
-      id: newId('ws'), slug: req.slug, name: req.name, timezone: req.timezone ?? 'UTC', guardrails: JSON.stringify(DEFAULT_GUARDRAILS),
-      config_version: 0, event_seq: 0, created_at: tx.now,
+      id: newId('ws'),
+      slug: req.slug,
+      name: req.name,
+      timezone: req.timezone ?? 'UTC',
+      guardrails: JSON.stringify(DEFAULT_GUARDRAILS),
+      config_version: 0,
+      event_seq: 0,
+      created_at: tx.now,
     };
-    stmt(tx.db, 'INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(row.id, row.slug, row.name, row.timezone, row.guardrails, row.created_at);
+    stmt(tx.db, 'INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      row.id,
+      row.slug,
+      row.name,
+      row.timezone,
+      row.guardrails,
+      row.created_at,
+    );
     const ownerMemberId = newId('mem');
     stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(ownerMemberId, row.id, userId, 'owner', tx.now);
     audit(tx, row.id, { type: 'member', id: ownerMemberId }, 'workspace.created', { type: 'workspace', id: row.id }, { slug: row.slug });
@@ -61,11 +73,23 @@ export class Workspaces {
         const guardrails = req.guardrails ? JSON.stringify(req.guardrails) : cur.guardrails;
         const guardrailsChanged = guardrails !== cur.guardrails;
         const version = cur.config_version + (guardrailsChanged ? 1 : 0);
-        stmt(tx.db, 'UPDATE workspaces SET name = ?, timezone = ?, guardrails = ?, config_version = ? WHERE id = ?')
-          .run(req.name ?? cur.name, req.timezone ?? cur.timezone, guardrails, version, cur.id);
+        stmt(tx.db, 'UPDATE workspaces SET name = ?, timezone = ?, guardrails = ?, config_version = ? WHERE id = ?').run(
+          req.name ?? cur.name,
+          req.timezone ?? cur.timezone,
+          guardrails,
+          version,
+          cur.id,
+        );
         const row = stmt(tx.db, 'SELECT * FROM workspaces WHERE id = ?').get(cur.id) as WorkspaceRow;
         const workspace = toWorkspace(row, a.role);
-        audit(tx, cur.id, actorOf(a), guardrailsChanged ? 'guardrails.changed' : 'workspace.updated', { type: 'workspace', id: cur.id }, { fields: Object.keys(req) });
+        audit(
+          tx,
+          cur.id,
+          actorOf(a),
+          guardrailsChanged ? 'guardrails.changed' : 'workspace.updated',
+          { type: 'workspace', id: cur.id },
+          { fields: Object.keys(req) },
+        );
         const { role: _role, ...pub } = workspace;
         tx.emit(cur.id, 'workspace.updated', { workspace: pub });
         if (guardrailsChanged) tx.emit(cur.id, 'config.changed', { version, reason: 'guardrails' });

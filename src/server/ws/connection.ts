@@ -8,7 +8,12 @@
 import type { RawData, WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS, type CloseCodeName, type ErrorCode } from '../../protocol/workspace/common';
 import {
-  CLIENT_FRAME_TYPES, clientHeartbeatFrameSchema, clientSignalFrameSchema, helloFrameSchema, reqFrameSchema, type ServerFrame,
+  CLIENT_FRAME_TYPES,
+  clientHeartbeatFrameSchema,
+  clientSignalFrameSchema,
+  helloFrameSchema,
+  reqFrameSchema,
+  type ServerFrame,
 } from '../../protocol/workspace/frames';
 import type { SessionScope } from '../../protocol/workspace/common';
 import type { Logger } from '../log';
@@ -223,7 +228,7 @@ export class Connection {
     const ref = typeof rec.id === 'string' ? rec.id.slice(0, 100) : null;
     const type = rec.type;
     if (typeof type !== 'string' || !(CLIENT_FRAME_TYPES as readonly string[]).includes(type)) {
-      return this.bad('unknown_type', `unknown frame type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : type ?? null)}`, ref);
+      return this.bad('unknown_type', `unknown frame type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : (type ?? null))}`, ref);
     }
     if (!this.ready && type !== 'hello') return this.close('protocolError', 'first frame must be hello');
     switch (type) {
@@ -247,7 +252,12 @@ export class Connection {
         if (!r.success) {
           if (ref === null) return this.bad('validation_failed', 'invalid req', null, { issues: issuesOf(r.error.issues) });
           if (++this.badInARow > LIMITS.maxConsecutiveBadFrames) return this.close('protocolError', 'too many bad frames');
-          return this.send({ type: 'res', id: ref, ok: false, error: { code: 'validation_failed', message: 'invalid req', details: { issues: issuesOf(r.error.issues) } } });
+          return this.send({
+            type: 'res',
+            id: ref,
+            ok: false,
+            error: { code: 'validation_failed', message: 'invalid req', details: { issues: issuesOf(r.error.issues) } },
+          });
         }
         this.badInARow = 0;
         return this.host.onReq(this, r.data);

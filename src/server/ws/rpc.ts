@@ -15,7 +15,11 @@ type ReqFrame = z.infer<typeof reqFrameSchema>;
 
 function idemFor(a: Access, frame: ReqFrame, routeId: string, taskId: string, body: unknown): IdempotencyKey {
   if (!frame.idempotencyKey) throw new ApiError('idempotency_key_required', 'mutations need an idempotencyKey');
-  return { scope: idempotencyScope(a), key: frame.idempotencyKey, hash: requestHash('POST', `${routeId} ${JSON.stringify({ wid: a.workspaceId, tid: taskId })}`, body) };
+  return {
+    scope: idempotencyScope(a),
+    key: frame.idempotencyKey,
+    hash: requestHash('POST', `${routeId} ${JSON.stringify({ wid: a.workspaceId, tid: taskId })}`, body),
+  };
 }
 
 function fromReply(id: string, reply: Reply): ResFrame {
@@ -28,7 +32,8 @@ function fromReply(id: string, reply: Reply): ResFrame {
 export async function dispatchRpc(s: Services, a: Access, frame: ReqFrame): Promise<ResFrame> {
   const id = frame.id;
   try {
-    if (!Object.prototype.hasOwnProperty.call(RPC_METHODS, frame.method)) throw new ApiError('method_not_found', `unknown method "${frame.method.slice(0, 60)}"`);
+    if (!Object.prototype.hasOwnProperty.call(RPC_METHODS, frame.method))
+      throw new ApiError('method_not_found', `unknown method "${frame.method.slice(0, 60)}"`);
     const method = frame.method as RpcMethod;
     const spec = RPC_METHODS[method];
     const parsed = spec.params.safeParse(frame.params ?? {});

@@ -27,7 +27,10 @@ export function relaySignal(hub: Hub, from: Connection, f: ClientSignalFrame): v
   if (fromDesktop === toDesktop) return from.sendError('forbidden', 'signalling runs between a viewer and a desktop instance', ref);
   if (!roleHas(target.access.role, 'agents.use')) return from.sendError('forbidden', 'the peer may not use cloud desktops', ref);
   target.send({
-    type: 'signal', sessionId: f.sessionId, kind: f.kind,
-    from: { connectionId: from.id, memberId: from.access.memberId, instanceId: from.access.instanceId }, payload: f.payload,
+    type: 'signal',
+    sessionId: f.sessionId,
+    kind: f.kind,
+    from: { connectionId: from.id, memberId: from.access.memberId, instanceId: from.access.instanceId },
+    payload: f.payload,
   });
 }

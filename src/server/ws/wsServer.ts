@@ -26,7 +26,9 @@ type Verdict = { ok: true; claims: SessionClaims } | { ok: false; close: CloseCo
 export function tokenFromRequest(req: IncomingMessage): string | undefined {
   const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   if (auth) return auth[1];
-  const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const protos = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
   const p = protos.find((x) => x.startsWith(WS_BEARER_PREFIX));
   return p ? p.slice(WS_BEARER_PREFIX.length) : undefined;
 }
@@ -90,9 +92,14 @@ export class WsEndpoint implements ConnectionHost {
   onHello(conn: Connection, lastSeq: number | null | undefined): void {
     const a = conn.access;
     conn.send({
-      type: 'welcome', protocol: PROTOCOL_VERSION, connectionId: conn.id, workspaceId: a.workspaceId,
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      connectionId: conn.id,
+      workspaceId: a.workspaceId,
       principal: { userId: a.userId, memberId: a.memberId, role: a.role, instanceId: a.instanceId, scope: conn.scope },
-      headSeq: this.hub.headSeq(a.workspaceId), heartbeatIntervalMs: this.limits.heartbeatIntervalMs, tokenExpiresAt: iso(conn.tokenExp),
+      headSeq: this.hub.headSeq(a.workspaceId),
+      heartbeatIntervalMs: this.limits.heartbeatIntervalMs,
+      tokenExpiresAt: iso(conn.tokenExp),
       limits: { maxFrameBytes: LIMITS.wsFrameBytes, maxFramesPerSecond: this.limits.framesPerSecond },
     });
     this.hub.resume(conn, lastSeq).catch((err: unknown) => {

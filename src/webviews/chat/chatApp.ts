@@ -98,12 +98,7 @@ export class ChatApp {
     this.client = new HostClient(api, this.handlers());
 
     this.transcript.append(this.canvas);
-    root.replaceChildren(
-      this.titleBar.el,
-      this.banners,
-      h('main', { class: 'main' }, this.olderProgress, this.transcript, this.overlay),
-      this.composer.el,
-    );
+    root.replaceChildren(this.titleBar.el, this.banners, h('main', { class: 'main' }, this.olderProgress, this.transcript, this.overlay), this.composer.el);
     if (this.saved) this.composer.setDraft(this.saved.draft);
     this.wireEvents();
     this.refreshChrome();

@@ -35,7 +35,11 @@ export class Composer {
     });
     this.picker = h('select', { class: 'agent-picker', 'data-testid': 'agent-picker', 'aria-label': 'Agent' });
     this.pickerWrap = h('span', { class: 'picker-wrap' }, this.picker, codicon('chevron-down', 'picker-chevron'));
-    this.sendButton = h('button', { type: 'button', class: 'icon-button send', 'data-testid': 'send', title: 'Send (Enter)', 'aria-label': 'Send' }, codicon('send'));
+    this.sendButton = h(
+      'button',
+      { type: 'button', class: 'icon-button send', 'data-testid': 'send', title: 'Send (Enter)', 'aria-label': 'Send' },
+      codicon('send'),
+    );
     this.stopButton = h(
       'button',
       { type: 'button', class: 'icon-button stop', 'data-testid': 'stop', title: 'Stop generating (Escape)', 'aria-label': 'Stop generating', hidden: true },
@@ -44,7 +48,12 @@ export class Composer {
     this.el = h(
       'div',
       { class: 'composer' },
-      h('div', { class: 'input-box' }, this.input, h('div', { class: 'composer-toolbar' }, this.pickerWrap, h('span', { class: 'spacer' }), this.sendButton, this.stopButton)),
+      h(
+        'div',
+        { class: 'input-box' },
+        this.input,
+        h('div', { class: 'composer-toolbar' }, this.pickerWrap, h('span', { class: 'spacer' }), this.sendButton, this.stopButton),
+      ),
     );
 
     this.input.addEventListener('input', () => {

@@ -9,8 +9,36 @@ import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
 
 const ALLOWED_TAGS = [
-  'p', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'em', 's', 'del', 'code', 'pre', 'blockquote',
-  'ul', 'ol', 'li', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'div', 'span', 'button', 'i',
+  'p',
+  'br',
+  'hr',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'strong',
+  'em',
+  's',
+  'del',
+  'code',
+  'pre',
+  'blockquote',
+  'ul',
+  'ol',
+  'li',
+  'a',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'div',
+  'span',
+  'button',
+  'i',
 ];
 const ALLOWED_ATTR = ['href', 'title', 'class', 'type', 'start', 'data-testid', 'aria-label', 'aria-hidden'];
 // Attributes that are not URLs: exempt from ALLOWED_URI_REGEXP, which otherwise applies to every value.

@@ -90,7 +90,12 @@ function errorCard(m: ChatViewMessage): HTMLElement {
     'div',
     { class: 'error-card decoration', 'data-testid': 'error-card', role: 'group', 'aria-label': 'Error' },
     codicon('error', 'error-icon'),
-    h('div', { class: 'error-body' }, h('div', { class: 'error-message' }, m.error?.message || 'The reply failed.'), retry && h('div', { class: 'error-actions' }, retry)),
+    h(
+      'div',
+      { class: 'error-body' },
+      h('div', { class: 'error-message' }, m.error?.message || 'The reply failed.'),
+      retry && h('div', { class: 'error-actions' }, retry),
+    ),
   );
 }
 

@@ -17,7 +17,12 @@ export class TitleBar {
   constructor() {
     this.title = h('h2', { class: 'title' }, 'New conversation');
     this.newConversation = iconButton('add', 'New Conversation', 'new-conversation');
-    this.el = h('header', { class: 'title-bar' }, this.title, h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Chat actions' }, this.newConversation));
+    this.el = h(
+      'header',
+      { class: 'title-bar' },
+      this.title,
+      h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Chat actions' }, this.newConversation),
+    );
   }
 
   setTitle(title: string): void {
@@ -31,7 +36,12 @@ export class TitleBar {
 export function gatewayBanner(state: GatewayState, run: (c: HostCommand) => void): HTMLElement | null {
   if (state === 'running') return null;
   if (state === 'starting') {
-    return h('div', { class: 'banner info', role: 'status', 'data-testid': 'gateway-banner' }, codicon('loading', 'codicon-modifier-spin'), h('span', { class: 'banner-text' }, 'Starting the gateway…'));
+    return h(
+      'div',
+      { class: 'banner info', role: 'status', 'data-testid': 'gateway-banner' },
+      codicon('loading', 'codicon-modifier-spin'),
+      h('span', { class: 'banner-text' }, 'Starting the gateway…'),
+    );
   }
   const start = textButton('Start Gateway', { testId: 'start-gateway' });
   start.addEventListener('click', () => run('startGateway'));
@@ -41,7 +51,11 @@ export function gatewayBanner(state: GatewayState, run: (c: HostCommand) => void
     'div',
     { class: `banner ${state === 'error' ? 'error' : 'warning'}`, role: 'status', 'data-testid': 'gateway-banner' },
     codicon(state === 'error' ? 'error' : 'warning'),
-    h('span', { class: 'banner-text' }, state === 'error' ? 'The gateway stopped after an error. Agents cannot reply.' : 'The gateway is stopped. Agents cannot reply until it runs.'),
+    h(
+      'span',
+      { class: 'banner-text' },
+      state === 'error' ? 'The gateway stopped after an error. Agents cannot reply.' : 'The gateway is stopped. Agents cannot reply until it runs.',
+    ),
     h('span', { class: 'banner-actions' }, start, logs),
   );
 }
@@ -57,7 +71,11 @@ export function noAgentsState(run: (c: HostCommand) => void): HTMLElement {
     { class: 'empty-state', 'data-testid': 'empty-state' },
     h('div', { class: 'empty-icon' }, codicon('key')),
     h('h3', {}, 'Add an API key to start chatting'),
-    h('p', {}, 'MultiClaw agents run on OpenAI, Anthropic, Gemini or an OpenAI-compatible server. Set a key for one of them; it is kept in VS Code\u2019s secret storage.'),
+    h(
+      'p',
+      {},
+      'MultiClaw agents run on OpenAI, Anthropic, Gemini or an OpenAI-compatible server. Set a key for one of them; it is kept in VS Code\u2019s secret storage.',
+    ),
     h('div', { class: 'empty-actions' }, setKey, settings),
   );
 }

@@ -9,10 +9,7 @@ import type { ScrollPosition } from './virtualList';
 const viewStateSchema = z.object({
   draft: z.string(),
   conversationId: z.string().nullable(),
-  scroll: z.union([
-    z.object({ pinned: z.literal(true) }),
-    z.object({ pinned: z.literal(false), id: z.string(), offset: z.number() }),
-  ]),
+  scroll: z.union([z.object({ pinned: z.literal(true) }), z.object({ pinned: z.literal(false), id: z.string(), offset: z.number() })]),
 });
 
 export interface ChatViewState {

@@ -12,7 +12,6 @@ import { api, EXTENSION_ID } from '../../support/extensionApi';
 import { waitFor } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-
 describe('MultiClaw extension (in a real VS Code)', function () {
   let server: ProviderServer;
 
@@ -42,7 +41,9 @@ describe('MultiClaw extension (in a real VS Code)', function () {
 
   it('shows the Chat webview, which loads under its CSP and completes the ready handshake', async () => {
     const a = await api({ gateway: 'any' });
-    const ready = a.chatView.isReady ? Promise.resolve() : waitFor(a.chatView.onDidBecomeReady, () => true, 30_000, 'the chat view ready').then(() => undefined);
+    const ready = a.chatView.isReady
+      ? Promise.resolve()
+      : waitFor(a.chatView.onDidBecomeReady, () => true, 30_000, 'the chat view ready').then(() => undefined);
     await vscode.commands.executeCommand('multiclaw.focusChat');
     await ready;
     assert.equal(a.chatView.isReady, true);
@@ -71,7 +72,10 @@ describe('MultiClaw extension (in a real VS Code)', function () {
     assert.equal(a.gateway.keys.get('openai'), key);
     const settings = JSON.stringify(vscode.workspace.getConfiguration('multiclaw'));
     assert.ok(!settings.includes(key), 'the key is not in settings');
-    assert.ok(a.gateway.agents().some((x) => x.id === 'default-openai' && x.available), 'a default OpenAI agent exists');
+    assert.ok(
+      a.gateway.agents().some((x) => x.id === 'default-openai' && x.available),
+      'a default OpenAI agent exists',
+    );
   });
 
   it('chats with an agent: streamed reply from the local OpenAI-format server, persisted and listed', async () => {

@@ -10,11 +10,12 @@ import { api, EXTENSION_ID } from '../../support/extensionApi';
 import type { LocalTask } from '../../../src/gateway/tasks/taskService';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-
 describe('Local API in VS Code', function () {
   let server: ProviderServer;
 
-  before(async () => { server = await startProviderServer(); });
+  before(async () => {
+    server = await startProviderServer();
+  });
   after(async () => {
     await vscode.workspace.getConfiguration('multiclaw').update('providers.openaiCompatible.baseUrl', undefined, vscode.ConfigurationTarget.Global);
     await server?.close();
@@ -32,7 +33,7 @@ describe('Local API in VS Code', function () {
 
     const ok = await fetch(`${info.url}/v1/status`, { headers: { authorization: `Bearer ${info.token}` } });
     assert.equal(ok.status, 200);
-    const body = await ok.json() as { host: string; port: number; state: string };
+    const body = (await ok.json()) as { host: string; port: number; state: string };
     assert.deepEqual([body.host, body.port, body.state], ['vscode', info.port, 'running']);
     assert.equal((await fetch(`${info.url}/v1/status`)).status, 401);
     assert.equal((await fetch(`${info.url}/v1/status`, { headers: { authorization: `Bearer ${info.token}`, origin: 'https://evil.example' } })).status, 403);
@@ -47,21 +48,32 @@ describe('Local API in VS Code', function () {
 
   it('runs a task dispatched over HTTP in this gateway, as a conversation linked to the task', async () => {
     const a = await api();
-    const changed = new Promise<void>((r) => { const d = a.gateway.onDidChangeAgents(() => { d.dispose(); r(); }); });
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openaiCompatible.baseUrl', server.baseUrls['openai-compatible'], vscode.ConfigurationTarget.Global);
+    const changed = new Promise<void>((r) => {
+      const d = a.gateway.onDidChangeAgents(() => {
+        d.dispose();
+        r();
+      });
+    });
+    await vscode.workspace
+      .getConfiguration('multiclaw')
+      .update('providers.openaiCompatible.baseUrl', server.baseUrls['openai-compatible'], vscode.ConfigurationTarget.Global);
     await changed;
     const info = a.gateway.localApi!;
     const r = await fetch(`${info.url}/v1/tasks`, {
-      method: 'POST', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ agentId: 'default-openai-compatible', prompt: 'Hello from a terminal' }),
     });
     assert.equal(r.status, 201, await r.clone().text());
-    const { task } = await r.json() as { task: LocalTask };
+    const { task } = (await r.json()) as { task: LocalTask };
     const done = await new Promise<LocalTask>((resolve) => {
       const now = a.gateway.tasks.get(task.id);
       if (now?.status === 'completed' || now?.status === 'failed') return resolve(now);
       const d = a.gateway.tasks.onDidChange(({ task: t }) => {
-        if (t.id === task.id && (t.status === 'completed' || t.status === 'failed')) { d.dispose(); resolve(t); }
+        if (t.id === task.id && (t.status === 'completed' || t.status === 'failed')) {
+          d.dispose();
+          resolve(t);
+        }
       });
     });
     assert.equal(done.status, 'completed', JSON.stringify(done.error));

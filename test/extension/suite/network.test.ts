@@ -9,7 +9,6 @@ import { api } from '../../support/extensionApi';
 import type { HostActivity } from '../../../src/gateway/net/ledger';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-
 describe('MultiClaw network (in a real VS Code)', () => {
   let server: ProviderServer;
   const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('multiclaw');
@@ -43,7 +42,10 @@ describe('MultiClaw network (in a real VS Code)', () => {
     await done;
     const rows = await vscode.commands.executeCommand<HostActivity[]>('multiclaw.showNetworkActivity');
     const port = Number(new URL(server.baseUrls.openai).port);
-    assert.deepEqual(rows.map((r) => [r.purpose, `${r.host}:${r.port}`, r.proxied]), [['provider:openai', `127.0.0.1:${port}`, null]]);
+    assert.deepEqual(
+      rows.map((r) => [r.purpose, `${r.host}:${r.port}`, r.proxied]),
+      [['provider:openai', `127.0.0.1:${port}`, null]],
+    );
     assert.ok(rows[0]!.bytesReceived > 0, 'bytes are counted');
     assert.equal(rows[0]!.failed, 0);
   });
@@ -67,14 +69,15 @@ describe('MultiClaw network (in a real VS Code)', () => {
 
   it('passes the network settings to the gateway', async () => {
     const a = await api();
-    const applied = (pred: () => boolean): Promise<void> => new Promise((resolve) => {
-      const d = a.gateway.onDidChangeAgents(() => {
-        if (pred()) {
-          d.dispose();
-          resolve();
-        }
+    const applied = (pred: () => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const d = a.gateway.onDidChangeAgents(() => {
+          if (pred()) {
+            d.dispose();
+            resolve();
+          }
+        });
       });
-    });
     let done = applied(() => !a.gateway.config.network.linkPreviews);
     await cfg().update('chat.linkPreviews', false, vscode.ConfigurationTarget.Global);
     await done;

@@ -13,7 +13,6 @@ import type { TaskRow } from '../../../src/gateway/tasks/taskGroups';
 import { login, rest, startServerProcess, type ServerProcess } from '../../fixtures/serverProcess';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
-
 describe('MultiClaw workspace mode (in a real VS Code)', function () {
   this.timeout(60_000);
   let server: ServerProcess;
@@ -23,11 +22,21 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
 
   const statusText = async (re: RegExp, what: string): Promise<string> => {
     const a = await api();
-    return until((l) => a.gateway.linkStatus.onDidChange(l), () => (re.test(a.statusBar.text) ? a.statusBar.text : undefined), 20_000, `${what} (status bar: ${a.statusBar.text})`);
+    return until(
+      (l) => a.gateway.linkStatus.onDidChange(l),
+      () => (re.test(a.statusBar.text) ? a.statusBar.text : undefined),
+      20_000,
+      `${what} (status bar: ${a.statusBar.text})`,
+    );
   };
   const row = async (pred: (r: TaskRow) => boolean, what: string): Promise<TaskRow> => {
     const a = await api();
-    return until((l) => a.tasksTree.onDidUpdate(l), () => a.tasksTree.allRows().find(pred), 20_000, what);
+    return until(
+      (l) => a.tasksTree.onDidUpdate(l),
+      () => a.tasksTree.allRows().find(pred),
+      20_000,
+      what,
+    );
   };
 
   before(async () => {
@@ -54,11 +63,18 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
 
   it('signs in from MultiClaw: Sign In: Connected · <workspace>, a MultiClaw account, tokens only in SecretStorage', async () => {
     const a = await api();
-    const ok = await vscode.commands.executeCommand<boolean>('multiclaw.signIn', { url: server.url, email: server.users.member.email, password: server.users.member.password });
+    const ok = await vscode.commands.executeCommand<boolean>('multiclaw.signIn', {
+      url: server.url,
+      email: server.users.member.email,
+      password: server.users.member.password,
+    });
     assert.equal(ok, true);
     await statusText(/Connected · Demo workspace/, 'connected');
     const accounts = await vscode.authentication.getAccounts('multiclaw');
-    assert.ok(accounts.some((x) => /member@demo\.multiclaw\.local \(Demo workspace\)/.test(x.label)), `a MultiClaw account in the Accounts menu: ${JSON.stringify(accounts)}`);
+    assert.ok(
+      accounts.some((x) => /member@demo\.multiclaw\.local \(Demo workspace\)/.test(x.label)),
+      `a MultiClaw account in the Accounts menu: ${JSON.stringify(accounts)}`,
+    );
     const token = a.gateway.link.instance!.workspaceToken;
     assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('multiclaw')).includes(token), 'not in settings');
   });
@@ -67,7 +83,8 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     const a = await api();
     const me = a.gateway.linkStatus.current.memberId!;
     const r = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
-      token: ownerToken, body: { title: 'Triage the flaky test', prompt: 'Find why it flakes', assignee: { type: 'member', memberId: me } },
+      token: ownerToken,
+      body: { title: 'Triage the flaky test', prompt: 'Find why it flakes', assignee: { type: 'member', memberId: me } },
     });
     assert.equal(r.status, 201);
     const t = await row((x) => x.id === r.body.task.id, 'the new task in the tree');
@@ -79,7 +96,9 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
   it('Dispatch Task… → a plan in a chat conversation → Approve Plan (from the chat) → completed in the workspace', async () => {
     const a = await api();
     const res = await vscode.commands.executeCommand<{ workspaceTaskId?: string; localTaskId?: string }>('multiclaw.dispatchTask', {
-      agentId: 'default-openai-compatible', prompt: 'Write the onboarding notes', target: 'here',
+      agentId: 'default-openai-compatible',
+      prompt: 'Write the onboarding notes',
+      target: 'here',
     });
     assert.ok(res?.workspaceTaskId, 'a workspace task');
     const id = res.workspaceTaskId;
@@ -89,7 +108,9 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     // Approve from the Chat view's title bar: no argument, the task of the conversation it shows.
     await vscode.commands.executeCommand('multiclaw.approvePlan');
     await row((x) => x.id === id && x.status === 'completed', 'completed');
-    const d = await rest<{ task: { status: string }; plans: Array<{ state: string }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${id}`, { token: ownerToken });
+    const d = await rest<{ task: { status: string }; plans: Array<{ state: string }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${id}`, {
+      token: ownerToken,
+    });
     assert.equal(d.body.task.status, 'completed');
     assert.equal(d.body.plans[0]?.state, 'approved');
   });
@@ -98,7 +119,8 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     const a = await api();
     const link = a.gateway.link;
     const r = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
-      token: ownerToken, body: { title: 'Offline updates', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
+      token: ownerToken,
+      body: { title: 'Offline updates', prompt: 'p', assignee: { type: 'instance', instanceId: link.instance!.id } },
     });
     await row((x) => x.id === r.body.task.id, 'the task');
     await server.stop();
@@ -110,9 +132,19 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     await server.start();
     await statusText(/Connected · Demo workspace/, 'connected again');
     const outbox = a.gateway.link.outbox!;
-    await until((l) => outbox.onDidChange(l), () => outbox.size === 0, 20_000, 'the outbox drained');
-    const d = await rest<{ progress: Array<{ note: string | null }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${r.body.task.id}`, { token: ownerToken });
-    assert.deepEqual(d.body.progress.map((p) => p.note).filter((n) => n?.startsWith('queued ')), Array.from({ length: 20 }, (_, i) => `queued ${i + 1}`));
+    await until(
+      (l) => outbox.onDidChange(l),
+      () => outbox.size === 0,
+      20_000,
+      'the outbox drained',
+    );
+    const d = await rest<{ progress: Array<{ note: string | null }> }>(server.url, 'GET', `/v1/workspaces/${server.workspaceId}/tasks/${r.body.task.id}`, {
+      token: ownerToken,
+    });
+    assert.deepEqual(
+      d.body.progress.map((p) => p.note).filter((n) => n?.startsWith('queued ')),
+      Array.from({ length: 20 }, (_, i) => `queued ${i + 1}`),
+    );
   });
 
   it('Sign Out revokes on the server and shows Signed out', async () => {
@@ -128,9 +160,15 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
   it('a viewer is refused with a clear message; a revoked member is signed out at once (no reconnect storm)', async () => {
     const a = await api();
     // A viewer cannot connect a machine (registering an instance needs agents.use): a clear refusal.
-    assert.equal(await vscode.commands.executeCommand('multiclaw.signIn', { url: server.url, email: server.users.viewer.email, password: server.users.viewer.password }), false);
+    assert.equal(
+      await vscode.commands.executeCommand('multiclaw.signIn', { url: server.url, email: server.users.viewer.email, password: server.users.viewer.password }),
+      false,
+    );
     assert.equal(a.gateway.linkStatus.current.phase, 'signedOut');
-    assert.equal(await vscode.commands.executeCommand('multiclaw.signIn', { url: server.url, email: server.users.member.email, password: server.users.member.password }), true);
+    assert.equal(
+      await vscode.commands.executeCommand('multiclaw.signIn', { url: server.url, email: server.users.member.email, password: server.users.member.password }),
+      true,
+    );
     await statusText(/Connected · Demo workspace/, 'connected again');
     const mid = a.gateway.linkStatus.current.memberId!;
     const wsBefore = a.gateway.ledger.list().filter((e) => e.purpose === 'workspace:ws').length;

@@ -67,7 +67,9 @@ function installStubHost(cfg: StubConfig): void {
       },
     });
   };
-  w.document.addEventListener('securitypolicyviolation', (e) => w.__violation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`));
+  w.document.addEventListener('securitypolicyviolation', (e) =>
+    w.__violation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`),
+  );
   // Like VS Code: theme variables on <html>, the theme kind as a body class, set from script before
   // the page's own DOMContentLoaded handler (registered later) starts the app.
   w.document.addEventListener(

@@ -18,7 +18,10 @@ describe('renderChatHtml', () => {
       csp,
       "default-src 'none'; style-src https://*.vscode-cdn.net; font-src https://*.vscode-cdn.net; img-src https://*.vscode-cdn.net data:; script-src 'nonce-bm9uY2Utbm9uY2Utbm9uY2U=';",
     );
-    assert.match(html, /<script nonce="bm9uY2Utbm9uY2Utbm9uY2U=" src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webviews\/chat\.js"><\/script>/);
+    assert.match(
+      html,
+      /<script nonce="bm9uY2Utbm9uY2Utbm9uY2U=" src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webviews\/chat\.js"><\/script>/,
+    );
     assert.equal(html.match(/<script/g)?.length, 1, 'one script, no inline script');
     assert.doesNotMatch(html, /<style|style=|unsafe-|\son\w+=/);
     assert.ok(html.indexOf(base.codiconsUri) < html.indexOf(base.styleUri), 'codicons before our CSS (ours may override)');

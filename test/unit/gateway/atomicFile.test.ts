@@ -6,7 +6,9 @@ import { writeFileAtomic } from '../../../src/gateway/util/atomicFile';
 
 describe('writeFileAtomic', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-atomic-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-atomic-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('replaces the file with owner-only permissions and leaves no temp file', async () => {

@@ -25,8 +25,12 @@ describe('Gateway', function () {
   let secrets: MapSecrets;
   let gateway: Gateway;
 
-  before(async () => { server = await startProviderServer(); });
-  after(async () => { await server.close(); });
+  before(async () => {
+    server = await startProviderServer();
+  });
+  after(async () => {
+    await server.close();
+  });
 
   let t: TestGateway;
 
@@ -69,9 +73,18 @@ describe('Gateway', function () {
 
   it('offers a default agent only for providers that are configured', async () => {
     await gateway.start();
-    assert.deepEqual(gateway.agents().map((a) => a.id), ['default-openai-compatible']);
+    assert.deepEqual(
+      gateway.agents().map((a) => a.id),
+      ['default-openai-compatible'],
+    );
     await gateway.keys.set('anthropic', server.keys.anthropic);
-    assert.deepEqual(gateway.agents().map((a) => a.id).sort(), ['default-anthropic', 'default-openai-compatible']);
+    assert.deepEqual(
+      gateway
+        .agents()
+        .map((a) => a.id)
+        .sort(),
+      ['default-anthropic', 'default-openai-compatible'],
+    );
     assert.equal(secrets.map.get('multiclaw.providerKey.anthropic'), server.keys.anthropic);
   });
 
@@ -85,7 +98,13 @@ describe('Gateway', function () {
       const reply = conversation.messages[1]!;
       assert.equal(reply.status, 'complete');
       assert.match(reply.text, /You said: \*\*Hi there\*\*/);
-      assert.equal(reply.text, ev.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text).join(''));
+      assert.equal(
+        reply.text,
+        ev
+          .filter((e) => e.type === 'delta')
+          .map((e) => (e as { text: string }).text)
+          .join(''),
+      );
       assert.ok((reply.usage?.outputTokens ?? 0) > 0, 'usage reported');
       const stats = server.stats();
       for (const other of ['openai', 'anthropic', 'gemini'] as const) if (other !== provider) assert.equal(stats.requests[other], 0, `${other} contacted`);
@@ -100,13 +119,20 @@ describe('Gateway', function () {
     await gateway.start();
     await gateway.keys.set('openai', server.keys.openai);
     const ev = events();
-    const firstDelta = new Promise<void>((r) => gateway.chat.onDidEvent((e) => { if (e.type === 'delta') r(); }));
+    const firstDelta = new Promise<void>((r) =>
+      gateway.chat.onDidEvent((e) => {
+        if (e.type === 'delta') r();
+      }),
+    );
     const { conversation, done } = await gateway.chat.send(null, 'default-openai', 'long one #scenario:slow:50');
     await firstDelta;
     assert.equal(gateway.chat.stop(conversation.id), true);
     await done;
     assert.equal(conversation.messages[1]!.status, 'cancelled');
-    assert.deepEqual(ev.filter((e) => e.type === 'busy').map((e) => (e as { busy: boolean }).busy), [true, false]);
+    assert.deepEqual(
+      ev.filter((e) => e.type === 'busy').map((e) => (e as { busy: boolean }).busy),
+      [true, false],
+    );
   });
 
   it('turns a provider failure into an error reply, then Retry replaces it with an answer', async () => {
@@ -159,7 +185,10 @@ describe('parseAgents (multiclaw.agents)', () => {
       { id: 'p', name: 'P', provider: 'nope', model: 'm' },
       'not an object',
     ]);
-    assert.deepEqual(agents.map((a) => a.id), ['reviewer']);
+    assert.deepEqual(
+      agents.map((a) => a.id),
+      ['reviewer'],
+    );
     assert.equal(problems.length, 4);
     assert.match(problems[0]!, /agents\[1\].*id/);
     assert.match(problems[1]!, /duplicate id "reviewer"/);

@@ -1,6 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { CLOSE_CODES, SESSION_TTL_MS } from '../../../src/protocol/workspace/common';
-import { call, idemKey, makeTeam, registerInstance, sessionToken, startTestServer, WsClient, type Team, type TestServer, useTeamServer } from '../../support/server';
+import {
+  call,
+  idemKey,
+  makeTeam,
+  registerInstance,
+  sessionToken,
+  startTestServer,
+  WsClient,
+  type Team,
+  type TestServer,
+  useTeamServer,
+} from '../../support/server';
 
 const code = (r: { body: Record<string, unknown> }): string => (r.body.error as { code: string }).code;
 
@@ -29,7 +40,8 @@ describe('server auth: lockout, rate limits, session tokens, revocation', () => 
     const limited = await startTestServer({ authRateLimit: { burst: 3, perMinute: 3 } });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await call(limited.url, 'POST', '/v1/auth/login', { body: { email: 'x@example.test', password: 'whatever-1' } })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await call(limited.url, 'POST', '/v1/auth/login', { body: { email: 'x@example.test', password: 'whatever-1' } })).status);
       assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
       const r = await call(limited.url, 'POST', '/v1/auth/login', { body: { email: 'x@example.test', password: 'whatever-1' } });
       assert.equal(code(r), 'rate_limited');
@@ -58,7 +70,12 @@ describe('server auth: lockout, rate limits, session tokens, revocation', () => 
     forged.mid = team.owner.memberId;
     const tampered = [head, Buffer.from(JSON.stringify(forged)).toString('base64url'), sig].join('.');
     const badSig = `${head}.${claims}.${Buffer.from('nope').toString('base64url')}`;
-    for (const [t, reason] of [[undefined, 'missing session token'], [tampered, 'invalid token'], [badSig, 'invalid token'], ['garbage', 'invalid token']] as const) {
+    for (const [t, reason] of [
+      [undefined, 'missing session token'],
+      [tampered, 'invalid token'],
+      [badSig, 'invalid token'],
+      ['garbage', 'invalid token'],
+    ] as const) {
       const c = await WsClient.connect(ts.wsUrl, t);
       assert.deepEqual(await c.closed, { code: CLOSE_CODES.unauthorized.code, reason });
     }
@@ -156,7 +173,11 @@ describe('server auth: lockout, rate limits, session tokens, revocation', () => 
   });
 
   it('replays a stored domain error the same way', async () => {
-    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, { token: team.owner.token, idem: true, body: { title: 'e', prompt: 'p' } });
+    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'e', prompt: 'p' },
+    });
     const key = idemKey();
     const path = `/v1/workspaces/${team.wid}/tasks/${t.body.task.id}/status`;
     const first = await call(ts.url, 'POST', path, { token: team.owner.token, idem: key, body: { status: 'completed' } });

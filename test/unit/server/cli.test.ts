@@ -38,11 +38,32 @@ describe('server admin CLI and --demo', function () {
     assert.equal((await cli(['admin', 'add-member', ...d, '--workspace', 'acme', '--email', 'bob@example.test', '--role', 'member'])).code, 0);
     const inv = await cli(['admin', 'invite', ...d, '--workspace', 'acme', '--role', 'viewer']);
     assert.match((JSON.parse(inv.stdout) as { token: string }).token, /^mcinv_/);
-    const task = await cli(['admin', 'create-task', ...d, '--workspace', 'acme', '--title', 'Ship it', '--prompt', 'Release v1', '--assignee-email', 'bob@example.test']);
+    const task = await cli([
+      'admin',
+      'create-task',
+      ...d,
+      '--workspace',
+      'acme',
+      '--title',
+      'Ship it',
+      '--prompt',
+      'Release v1',
+      '--assignee-email',
+      'bob@example.test',
+    ]);
     assert.equal((JSON.parse(task.stdout) as { status: string }).status, 'assigned');
     const members = await cli(['admin', 'members', ...d, '--workspace', 'acme']);
-    const rows = members.stdout.trim().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(rows.map((r) => [r[1].trim(), r[2]]), [['owner', 'ada@example.test'], ['member', 'bob@example.test']]);
+    const rows = members.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      rows.map((r) => [r[1].trim(), r[2]]),
+      [
+        ['owner', 'ada@example.test'],
+        ['member', 'bob@example.test'],
+      ],
+    );
     const dup = await cli(['admin', 'create-workspace', ...d, '--slug', 'acme', '--name', 'Again', '--owner', 'bob@example.test']);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /conflict: the slug "acme" is taken/);
@@ -53,7 +74,9 @@ describe('server admin CLI and --demo', function () {
   it('pushes changes made by the CLI to clients of a running server', async () => {
     const ts = await startTestServer({ dataDir: dir, env: process.env });
     try {
-      const login = await call<{ session: { token: string }; workspaces: Array<{ id: string }> }>(ts.url, 'POST', '/v1/auth/login', { body: { email: 'ada@example.test', password: 'ada-password-1' } });
+      const login = await call<{ session: { token: string }; workspaces: Array<{ id: string }> }>(ts.url, 'POST', '/v1/auth/login', {
+        body: { email: 'ada@example.test', password: 'ada-password-1' },
+      });
       const wid = login.body.workspaces[0].id;
       const { client } = await WsClient.ready(ts.wsUrl, await sessionToken(ts, login.body.session.token, wid));
       const out = await cli(['admin', 'create-task', '--data-dir', dir, '--workspace', 'acme', '--title', 'From the CLI', '--prompt', 'p']);
@@ -77,10 +100,20 @@ describe('server admin CLI and --demo', function () {
       const url = /URL:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
       const owner = /owner\s+(\S+)\s+password: (\S+)/.exec(text);
       assert.ok(url && owner, text);
-      const login = await call<{ workspaces: Array<{ slug: string; role: string }>; session: { token: string } }>(url, 'POST', '/v1/auth/login', { body: { email: owner[1], password: owner[2] } });
+      const login = await call<{ workspaces: Array<{ slug: string; role: string }>; session: { token: string } }>(url, 'POST', '/v1/auth/login', {
+        body: { email: owner[1], password: owner[2] },
+      });
       assert.equal(login.status, 200);
-      assert.deepEqual(login.body.workspaces.map((w) => [w.slug, w.role]), [['demo', 'owner']]);
-      const tasks = await call<{ tasks: unknown[] }>(url, 'GET', `/v1/workspaces/${(await call<{ workspaces: Array<{ id: string }> }>(url, 'GET', '/v1/workspaces', { token: login.body.session.token })).body.workspaces[0].id}/tasks`, { token: login.body.session.token });
+      assert.deepEqual(
+        login.body.workspaces.map((w) => [w.slug, w.role]),
+        [['demo', 'owner']],
+      );
+      const tasks = await call<{ tasks: unknown[] }>(
+        url,
+        'GET',
+        `/v1/workspaces/${(await call<{ workspaces: Array<{ id: string }> }>(url, 'GET', '/v1/workspaces', { token: login.body.session.token })).body.workspaces[0].id}/tasks`,
+        { token: login.body.session.token },
+      );
       assert.equal(tasks.body.tasks.length, 2);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));

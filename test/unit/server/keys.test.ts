@@ -31,9 +31,15 @@ describe('server provider keys: encrypted at rest, enc: blobs per instance, conf
     assert.equal(replay.headers.get('idempotency-replayed'), 'true');
     assert.deepEqual(replay.body, put.body);
     const list = await call<{ keys: Array<{ provider: string }> }>(ts.url, 'GET', `${base}/provider-keys`, { token: team.owner.token });
-    assert.deepEqual(list.body.keys.map((k) => k.provider), ['openai']);
+    assert.deepEqual(
+      list.body.keys.map((k) => k.provider),
+      ['openai'],
+    );
     assert.equal((await call(ts.url, 'GET', `${base}/provider-keys`, { token: team.people.member.token })).status, 403);
-    assert.equal((await call(ts.url, 'PUT', `${base}/provider-keys/openai`, { token: team.people.member.token, idem: true, body: { apiKey: 'x' } })).status, 403);
+    assert.equal(
+      (await call(ts.url, 'PUT', `${base}/provider-keys/openai`, { token: team.people.member.token, idem: true, body: { apiKey: 'x' } })).status,
+      403,
+    );
     assert.equal((await call(ts.url, 'PUT', `${base}/provider-keys/bogus`, { token: team.owner.token, idem: true, body: { apiKey: 'x' } })).status, 400);
     ts.server.services.ctx.db.pragma('wal_checkpoint(PASSIVE)');
     for (const f of fs.readdirSync(ts.dataDir)) {
@@ -69,41 +75,73 @@ describe('server provider keys: encrypted at rest, enc: blobs per instance, conf
 
   it('pushes config.changed on key and agent changes; a removed key is gone at the next sync', async () => {
     const gw = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, a.workspaceToken, undefined, 'daemon'))).client;
-    const put = await call<{ configVersion: number }>(ts.url, 'PUT', `${base}/provider-keys/anthropic`, { token: team.owner.token, idem: true, body: { apiKey: KEY2 } });
+    const put = await call<{ configVersion: number }>(ts.url, 'PUT', `${base}/provider-keys/anthropic`, {
+      token: team.owner.token,
+      idem: true,
+      body: { apiKey: KEY2 },
+    });
     const ev1 = await gw.next((f) => f.type === 'event' && f.name === 'config.changed');
     assert.deepEqual(ev1.data, { version: put.body.configVersion, reason: 'provider_key' });
     const snap = await gw.rpc('config.get', {});
-    const keys = (snap.result as { providerKeys: Record<string, string>; version: number });
+    const keys = snap.result as { providerKeys: Record<string, string>; version: number };
     assert.equal(keys.version, put.body.configVersion);
-    assert.equal(decryptKeyBlob(keys.providerKeys.anthropic, a.instanceSecret, { workspaceId: team.wid, instanceId: a.instanceId, provider: 'anthropic' }), KEY2);
+    assert.equal(
+      decryptKeyBlob(keys.providerKeys.anthropic, a.instanceSecret, { workspaceId: team.wid, instanceId: a.instanceId, provider: 'anthropic' }),
+      KEY2,
+    );
     const del = await call<{ configVersion: number }>(ts.url, 'DELETE', `${base}/provider-keys/anthropic`, { token: team.owner.token, idem: true });
     const ev2 = await gw.next((f) => f.type === 'event' && f.name === 'config.changed');
     assert.deepEqual(ev2.data, { version: del.body.configVersion, reason: 'provider_key' });
     const after = await gw.rpc('config.get', {});
     assert.deepEqual(Object.keys((after.result as { providerKeys: Record<string, string> }).providerKeys), ['openai']);
     const agent = await call<{ agent: { id: string }; configVersion: number }>(ts.url, 'POST', `${base}/agents`, {
-      token: team.people.admin.token, idem: true, body: { name: 'Coder', provider: 'anthropic', model: 'claude', tools: ['fs.read'], guardrails: { blockedTools: ['shell'] } },
+      token: team.people.admin.token,
+      idem: true,
+      body: { name: 'Coder', provider: 'anthropic', model: 'claude', tools: ['fs.read'], guardrails: { blockedTools: ['shell'] } },
     });
     const ev3 = await gw.next((f) => f.type === 'event' && f.name === 'config.changed');
     assert.deepEqual(ev3.data, { version: agent.body.configVersion, reason: 'agent' });
-    const edit = await call<{ agent: { model: string; tools: string[] } }>(ts.url, 'PATCH', `${base}/agents/${agent.body.agent.id}`, { token: team.owner.token, idem: true, body: { model: 'claude-2' } });
+    const edit = await call<{ agent: { model: string; tools: string[] } }>(ts.url, 'PATCH', `${base}/agents/${agent.body.agent.id}`, {
+      token: team.owner.token,
+      idem: true,
+      body: { model: 'claude-2' },
+    });
     assert.equal(edit.body.agent.model, 'claude-2');
     assert.deepEqual(edit.body.agent.tools, ['fs.read']);
-    const guard = await call(ts.url, 'PATCH', base, { token: team.owner.token, idem: true, body: { guardrails: { allowedDomains: ['example.com'], blockedTools: [], approvalRequired: ['send_email'], maxTokenBudget: 1000, restrictedProviders: [] } } });
+    const guard = await call(ts.url, 'PATCH', base, {
+      token: team.owner.token,
+      idem: true,
+      body: {
+        guardrails: { allowedDomains: ['example.com'], blockedTools: [], approvalRequired: ['send_email'], maxTokenBudget: 1000, restrictedProviders: [] },
+      },
+    });
     assert.equal(guard.status, 200);
     const ev4 = await gw.next((f) => f.type === 'event' && f.name === 'config.changed' && (f.data as { reason: string }).reason === 'guardrails');
     const cfg = await gw.rpc('config.get', {});
     const result = cfg.result as { version: number; agents: Array<{ model: string }>; guardrails: { approvalRequired: string[] } };
     assert.equal(result.version, (ev4.data as { version: number }).version);
     assert.deepEqual(result.guardrails.approvalRequired, ['send_email']);
-    assert.deepEqual(result.agents.map((x) => x.model), ['claude-2']);
+    assert.deepEqual(
+      result.agents.map((x) => x.model),
+      ['claude-2'],
+    );
     gw.close();
   });
 
   it('never writes a secret to the logs', () => {
     const text = ts.logs.join('');
     assert.ok(ts.logs.length > 20, 'the server logged requests');
-    const secrets = [KEY, KEY2, a.instanceSecret, a.workspaceToken, b.instanceSecret, b.workspaceToken, team.owner.token, team.owner.password, team.people.admin.token];
+    const secrets = [
+      KEY,
+      KEY2,
+      a.instanceSecret,
+      a.workspaceToken,
+      b.instanceSecret,
+      b.workspaceToken,
+      team.owner.token,
+      team.owner.password,
+      team.people.admin.token,
+    ];
     for (const s of secrets) assert.ok(!text.includes(s), `a secret leaked into the logs: ${s.slice(0, 6)}…`);
     for (const line of ts.logs) JSON.parse(line);
   });

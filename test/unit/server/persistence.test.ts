@@ -12,7 +12,9 @@ const MAIN = path.resolve(__dirname, '../../../src/server/main.js');
 
 /** Starts the compiled server as a child process and resolves with its URL once it logs `listening`. */
 function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', '--ws-frames-per-second', '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info', '--ws-frames-per-second', '5000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const onExit = (code: number | null) => reject(new Error(`server exited early (${code})`));
@@ -48,9 +50,15 @@ describe('server persistence across kill -9', function () {
 
     const first = await startChild(dataDir);
     children.push(first.child);
-    const login = await call<{ session: { token: string } }>(first.url, 'POST', '/v1/auth/login', { body: { email: 'kill@example.test', password: 'kill-password-1' } });
+    const login = await call<{ session: { token: string } }>(first.url, 'POST', '/v1/auth/login', {
+      body: { email: 'kill@example.test', password: 'kill-password-1' },
+    });
     const token = login.body.session.token;
-    const task = await call<{ task: { id: string } }>(first.url, 'POST', `/v1/workspaces/${wid}/tasks`, { token, idem: true, body: { title: 'survive', prompt: 'p' } });
+    const task = await call<{ task: { id: string } }>(first.url, 'POST', `/v1/workspaces/${wid}/tasks`, {
+      token,
+      idem: true,
+      body: { title: 'survive', prompt: 'p' },
+    });
     const taskId = task.body.task.id;
     const mint = await call<{ token: string }>(first.url, 'POST', '/v1/session-tokens', { token, body: { workspaceId: wid } });
     const sockets = await Promise.all([0, 1].map(async () => (await WsClient.ready(first.wsUrl, mint.body.token)).client));
@@ -97,14 +105,21 @@ describe('server persistence across kill -9', function () {
     assert.equal(stored.size, detail.body.progress.length, 'no duplicates');
     // A replayed acknowledged request is answered from the store, changing nothing.
     const [someNote, someKey] = [...acked.entries()][0];
-    const replay = await call(second.url, 'POST', `/v1/workspaces/${wid}/tasks/${taskId}/status`, { token, idem: someKey, body: { status: 'running', note: someNote } });
+    const replay = await call(second.url, 'POST', `/v1/workspaces/${wid}/tasks/${taskId}/status`, {
+      token,
+      idem: someKey,
+      body: { status: 'running', note: someNote },
+    });
     assert.equal(replay.status, 200);
     assert.equal(replay.headers.get('idempotency-replayed'), 'true');
     // Events were persisted with the writes: one task.updated per stored note, consecutive seqs.
     const ev = await call<{ events: Array<{ seq: number; name: string }> }>(second.url, 'GET', `/v1/workspaces/${wid}/events?after=0&limit=1000`, { token });
     const updates = ev.body.events.filter((e) => e.name === 'task.updated');
     assert.equal(updates.length, stored.size);
-    assert.deepEqual(ev.body.events.map((e) => e.seq), ev.body.events.map((_e, i) => i + 1));
+    assert.deepEqual(
+      ev.body.events.map((e) => e.seq),
+      ev.body.events.map((_e, i) => i + 1),
+    );
     // Session tokens minted before the restart still verify (same master key in the data dir).
     const back = await WsClient.connect(second.wsUrl, mint.body.token);
     back.send({ type: 'hello', protocol: 1, client: { name: 'after', version: '1' } });

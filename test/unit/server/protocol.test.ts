@@ -20,7 +20,11 @@ function roundTrip(schema: z.ZodType, value: unknown, what: string): void {
   assert.deepEqual(JSON.parse(JSON.stringify(r.data)), value);
 }
 
-const compiled = (Object.keys(ROUTES) as RouteId[]).map((id) => ({ id, re: new RegExp(`^${ROUTES[id].path.replace(/\{\w+\}/g, '[^/]+')}$`), method: ROUTES[id].method }));
+const compiled = (Object.keys(ROUTES) as RouteId[]).map((id) => ({
+  id,
+  re: new RegExp(`^${ROUTES[id].path.replace(/\{\w+\}/g, '[^/]+')}$`),
+  method: ROUTES[id].method,
+}));
 const routeOf = (method: string, p: string): RouteId | undefined => compiled.find((r) => r.method === method && r.re.test(p.split('?')[0]))?.id;
 
 describe('server protocol v1: schemas, conformance, generated docs', () => {
@@ -65,38 +69,64 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
     await api('GET', '/v1/health');
     await api('POST', '/v1/auth/login', { body: { email: team.owner.email, password: team.owner.password } });
     await api('GET', '/v1/me', { token: owner });
-    const ws2 = await api<{ workspace: { id: string } }>('POST', '/v1/workspaces', { token: team.people.member.token, idem: true, body: { slug: `p-${Date.now()}`, name: 'P', timezone: 'Europe/Paris' } });
+    const ws2 = await api<{ workspace: { id: string } }>('POST', '/v1/workspaces', {
+      token: team.people.member.token,
+      idem: true,
+      body: { slug: `p-${Date.now()}`, name: 'P', timezone: 'Europe/Paris' },
+    });
     await api('GET', '/v1/workspaces', { token: owner });
     await api('GET', w, { token: owner });
     await api('PATCH', w, { token: owner, idem: true, body: { name: 'Renamed' } });
     await api('GET', `${w}/members`, { token: owner });
     await api('PATCH', `${w}/members/${team.people.member.memberId}`, { token: owner, idem: true, body: { role: 'member' } });
-    const inv = await api<{ token: string; invite: { id: string } }>('POST', `${w}/invites`, { token: owner, idem: true, body: { role: 'viewer', email: 'v@example.test' } });
+    const inv = await api<{ token: string; invite: { id: string } }>('POST', `${w}/invites`, {
+      token: owner,
+      idem: true,
+      body: { role: 'viewer', email: 'v@example.test' },
+    });
     await api('GET', `${w}/invites`, { token: owner });
     await api('POST', '/v1/invites/accept', { body: { token: inv.token, email: 'v@example.test', name: 'V', password: 'viewer-password' } });
     const inv2 = await api<{ invite: { id: string } }>('POST', `${w}/invites`, { token: owner, idem: true, body: { role: 'member' } });
     await api('DELETE', `${w}/invites/${inv2.invite.id}`, { token: owner, idem: true });
     const regBody = await api<{ instance: { id: string }; instanceSecret: string; workspaceToken: string }>('POST', `${w}/instances`, {
-      token: team.people.member.token, idem: true, body: { name: 'gw', platform: 'linux', version: '1', kind: 'gateway' },
+      token: team.people.member.token,
+      idem: true,
+      body: { name: 'gw', platform: 'linux', version: '1', kind: 'gateway' },
     });
     const reg = { instanceId: regBody.instance.id, workspaceToken: regBody.workspaceToken };
     const desk = await registerInstance(team, team.people.member, 'desktop');
     await api('GET', `${w}/instances`, { token: owner });
     await api('POST', '/v1/instance/heartbeat', { token: reg.workspaceToken, body: { status: 'busy', activeTasks: 1 } });
     await api('POST', '/v1/session-tokens', { token: reg.workspaceToken, body: { scope: 'daemon' } });
-    const agent = await api<{ agent: { id: string } }>('POST', `${w}/agents`, { token: owner, idem: true, body: { name: 'A', emoji: '🤖', provider: 'openai-compatible', model: 'm', baseUrl: 'http://127.0.0.1:9/v1' } });
+    const agent = await api<{ agent: { id: string } }>('POST', `${w}/agents`, {
+      token: owner,
+      idem: true,
+      body: { name: 'A', emoji: '🤖', provider: 'openai-compatible', model: 'm', baseUrl: 'http://127.0.0.1:9/v1' },
+    });
     await api('PATCH', `${w}/agents/${agent.agent.id}`, { token: owner, idem: true, body: { description: 'edited' } });
     await api('GET', `${w}/agents`, { token: owner });
     await api('PUT', `${w}/provider-keys/gemini`, { token: owner, idem: true, body: { apiKey: 'AIza-not-a-real-key' } });
     await api('GET', `${w}/provider-keys`, { token: owner });
     await api('GET', `${w}/config`, { token: reg.workspaceToken });
     await api('GET', `${w}/turn-credentials`, { token: owner });
-    const task = await api<{ task: { id: string } }>('POST', `${w}/tasks`, { token: owner, idem: true, body: { title: 'T', prompt: 'P', agentId: agent.agent.id, context: { files: ['a.ts'] } } });
+    const task = await api<{ task: { id: string } }>('POST', `${w}/tasks`, {
+      token: owner,
+      idem: true,
+      body: { title: 'T', prompt: 'P', agentId: agent.agent.id, context: { files: ['a.ts'] } },
+    });
     const t = `${w}/tasks/${task.task.id}`;
     await api('POST', `${t}/assign`, { token: owner, idem: true, body: { assignee: { type: 'instance', instanceId: reg.instanceId } } });
-    const plan = await api<{ plan: { id: string } }>('POST', `${t}/plans`, { token: reg.workspaceToken, idem: true, body: { summary: 'S', steps: [{ title: 'one', detail: 'd' }] } });
+    const plan = await api<{ plan: { id: string } }>('POST', `${t}/plans`, {
+      token: reg.workspaceToken,
+      idem: true,
+      body: { summary: 'S', steps: [{ title: 'one', detail: 'd' }] },
+    });
     await api('POST', `${t}/plans/${plan.plan.id}/decision`, { token: owner, idem: true, body: { decision: 'approved', comment: 'ok' } });
-    await api('POST', `${t}/status`, { token: reg.workspaceToken, idem: true, body: { status: 'completed', note: 'n', result: { summary: 's', output: 'o' } } });
+    await api('POST', `${t}/status`, {
+      token: reg.workspaceToken,
+      idem: true,
+      body: { status: 'completed', note: 'n', result: { summary: 's', output: 'o' } },
+    });
     await api('GET', `${w}/tasks?status=completed&limit=5`, { token: owner });
     await api('GET', t, { token: owner });
     await api('GET', `${w}/audit?limit=5`, { token: owner });
@@ -107,7 +137,11 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
     sock.ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as Frame));
     sock.send({ type: 'hello', protocol: 1, lastSeq: 0, client: { name: 'conformance', version: '1' } });
     await sock.next((f) => f.type === 'resumed');
-    const t2 = await api<{ task: { id: string } }>('POST', `${w}/tasks`, { token: owner, idem: true, body: { title: 'T2', prompt: 'P', assignee: { type: 'instance', instanceId: reg.instanceId } } });
+    const t2 = await api<{ task: { id: string } }>('POST', `${w}/tasks`, {
+      token: owner,
+      idem: true,
+      body: { title: 'T2', prompt: 'P', assignee: { type: 'instance', instanceId: reg.instanceId } },
+    });
     await rpc(sock, 'task.update', { taskId: t2.task.id, status: 'running', progress: 0.5, note: 'half' }, `k-${t2.task.id}`);
     await rpc(sock, 'task.submitPlan', { taskId: t2.task.id, summary: 's', steps: [{ title: 'x' }] }, `p-${t2.task.id}`);
     await rpc(sock, 'task.get', { taskId: t2.task.id });
@@ -134,7 +168,11 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
 
     const missing = (Object.keys(ROUTES) as RouteId[]).filter((id) => !seen.has(id));
     assert.deepEqual(missing, [], 'routes not exercised');
-    assert.deepEqual((Object.keys(RPC_METHODS) as RpcMethod[]).filter((m) => !rpcSeen.has(m)), [], 'rpc methods not exercised');
+    assert.deepEqual(
+      (Object.keys(RPC_METHODS) as RpcMethod[]).filter((m) => !rpcSeen.has(m)),
+      [],
+      'rpc methods not exercised',
+    );
   });
 
   it('every server frame and event sent in that session round-trips through its schema', () => {
@@ -150,7 +188,19 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       }
     }
     for (const t of ['welcome', 'resumed', 'event', 'res', 'error', 'shutdown']) assert.ok(types.has(t), `no ${t} frame seen`);
-    for (const e of ['task.created', 'task.updated', 'task.plan', 'config.changed', 'workspace.updated', 'member.joined', 'member.updated', 'member.removed', 'instance.registered', 'instance.removed', 'instance.presence']) {
+    for (const e of [
+      'task.created',
+      'task.updated',
+      'task.plan',
+      'config.changed',
+      'workspace.updated',
+      'member.joined',
+      'member.updated',
+      'member.removed',
+      'instance.registered',
+      'instance.removed',
+      'instance.presence',
+    ]) {
       assert.ok(events.has(e), `no ${e} event seen`);
     }
   });
@@ -161,7 +211,14 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       { type: 'hello', protocol: 1, lastSeq: null, client: { name: 'viewer', version: '1' } },
       { type: 'heartbeat', ts: 1700000000000, status: 'idle' },
       { type: 'req', id: 'r1', method: 'task.update', params: { taskId: 'tsk_1', status: 'running' }, idempotencyKey: 'key-12345678' },
-      { type: 'signal', id: 's1', sessionId: 'sess', kind: 'ice', to: { instanceId: 'ins_1' }, payload: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 } },
+      {
+        type: 'signal',
+        id: 's1',
+        sessionId: 'sess',
+        kind: 'ice',
+        to: { instanceId: 'ins_1' },
+        payload: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 },
+      },
       { type: 'signal', sessionId: 'sess', kind: 'answer', to: { connectionId: 'conn_1' }, payload: { sdp: 'v=0' } },
     ];
     for (const s of samples) roundTrip(clientFrameSchema, s, `client ${s.type}`);
@@ -170,7 +227,9 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       'tasks.create': { title: 't', prompt: 'p', agentId: 'agt_1', assignee: { type: 'member', memberId: 'mem_1' }, context: { a: [1] } },
       'tasks.status': { status: 'failed', note: 'n', progress: 0.2, result: { summary: 's', error: 'e' }, expectedVersion: 3 },
       'tasks.assign': { assignee: null },
-      'workspaces.update': { guardrails: { allowedDomains: ['a.com'], blockedTools: [], approvalRequired: [], maxTokenBudget: null, restrictedProviders: ['gemini'] } },
+      'workspaces.update': {
+        guardrails: { allowedDomains: ['a.com'], blockedTools: [], approvalRequired: [], maxTokenBudget: null, restrictedProviders: ['gemini'] },
+      },
     } as Partial<Record<RouteId, unknown>>)) {
       const schema = (ROUTES[id as RouteId] as { body?: z.ZodType }).body;
       assert.ok(schema);

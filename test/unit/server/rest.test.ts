@@ -23,8 +23,13 @@ describe('server REST: accounts, workspaces, hardening', () => {
     const me = await call<{ user: { email: string }; workspaces: Array<{ id: string; role: string }> }>(ts.url, 'GET', '/v1/me', { token: team.owner.token });
     assert.equal(me.status, 200);
     assert.equal(me.body.user.email, team.owner.email);
-    assert.deepEqual(me.body.workspaces.map((w) => [w.id, w.role]), [[team.wid, 'owner']]);
-    const login = await call<{ session: { token: string } }>(ts.url, 'POST', '/v1/auth/login', { body: { email: team.owner.email, password: team.owner.password } });
+    assert.deepEqual(
+      me.body.workspaces.map((w) => [w.id, w.role]),
+      [[team.wid, 'owner']],
+    );
+    const login = await call<{ session: { token: string } }>(ts.url, 'POST', '/v1/auth/login', {
+      body: { email: team.owner.email, password: team.owner.password },
+    });
     const out = await call(ts.url, 'POST', '/v1/auth/logout', { token: login.body.session.token });
     assert.equal(out.status, 200);
     const after = await call(ts.url, 'GET', '/v1/me', { token: login.body.session.token });
@@ -43,7 +48,11 @@ describe('server REST: accounts, workspaces, hardening', () => {
 
   it('creates workspaces with unique slugs (the creator is Owner)', async () => {
     const body = { slug: `uniq-${Date.now()}`, name: 'Unique' };
-    const a = await call<{ workspace: { id: string; role: string; slug: string } }>(ts.url, 'POST', '/v1/workspaces', { token: team.people.member.token, idem: true, body });
+    const a = await call<{ workspace: { id: string; role: string; slug: string } }>(ts.url, 'POST', '/v1/workspaces', {
+      token: team.people.member.token,
+      idem: true,
+      body,
+    });
     assert.equal(a.status, 201);
     assert.equal(a.body.workspace.role, 'owner');
     const b = await call(ts.url, 'POST', '/v1/workspaces', { token: team.owner.token, idem: true, body });
@@ -52,7 +61,10 @@ describe('server REST: accounts, workspaces, hardening', () => {
     const bad = await call(ts.url, 'POST', '/v1/workspaces', { token: team.owner.token, idem: true, body: { slug: 'Not A Slug', name: 'x' } });
     assert.equal(bad.status, 400);
     const issues = (bad.body.error as { details: { issues: Array<{ path: string }> } }).details.issues;
-    assert.deepEqual(issues.map((i) => i.path), ['slug']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['slug'],
+    );
   });
 
   it('maps malformed requests to the documented codes', async () => {
@@ -61,7 +73,16 @@ describe('server REST: accounts, workspaces, hardening', () => {
       [{ token: team.owner.token, idem: true, raw: '{not json', headers: { 'content-type': 'application/json' } }, 400, 'bad_request'],
       [{ token: team.owner.token, idem: true, raw: '{"title":"x","prompt":"y"}', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
       [{ token: team.owner.token, body: { title: 'x', prompt: 'y' } }, 400, 'idempotency_key_required'],
-      [{ token: team.owner.token, idem: true, raw: JSON.stringify({ title: 'x', prompt: 'y'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } }, 413, 'payload_too_large'],
+      [
+        {
+          token: team.owner.token,
+          idem: true,
+          raw: JSON.stringify({ title: 'x', prompt: 'y'.repeat(1024 * 1024) }),
+          headers: { 'content-type': 'application/json' },
+        },
+        413,
+        'payload_too_large',
+      ],
       [{ idem: true, body: { title: 'x', prompt: 'y' } }, 401, 'unauthorized'],
       [{ token: 'mca_forged-token-value-123456', idem: true, body: { title: 'x', prompt: 'y' } }, 401, 'unauthorized'],
     ];

@@ -7,7 +7,9 @@ import { call, makeTeam, sessionToken, startTestServer, WsClient, type Frame, ty
 /** Fires `n` progress updates on one task over a socket (pipelined), resolving when all are answered. */
 async function burst(c: WsClient, taskId: string, n: number): Promise<void> {
   const ids = Array.from({ length: n }, () => randomUUID());
-  ids.forEach((id, i) => c.send({ type: 'req', id, method: 'task.update', params: { taskId, status: 'running', note: `step ${i}` }, idempotencyKey: `k-${id}` }));
+  ids.forEach((id, i) =>
+    c.send({ type: 'req', id, method: 'task.update', params: { taskId, status: 'running', note: `step ${i}` }, idempotencyKey: `k-${id}` }),
+  );
   for (const id of ids) {
     const res = await c.next((f) => f.type === 'res' && f.id === id, 20_000);
     assert.equal(res.ok, true, JSON.stringify(res));
@@ -37,7 +39,11 @@ describe('server events: sequence numbers and resume', () => {
     ts = await startTestServer();
     team = await makeTeam(ts, ['member']);
     ownerTok = await sessionToken(ts, team.owner.token, team.wid);
-    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, { token: team.owner.token, idem: true, body: { title: 'r', prompt: 'p' } });
+    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'r', prompt: 'p' },
+    });
     taskId = t.body.task.id;
   });
   after(async () => {
@@ -90,7 +96,8 @@ describe('server events: sequence numbers and resume', () => {
     const racing = burst(writer, taskId, 200); // committed while the replay is being written
     const { seqs: replayed, end } = await collectUntilResumed(back);
     await racing;
-    const head = (await call<{ headSeq: number }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/events?after=0&limit=1`, { token: team.owner.token })).body.headSeq;
+    const head = (await call<{ headSeq: number }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/events?after=0&limit=1`, { token: team.owner.token })).body
+      .headSeq;
     const live: number[] = [];
     while (replayed.length + live.length < head - lastSeen) live.push((await back.next((f) => f.type === 'event')).seq as number);
     const all = [...replayed, ...live];
@@ -110,9 +117,17 @@ describe('server events: sequence numbers and resume', () => {
     await ts.server.close();
     const again = await startTestServer({ dataDir: ts.dataDir });
     try {
-      const r = await call<{ events: Array<{ seq: number; name: string }>; headSeq: number; gap: boolean }>(again.url, 'GET', `/v1/workspaces/${team.wid}/events?after=${cut}`, { token: team.owner.token });
+      const r = await call<{ events: Array<{ seq: number; name: string }>; headSeq: number; gap: boolean }>(
+        again.url,
+        'GET',
+        `/v1/workspaces/${team.wid}/events?after=${cut}`,
+        { token: team.owner.token },
+      );
       assert.equal(r.status, 200);
-      assert.deepEqual(r.body.events.map((e) => e.seq), range(cut + 1, cut + 5));
+      assert.deepEqual(
+        r.body.events.map((e) => e.seq),
+        range(cut + 1, cut + 5),
+      );
       assert.ok(r.body.events.every((e) => e.name === 'task.updated'));
       assert.equal(r.body.gap, false);
       const back = await WsClient.connect(again.wsUrl, ownerTok);

@@ -14,7 +14,9 @@ describe('cloud desktop signalling and TURN credentials', () => {
   let viewer: WsClient;
 
   before(async () => {
-    ts = await startTestServer({ turn: { urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'], secret: TURN_SECRET, ttlSeconds: 600 } });
+    ts = await startTestServer({
+      turn: { urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'], secret: TURN_SECRET, ttlSeconds: 600 },
+    });
     team = await makeTeam(ts);
     const reg = await registerInstance(team, team.people.admin, 'desktop');
     desktopId = reg.instanceId;
@@ -38,7 +40,13 @@ describe('cloud desktop signalling and TURN credentials', () => {
     desktop.send({ type: 'signal', sessionId: 's1', kind: 'answer', to: { connectionId: from.connectionId }, payload: { sdp: 'v=0 answer' } });
     const answer = await viewer.next((f) => f.type === 'signal');
     assert.deepEqual([answer.kind, answer.payload, (answer.from as { instanceId: string }).instanceId], ['answer', { sdp: 'v=0 answer' }, desktopId]);
-    viewer.send({ type: 'signal', sessionId: 's1', kind: 'ice', to: { instanceId: desktopId }, payload: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 } });
+    viewer.send({
+      type: 'signal',
+      sessionId: 's1',
+      kind: 'ice',
+      to: { instanceId: desktopId },
+      payload: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+    });
     const ice = await desktop.next((f) => f.type === 'signal');
     assert.equal((ice.payload as { candidate: string }).candidate.startsWith('candidate:1'), true);
   });
@@ -72,7 +80,12 @@ describe('cloud desktop signalling and TURN credentials', () => {
   });
 
   it('mints TURN REST credentials (expiry:user, HMAC-SHA1) over REST and WSS', async () => {
-    const r = await call<{ iceServers: Array<{ urls: string[]; username: string; credential: string }>; ttlSeconds: number }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/turn-credentials`, { token: team.people.member.token });
+    const r = await call<{ iceServers: Array<{ urls: string[]; username: string; credential: string }>; ttlSeconds: number }>(
+      ts.url,
+      'GET',
+      `/v1/workspaces/${team.wid}/turn-credentials`,
+      { token: team.people.member.token },
+    );
     assert.equal(r.status, 200);
     assert.ok(turnCredentialsSchema.safeParse(r.body).success);
     const [server] = r.body.iceServers;
@@ -83,6 +96,6 @@ describe('cloud desktop signalling and TURN credentials', () => {
     assert.equal(server.credential, createHmac('sha1', TURN_SECRET).update(server.username).digest('base64'));
     assert.equal((await call(ts.url, 'GET', `/v1/workspaces/${team.wid}/turn-credentials`, { token: team.people.viewer.token })).status, 403);
     const ws = await viewer.rpc('turn.credentials', {});
-    assert.equal(((ws.result as { iceServers: unknown[] }).iceServers).length, 1);
+    assert.equal((ws.result as { iceServers: unknown[] }).iceServers.length, 1);
   });
 });

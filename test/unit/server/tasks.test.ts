@@ -21,16 +21,25 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     assert.ok(taskSchema.safeParse(r.body.task).success);
     return r.body.task;
   };
-  const status = (who: { token: string }, id: string, body: Record<string, unknown>) => call<{ task: Task }>(ts.url, 'POST', `${base}/tasks/${id}/status`, { token: who.token, idem: true, body });
+  const status = (who: { token: string }, id: string, body: Record<string, unknown>) =>
+    call<{ task: Task }>(ts.url, 'POST', `${base}/tasks/${id}/status`, { token: who.token, idem: true, body });
 
   it('creates queued or assigned tasks and checks the agent and assignee exist', async () => {
     const queued = await create(team.people.member, { title: 'q', prompt: 'p', context: { repo: 'x' } });
     assert.equal(queued.status, 'queued');
     const assigned = await create(team.people.member, { title: 'a', prompt: 'p', assignee: { type: 'member', memberId: team.people.admin.memberId } });
     assert.equal(assigned.status, 'assigned');
-    const badAssignee = await call(ts.url, 'POST', `${base}/tasks`, { token: team.owner.token, idem: true, body: { title: 'x', prompt: 'p', assignee: { type: 'member', memberId: 'mem_nope' } } });
+    const badAssignee = await call(ts.url, 'POST', `${base}/tasks`, {
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'x', prompt: 'p', assignee: { type: 'member', memberId: 'mem_nope' } },
+    });
     assert.equal(badAssignee.status, 404);
-    const badAgent = await call(ts.url, 'POST', `${base}/tasks`, { token: team.owner.token, idem: true, body: { title: 'x', prompt: 'p', agentId: 'agt_nope' } });
+    const badAgent = await call(ts.url, 'POST', `${base}/tasks`, {
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'x', prompt: 'p', agentId: 'agt_nope' },
+    });
     assert.equal(badAgent.status, 404);
   });
 
@@ -45,15 +54,28 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     assert.equal(stranger.status, 200);
     const stale = await status(team.people.member, t.id, { status: 'running', expectedVersion: 1 });
     assert.equal(code(stale), 'version_conflict');
-    const done = await status(team.people.member, t.id, { status: 'completed', result: { summary: 'done', output: 'ok' }, expectedVersion: stranger.body.task.version });
+    const done = await status(team.people.member, t.id, {
+      status: 'completed',
+      result: { summary: 'done', output: 'ok' },
+      expectedVersion: stranger.body.task.version,
+    });
     assert.equal(done.status, 200);
     assert.equal(done.body.task.status, 'completed');
     assert.equal(done.body.task.progress, 1);
     assert.deepEqual(done.body.task.result, { summary: 'done', output: 'ok' });
     const after = await status(team.people.member, t.id, { status: 'running' });
     assert.equal(code(after), 'invalid_transition');
-    const detail = await call<{ progress: Array<{ note: string | null; status: string }> }>(ts.url, 'GET', `${base}/tasks/${t.id}`, { token: team.people.viewer.token });
-    assert.deepEqual(detail.body.progress.map((p) => [p.status, p.note]), [['running', 'claimed'], ['running', 'admins may'], ['completed', null]]);
+    const detail = await call<{ progress: Array<{ note: string | null; status: string }> }>(ts.url, 'GET', `${base}/tasks/${t.id}`, {
+      token: team.people.viewer.token,
+    });
+    assert.deepEqual(
+      detail.body.progress.map((p) => [p.status, p.note]),
+      [
+        ['running', 'claimed'],
+        ['running', 'admins may'],
+        ['completed', null],
+      ],
+    );
   });
 
   it('lets a Member change only tasks assigned to them (or their instances); the creator may cancel', async () => {
@@ -73,9 +95,17 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
   it('assigns, reassigns and unassigns, refusing finished tasks', async () => {
     const t = await create(team.owner, { title: 'hop', prompt: 'p' });
     const path = `${base}/tasks/${t.id}/assign`;
-    const a1 = await call<{ task: Task }>(ts.url, 'POST', path, { token: team.people.member.token, idem: true, body: { assignee: { type: 'member', memberId: team.people.member.memberId } } });
+    const a1 = await call<{ task: Task }>(ts.url, 'POST', path, {
+      token: team.people.member.token,
+      idem: true,
+      body: { assignee: { type: 'member', memberId: team.people.member.memberId } },
+    });
     assert.equal(a1.body.task.status, 'assigned');
-    const a2 = await call<{ task: Task }>(ts.url, 'POST', path, { token: team.people.member.token, idem: true, body: { assignee: { type: 'member', memberId: team.people.admin.memberId } } });
+    const a2 = await call<{ task: Task }>(ts.url, 'POST', path, {
+      token: team.people.member.token,
+      idem: true,
+      body: { assignee: { type: 'member', memberId: team.people.admin.memberId } },
+    });
     assert.deepEqual(a2.body.task.assignee, { type: 'member', memberId: team.people.admin.memberId });
     const un = await call<{ task: Task }>(ts.url, 'POST', path, { token: team.people.member.token, idem: true, body: { assignee: null } });
     assert.equal(un.body.task.status, 'queued');
@@ -95,10 +125,17 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     }
     const page1 = await call<{ tasks: Task[]; nextCursor: string }>(ts.url, 'GET', `${p}?limit=3`, { token: t2.owner.token });
     const page2 = await call<{ tasks: Task[]; nextCursor: string }>(ts.url, 'GET', `${p}?limit=3&cursor=${page1.body.nextCursor}`, { token: t2.owner.token });
-    const page3 = await call<{ tasks: Task[]; nextCursor: string | null }>(ts.url, 'GET', `${p}?limit=3&cursor=${page2.body.nextCursor}`, { token: t2.owner.token });
-    assert.deepEqual([...page1.body.tasks, ...page2.body.tasks, ...page3.body.tasks].map((t) => t.id), [...ids].reverse());
+    const page3 = await call<{ tasks: Task[]; nextCursor: string | null }>(ts.url, 'GET', `${p}?limit=3&cursor=${page2.body.nextCursor}`, {
+      token: t2.owner.token,
+    });
+    assert.deepEqual(
+      [...page1.body.tasks, ...page2.body.tasks, ...page3.body.tasks].map((t) => t.id),
+      [...ids].reverse(),
+    );
     assert.equal(page3.body.nextCursor, null);
-    const mine = await call<{ tasks: Task[] }>(ts.url, 'GET', `${p}?assigneeMemberId=${t2.people.member.memberId}&status=assigned`, { token: t2.people.member.token });
+    const mine = await call<{ tasks: Task[] }>(ts.url, 'GET', `${p}?assigneeMemberId=${t2.people.member.memberId}&status=assigned`, {
+      token: t2.people.member.token,
+    });
     assert.deepEqual(mine.body.tasks.map((t) => t.id).sort(), [ids[1], ids[3], ids[5]].sort());
     const queued = await call<{ tasks: Task[] }>(ts.url, 'GET', `${p}?status=queued,failed`, { token: t2.owner.token });
     assert.equal(queued.body.tasks.length, 4);
@@ -114,23 +151,47 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     const gw = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, reg.workspaceToken, undefined, 'daemon'))).client;
     const sub1 = await gw.rpc('task.submitPlan', { taskId: t.id, summary: 'first', steps: [{ title: 'look' }] }, `plan-1-${t.id}`);
     assert.equal(sub1.ok, true, JSON.stringify(sub1));
-    const sub2 = await gw.rpc('task.submitPlan', { taskId: t.id, summary: 'second', steps: [{ title: 'look' }, { title: 'fix', detail: 'carefully' }] }, `plan-2-${t.id}`);
-    const plan2 = (sub2.result as { plan: { id: string; state: string }; task: Task });
+    const sub2 = await gw.rpc(
+      'task.submitPlan',
+      { taskId: t.id, summary: 'second', steps: [{ title: 'look' }, { title: 'fix', detail: 'carefully' }] },
+      `plan-2-${t.id}`,
+    );
+    const plan2 = sub2.result as { plan: { id: string; state: string }; task: Task };
     assert.equal(plan2.task.status, 'awaiting_approval');
-    const selfApprove = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, { token: reg.workspaceToken, idem: true, body: { decision: 'approved' } });
+    const selfApprove = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, {
+      token: reg.workspaceToken,
+      idem: true,
+      body: { decision: 'approved' },
+    });
     assert.equal(selfApprove.status, 403);
-    const viewer = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, { token: team.people.viewer.token, idem: true, body: { decision: 'approved' } });
+    const viewer = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, {
+      token: team.people.viewer.token,
+      idem: true,
+      body: { decision: 'approved' },
+    });
     assert.equal(viewer.status, 403);
     const ok = await call<{ task: Task; plan: { state: string; comment: string } }>(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, {
-      token: team.people.member.token, idem: true, body: { decision: 'approved', comment: 'go' },
+      token: team.people.member.token,
+      idem: true,
+      body: { decision: 'approved', comment: 'go' },
     });
     assert.equal(ok.status, 200);
     assert.equal(ok.body.task.status, 'running');
     assert.equal(ok.body.plan.state, 'approved');
-    const twice = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, { token: team.owner.token, idem: true, body: { decision: 'rejected' } });
+    const twice = await call(ts.url, 'POST', `${base}/tasks/${t.id}/plans/${plan2.plan.id}/decision`, {
+      token: team.owner.token,
+      idem: true,
+      body: { decision: 'rejected' },
+    });
     assert.equal(code(twice), 'conflict');
     const detail = await call<{ plans: Array<{ summary: string; state: string }> }>(ts.url, 'GET', `${base}/tasks/${t.id}`, { token: team.owner.token });
-    assert.deepEqual(detail.body.plans.map((p) => [p.summary, p.state]), [['first', 'superseded'], ['second', 'approved']]);
+    assert.deepEqual(
+      detail.body.plans.map((p) => [p.summary, p.state]),
+      [
+        ['first', 'superseded'],
+        ['second', 'approved'],
+      ],
+    );
     const ev = await gw.next((f) => f.type === 'event' && f.name === 'task.plan' && (f.data as { plan: { state: string } }).plan.state === 'approved');
     assert.equal((ev.data as { taskId: string }).taskId, t.id);
     gw.close();
@@ -140,9 +201,17 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     const t = await create(team.people.member, { title: 'audited', prompt: 'p' });
     await status(team.people.member, t.id, { status: 'running' });
     await status(team.people.member, t.id, { status: 'failed', result: { summary: 'nope', error: 'boom' } });
-    const r = await call<{ entries: Array<{ action: string; resource: { id: string }; actor: { id: string }; details: Record<string, unknown> }> }>(ts.url, 'GET', `${base}/audit?limit=50`, { token: team.people.admin.token });
+    const r = await call<{ entries: Array<{ action: string; resource: { id: string }; actor: { id: string }; details: Record<string, unknown> }> }>(
+      ts.url,
+      'GET',
+      `${base}/audit?limit=50`,
+      { token: team.people.admin.token },
+    );
     const mine = r.body.entries.filter((e) => e.resource.id === t.id);
-    assert.deepEqual(mine.map((e) => e.action), ['task.failed', 'task.running', 'task.created']);
+    assert.deepEqual(
+      mine.map((e) => e.action),
+      ['task.failed', 'task.running', 'task.created'],
+    );
     assert.equal(mine[0].details.outcome, 'error');
     assert.equal(mine[0].actor.id, team.people.member.memberId);
     const filtered = await call<{ entries: Array<{ action: string }> }>(ts.url, 'GET', `${base}/audit?action=member.joined`, { token: team.owner.token });
@@ -153,7 +222,10 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
 
   it('answers a REST heartbeat from an instance and marks it online', async () => {
     const reg = await registerInstance(team, team.people.member);
-    const hb = await call<{ instance: { online: boolean; lastHeartbeatAt: string } }>(ts.url, 'POST', '/v1/instance/heartbeat', { token: reg.workspaceToken, body: { status: 'idle' } });
+    const hb = await call<{ instance: { online: boolean; lastHeartbeatAt: string } }>(ts.url, 'POST', '/v1/instance/heartbeat', {
+      token: reg.workspaceToken,
+      body: { status: 'idle' },
+    });
     assert.equal(hb.status, 200);
     assert.equal(hb.body.instance.online, true);
     assert.ok(hb.body.instance.lastHeartbeatAt);

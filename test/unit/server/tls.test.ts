@@ -27,8 +27,29 @@ describe('server TLS', () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-server-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     cert = fs.readFileSync(path.join(dir, 'cert.pem'));
     key = fs.readFileSync(path.join(dir, 'key.pem'));
     ts = await startTestServer({ tls: { cert, key } });
@@ -57,11 +78,13 @@ describe('server TLS', () => {
   it('serves REST and WSS over TLS', async () => {
     assert.match(ts.url, /^https:\/\//);
     const body = await new Promise<string>((resolve, reject) => {
-      https.get(`${ts.url}/v1/health`, { ca: cert }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(text));
-      }).on('error', reject);
+      https
+        .get(`${ts.url}/v1/health`, { ca: cert }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
     });
     assert.equal((JSON.parse(body) as { protocol: number }).protocol, 1);
     const token = await signInOverTls(ts, cert);
@@ -78,11 +101,15 @@ async function signInOverTls(ts: TestServer, ca: Buffer): Promise<string> {
   const post = (p: string, payload: unknown, token?: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const data = JSON.stringify(payload);
-      const req = https.request(`${ts.url}${p}`, { method: 'POST', ca, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(JSON.parse(text) as Record<string, unknown>));
-      });
+      const req = https.request(
+        `${ts.url}${p}`,
+        { method: 'POST', ca, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(JSON.parse(text) as Record<string, unknown>));
+        },
+      );
       req.on('error', reject);
       req.end(data);
     });

@@ -19,7 +19,10 @@ class ManualSync implements Durability {
 
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false;
-  p.then(() => (done = true), () => (done = true));
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   return done;
@@ -63,7 +66,10 @@ describe('server write queue (group commit)', () => {
     assert.equal(await settled(c), false);
     sync.waiting[1](null);
     assert.equal(await c, 3);
-    assert.deepEqual(published.map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(
+      published.map((e) => e.seq),
+      [1, 2, 3],
+    );
     assert.equal(q.batches, 2);
   });
 

@@ -11,16 +11,25 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
   let team: Team;
   let token: string;
 
-  useTeamServer(async (e) => {
-    ({ ts, team } = e);
-    token = await sessionToken(ts, team.people.member.token, team.wid);
-  }, { server: { heartbeatIntervalMs: 150, helloTimeoutMs: 300 } });
+  useTeamServer(
+    async (e) => {
+      ({ ts, team } = e);
+      token = await sessionToken(ts, team.people.member.token, team.wid);
+    },
+    { server: { heartbeatIntervalMs: 150, helloTimeoutMs: 300 } },
+  );
 
   it('answers hello with a welcome that matches the schema', async () => {
     const { client, welcome } = await WsClient.ready(ts.wsUrl, token);
     assert.ok(serverFrameSchema.safeParse(welcome).success);
     assert.equal(welcome.workspaceId, team.wid);
-    assert.deepEqual(welcome.principal, { userId: team.people.member.userId, memberId: team.people.member.memberId, role: 'member', instanceId: null, scope: 'user' });
+    assert.deepEqual(welcome.principal, {
+      userId: team.people.member.userId,
+      memberId: team.people.member.memberId,
+      role: 'member',
+      instanceId: null,
+      scope: 'user',
+    });
     assert.equal(welcome.heartbeatIntervalMs, 150);
     client.close();
   });
@@ -108,7 +117,12 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
     daemon.close();
     const off = await watcher.next((f) => f.type === 'event' && f.name === 'instance.presence' && !(f.data as { online: boolean }).online);
     assert.equal((off.data as { instanceId: string }).instanceId, reg.instanceId);
-    const rest = await call<{ instances: Array<{ id: string; online: boolean; lastHeartbeatAt: string | null }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/instances`, { token: team.owner.token });
+    const rest = await call<{ instances: Array<{ id: string; online: boolean; lastHeartbeatAt: string | null }> }>(
+      ts.url,
+      'GET',
+      `/v1/workspaces/${team.wid}/instances`,
+      { token: team.owner.token },
+    );
     const row = rest.body.instances.find((i) => i.id === reg.instanceId);
     assert.equal(row?.online, false);
     assert.ok(row?.lastHeartbeatAt);
@@ -118,7 +132,9 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
   it('updates tasks over WSS with idempotency shared with REST', async () => {
     const reg = await registerInstance(team, team.people.member);
     const created = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
-      token: team.owner.token, idem: true, body: { title: 'wss', prompt: 'p', assignee: { type: 'instance', instanceId: reg.instanceId } },
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'wss', prompt: 'p', assignee: { type: 'instance', instanceId: reg.instanceId } },
     });
     const tid = created.body.task.id;
     const daemon = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, reg.workspaceToken, undefined, 'daemon'))).client;
@@ -132,7 +148,11 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
     assert.equal(again.replayed, true);
     assert.deepEqual(again.result, first.result);
     // The same key over REST (same request) replays too: one outbox, either channel.
-    const viaRest = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${tid}/status`, { token: reg.workspaceToken, idem: key, body: { status: 'running', note: 'started', progress: 0.1 } });
+    const viaRest = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${tid}/status`, {
+      token: reg.workspaceToken,
+      idem: key,
+      body: { status: 'running', note: 'started', progress: 0.1 },
+    });
     assert.equal(viaRest.headers.get('idempotency-replayed'), 'true');
     assert.deepEqual(viaRest.body, first.result);
     const detail = await daemon.rpc('task.get', { taskId: tid });
@@ -142,14 +162,25 @@ describe('server WSS: frames, bad frames, heartbeats, presence, RPC', () => {
 
   it('delivers live events of every frame size intact (7-bit, 16-bit and 64-bit lengths)', async () => {
     const watcher = (await WsClient.ready(ts.wsUrl, token)).client;
-    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, { token: team.owner.token, idem: true, body: { title: 'sizes', prompt: 'p' } });
+    const t = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
+      token: team.owner.token,
+      idem: true,
+      body: { title: 'sizes', prompt: 'p' },
+    });
     for (const size of [10, 2_000, 150_000]) {
       const output = 'x'.repeat(size);
       const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${t.body.task.id}/status`, {
-        token: team.owner.token, idem: true, body: { status: 'running', result: { summary: `size ${size}`, output } },
+        token: team.owner.token,
+        idem: true,
+        body: { status: 'running', result: { summary: `size ${size}`, output } },
       });
       assert.equal(r.status, 200);
-      const ev = await watcher.next((f) => f.type === 'event' && f.name === 'task.updated' && (f.data as { task: { result: { summary: string } | null } }).task.result?.summary === `size ${size}`);
+      const ev = await watcher.next(
+        (f) =>
+          f.type === 'event' &&
+          f.name === 'task.updated' &&
+          (f.data as { task: { result: { summary: string } | null } }).task.result?.summary === `size ${size}`,
+      );
       assert.equal((ev.data as { task: { result: { output: string } } }).task.result.output, output);
     }
     assert.equal((await watcher.rpc('task.list', { limit: 1 })).ok, true);

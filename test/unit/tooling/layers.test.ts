@@ -55,7 +55,11 @@ describe('lint: the layer map and import cycles', function () {
   it('allows the directions the map allows', async () => {
     for (const [file, spec] of ALLOWED) {
       const r = await lint(file, spec);
-      assert.deepEqual(r.messages.filter((m) => m.ruleId?.startsWith('import-x/')), [], `${file} → ${spec}`);
+      assert.deepEqual(
+        r.messages.filter((m) => m.ruleId?.startsWith('import-x/')),
+        [],
+        `${file} → ${spec}`,
+      );
     }
   });
 
@@ -66,7 +70,10 @@ describe('lint: the layer map and import cycles', function () {
       fs.writeFileSync(a, "import { b } from './zzLintCycleB';\nexport const a = (): unknown => b;\n");
       fs.writeFileSync(b, "import { a } from './zzLintCycleA';\nexport const b = (): unknown => a;\n");
       const [r] = await eslint.lintFiles([a]);
-      assert.ok(r.messages.some((m) => m.ruleId === 'import-x/no-cycle'), JSON.stringify(r.messages));
+      assert.ok(
+        r.messages.some((m) => m.ruleId === 'import-x/no-cycle'),
+        JSON.stringify(r.messages),
+      );
     } finally {
       fs.rmSync(a, { force: true });
       fs.rmSync(b, { force: true });

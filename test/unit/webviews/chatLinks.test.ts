@@ -17,13 +17,15 @@ describe('chat webview: link titles and favicons', function () {
 
   it('renders at once, asks for finished messages only, then decorates from the host', async () => {
     chat = await pages.open();
-    await chat.ready(state({
-      messages: [
-        message({ id: 'u1', role: 'user', text: 'See https://example.com/docs please', agentId: undefined }),
-        message({ id: 'a1', text: 'Read [the guide](https://guide.example.org/start) and https://example.com/docs.' }),
-        message({ id: 'a2', status: 'streaming', text: 'typing https://half.example.net/x' }),
-      ],
-    }));
+    await chat.ready(
+      state({
+        messages: [
+          message({ id: 'u1', role: 'user', text: 'See https://example.com/docs please', agentId: undefined }),
+          message({ id: 'a1', text: 'Read [the guide](https://guide.example.org/start) and https://example.com/docs.' }),
+          message({ id: 'a2', status: 'streaming', text: 'typing https://half.example.net/x' }),
+        ],
+      }),
+    );
     const rows = chat.page.locator('[data-testid="message"]');
     await rows.nth(2).waitFor();
     const asked = (await chat.waitForCommand('chat/linkMeta')) as { urls: string[] };
@@ -41,7 +43,14 @@ describe('chat webview: link titles and favicons', function () {
     await favicon.waitFor();
     assert.equal(await favicon.getAttribute('src'), PNG);
     assert.equal(await rows.nth(1).locator('a', { hasText: 'the guide' }).getAttribute('title'), 'Getting Started');
-    assert.equal(await chat.page.locator('[data-testid="link-favicon"]').evaluateAll((els) => els.every((e) => (e as unknown as { complete: boolean }).complete && (e as unknown as { naturalWidth: number }).naturalWidth === 1)), true);
+    assert.equal(
+      await chat.page
+        .locator('[data-testid="link-favicon"]')
+        .evaluateAll((els) =>
+          els.every((e) => (e as unknown as { complete: boolean }).complete && (e as unknown as { naturalWidth: number }).naturalWidth === 1),
+        ),
+      true,
+    );
 
     // The streaming message asks once it is finished.
     await chat.notify('chat/messageUpdated', { messageId: 'a2', status: 'complete' });

@@ -17,7 +17,8 @@ describe('chat webview at scale (Chromium)', function () {
   const pages = useChatPage();
   let chat: ChatPage;
 
-  const rowIds = (): Promise<string[]> => chat.page.locator('[data-testid="message"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id') ?? ''));
+  const rowIds = (): Promise<string[]> =>
+    chat.page.locator('[data-testid="message"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id') ?? ''));
   const setScrollTop = async (top: number | 'middle'): Promise<void> => {
     await chat.page.locator('.transcript').evaluate((el, t) => {
       el.scrollTop = t === 'middle' ? el.scrollHeight / 2 : t;
@@ -87,14 +88,27 @@ describe('chat webview at scale (Chromium)', function () {
   for (const theme of ['dark', 'light'] as const) {
     it(`looks native in the ${theme} theme (screenshot test-results/webview-${theme}.png)`, async () => {
       chat = await pages.open({ theme, viewport: { width: 420, height: 820 } });
-      const code = 'export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number) {\n  let t: ReturnType<typeof setTimeout> | undefined;\n  return (...a: A) => {\n    clearTimeout(t);\n    t = setTimeout(() => fn(...a), ms);\n  };\n}';
+      const code =
+        'export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number) {\n  let t: ReturnType<typeof setTimeout> | undefined;\n  return (...a: A) => {\n    clearTimeout(t);\n    t = setTimeout(() => fn(...a), ms);\n  };\n}';
       const messages = [
         message({ id: 's1', role: 'user', text: 'How do I debounce a handler in TypeScript?', agentId: undefined }),
-        message({ id: 's2', text: `Use a small typed helper:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nEach call **resets** the timer, so \`fn\` runs once the calls stop. See [MDN](https://developer.mozilla.org/) for \`setTimeout\`.\n\n| option | default |\n|---|---|\n| \`ms\` | 250 |` }),
+        message({
+          id: 's2',
+          text: `Use a small typed helper:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nEach call **resets** the timer, so \`fn\` runs once the calls stop. See [MDN](https://developer.mozilla.org/) for \`setTimeout\`.\n\n| option | default |\n|---|---|\n| \`ms\` | 250 |`,
+        }),
         message({ id: 's3', role: 'user', text: 'And with a leading edge?', agentId: undefined }),
-        message({ id: 's4', text: 'Let me check the', status: 'error', error: { kind: 'rate_limit', message: 'The provider is rate limiting requests. Try again in a minute.', retryable: true } }),
+        message({
+          id: 's4',
+          text: 'Let me check the',
+          status: 'error',
+          error: { kind: 'rate_limit', message: 'The provider is rate limiting requests. Try again in a minute.', retryable: true },
+        }),
         message({ id: 's5', role: 'user', text: 'Try again please', agentId: undefined }),
-        message({ id: 's6', text: 'Sure. Add a `leading` flag:\n\n- call `fn` immediately on the first call\n- ignore calls until `ms` passed', status: theme === 'dark' ? 'streaming' : 'cancelled' }),
+        message({
+          id: 's6',
+          text: 'Sure. Add a `leading` flag:\n\n- call `fn` immediately on the first call\n- ignore calls until `ms` passed',
+          status: theme === 'dark' ? 'streaming' : 'cancelled',
+        }),
       ];
       await chat.ready(state({ agents, messages, busy: theme === 'dark', gatewayState: theme === 'dark' ? 'running' : 'stopped' }));
       await chat.page.locator('[data-message-id="s6"]').waitFor();
@@ -116,7 +130,13 @@ describe('chat webview at scale (Chromium)', function () {
 
   it('shows the empty state (screenshot test-results/webview-empty.png)', async () => {
     chat = await pages.open({ viewport: { width: 420, height: 600 } });
-    await chat.ready(state({ agents: agents.map((a) => ({ ...a, available: false })), gatewayState: 'error', conversation: conversation({ id: null, title: '', locked: false }) }));
+    await chat.ready(
+      state({
+        agents: agents.map((a) => ({ ...a, available: false })),
+        gatewayState: 'error',
+        conversation: conversation({ id: null, title: '', locked: false }),
+      }),
+    );
     await chat.page.locator('[data-testid="empty-state"]').waitFor();
     await chat.page.evaluate(() => (globalThis as unknown as { document: { fonts: { ready: Promise<unknown> } } }).document.fonts.ready);
     await chat.nextFrame();

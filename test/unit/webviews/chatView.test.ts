@@ -12,7 +12,11 @@ describe('chat webview (Chromium)', function () {
   const pages = useChatPage();
   let chat: ChatPage;
 
-  const transcriptText = (): Promise<string> => chat.page.locator('[data-testid="message"] .markdown').allInnerTexts().then((t) => t.join('\n'));
+  const transcriptText = (): Promise<string> =>
+    chat.page
+      .locator('[data-testid="message"] .markdown')
+      .allInnerTexts()
+      .then((t) => t.join('\n'));
 
   it('answers the ready handshake and renders the returned state', async () => {
     chat = await pages.open();
@@ -38,7 +42,9 @@ describe('chat webview (Chromium)', function () {
 
   it('streams deltas into the last message, pinned to the bottom unless the user scrolls up', async () => {
     chat = await pages.open({ viewport: { width: 400, height: 500 } });
-    const history = Array.from({ length: 30 }, (_, i) => message({ id: `p${i}`, role: i % 2 ? 'assistant' : 'user', text: `Line ${i}\n\n${'words '.repeat(40)}` }));
+    const history = Array.from({ length: 30 }, (_, i) =>
+      message({ id: `p${i}`, role: i % 2 ? 'assistant' : 'user', text: `Line ${i}\n\n${'words '.repeat(40)}` }),
+    );
     await chat.ready(state({ messages: history }));
     await chat.notify('chat/messageAdded', message({ id: 'live', text: '', status: 'streaming' }));
     for (const part of ['Hel', 'lo **wor', 'ld**', '\n\n', '- one\n- two']) await chat.notify('chat/delta', { messageId: 'live', text: part });
@@ -47,8 +53,7 @@ describe('chat webview (Chromium)', function () {
     assert.equal(await live.locator('.markdown strong').innerText(), 'world');
     assert.equal(await live.getAttribute('data-status'), 'streaming');
     await chat.nextFrame();
-    const distanceFromBottom = (): Promise<number> =>
-      chat.page.locator('.transcript').evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop);
+    const distanceFromBottom = (): Promise<number> => chat.page.locator('.transcript').evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop);
     assert.ok((await distanceFromBottom()) <= 2, 'pinned to the bottom while streaming');
 
     // The user scrolls up: further deltas must not move the view.
@@ -104,7 +109,9 @@ describe('chat webview (Chromium)', function () {
     assert.equal(await md.locator('img, script, iframe, style').count(), 0, html);
     const risky = await md.evaluate((root) =>
       [...root.querySelectorAll('*')].flatMap((el) =>
-        [...el.attributes].filter((a) => /^on|^style$|^src$/i.test(a.name) || /^\s*javascript:/i.test(a.value)).map((a) => `${el.tagName} ${a.name}=${a.value}`),
+        [...el.attributes]
+          .filter((a) => /^on|^style$|^src$/i.test(a.name) || /^\s*javascript:/i.test(a.value))
+          .map((a) => `${el.tagName} ${a.name}=${a.value}`),
       ),
     );
     assert.deepEqual(risky, [], html);
@@ -184,7 +191,11 @@ describe('chat webview (Chromium)', function () {
         ],
       }),
     );
-    await chat.notify('chat/messageUpdated', { messageId: 'e2', status: 'error', error: { kind: 'rate_limit', message: 'Rate limited. Try again in a minute.', retryable: true } });
+    await chat.notify('chat/messageUpdated', {
+      messageId: 'e2',
+      status: 'error',
+      error: { kind: 'rate_limit', message: 'Rate limited. Try again in a minute.', retryable: true },
+    });
     const card = chat.page.locator('[data-message-id="e2"] [data-testid="error-card"]');
     await card.waitFor();
     assert.match(await card.innerText(), /Rate limited/);
@@ -220,7 +231,9 @@ describe('chat webview (Chromium)', function () {
 
   it('guides to a provider key without agents, and offers Start Gateway when it is stopped', async () => {
     chat = await pages.open();
-    await chat.ready(state({ agents: agents.map((a) => ({ ...a, available: false })), gatewayState: 'stopped', conversation: conversation({ id: null, locked: false }) }));
+    await chat.ready(
+      state({ agents: agents.map((a) => ({ ...a, available: false })), gatewayState: 'stopped', conversation: conversation({ id: null, locked: false }) }),
+    );
     const empty = chat.page.locator('[data-testid="empty-state"]');
     await empty.waitFor();
     await empty.getByRole('button', { name: 'Set Provider API Key' }).click();

@@ -14,27 +14,44 @@ import { startProviderServer, type ProviderServer } from '../../../fixtures/prov
 const root = path.resolve(__dirname, '../../../../..');
 const cli = path.join(root, 'dist/cli.js');
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function runCli(args: string[], env: NodeJS.ProcessEnv, onStdout?: (text: string, child: ChildProcess) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); onStdout?.(stdout, child); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
-interface Headless { child: ChildProcess; port: number; discoveryFile: string; exited: Promise<number | null>; stderr: () => string }
+interface Headless {
+  child: ChildProcess;
+  port: number;
+  discoveryFile: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
 
 /** Spawns the headless gateway; resolves with its first stdout line (the JSON start line). */
 function startGateway(env: NodeJS.ProcessEnv): Promise<Headless> {
   const child = spawn(process.execPath, [cli, 'gateway'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -64,10 +81,16 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
     server = await startProviderServer();
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-home-'));
     // Keys from a 0600 config file, base URLs and the port from the environment.
-    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ providers: { openai: { apiKey: server.keys.openai } }, chat: { maxAttempts: 1 } }), { mode: 0o600 });
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ providers: { openai: { apiKey: server.keys.openai } }, chat: { maxAttempts: 1 } }), {
+      mode: 0o600,
+    });
     env = {
-      PATH: process.env.PATH, HOME: home, MULTICLAW_HOME: home, MULTICLAW_GATEWAY_PORT: '0',
-      MULTICLAW_OPENAI_BASE_URL: server.baseUrls.openai, MULTICLAW_OPENAI_COMPATIBLE_BASE_URL: server.baseUrls['openai-compatible'],
+      PATH: process.env.PATH,
+      HOME: home,
+      MULTICLAW_HOME: home,
+      MULTICLAW_GATEWAY_PORT: '0',
+      MULTICLAW_OPENAI_BASE_URL: server.baseUrls.openai,
+      MULTICLAW_OPENAI_COMPATIBLE_BASE_URL: server.baseUrls['openai-compatible'],
     };
     gw = await startGateway(env);
   });
@@ -129,7 +152,10 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
 
     let sent = false;
     const interrupted = await runCli(['dispatch', 'long #scenario:slow:200', '--agent', 'default-openai-compatible', '--wait'], env, (out, child) => {
-      if (!sent && out.length > 0) { sent = true; child.kill('SIGINT'); }
+      if (!sent && out.length > 0) {
+        sent = true;
+        child.kill('SIGINT');
+      }
     });
     assert.equal(interrupted.code, 130, interrupted.stderr);
     assert.match(interrupted.stderr, /cancelling the task/);

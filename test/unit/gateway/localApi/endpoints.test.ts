@@ -17,10 +17,18 @@ describe('Local API: endpoints', function () {
   let server: ProviderServer;
   let h: ApiHarness;
 
-  before(async () => { server = await startProviderServer(); });
-  after(async () => { await server.close(); });
-  beforeEach(async () => { h = await startApiGateway(server, { openaiKey: true }); });
-  afterEach(async () => { await h.close(); });
+  before(async () => {
+    server = await startProviderServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    h = await startApiGateway(server, { openaiKey: true });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
 
   const post = (path: string, body: unknown): ReturnType<typeof request> => request(h.api, { method: 'POST', path, body: JSON.stringify(body) });
 
@@ -55,17 +63,26 @@ describe('Local API: endpoints', function () {
     assert.equal(r.headers.location, `/v1/tasks/${task.id}`);
     assert.equal(task.title, 'Summarise the build');
     const done = await events.next((e) => e.type === 'task.updated' && e.task.id === task.id && e.task.status === 'completed');
-    const types = events.frames.filter((e) => ('task' in e && e.task.id === task.id) || ('taskId' in e && e.taskId === task.id)).map((e) => e.type + ('task' in e ? `:${e.task.status}` : ''));
+    const types = events.frames
+      .filter((e) => ('task' in e && e.task.id === task.id) || ('taskId' in e && e.taskId === task.id))
+      .map((e) => e.type + ('task' in e ? `:${e.task.status}` : ''));
     assert.equal(types[0], 'task.created:queued');
     assert.equal(types[1], 'task.updated:running');
     assert.ok(types.includes('task.output'), types.join(' '));
     assert.equal(types[types.length - 1], 'task.updated:completed');
-    const output = events.frames.filter((e) => e.type === 'task.output' && e.taskId === task.id).map((e) => (e as { text: string }).text).join('');
+    const output = events.frames
+      .filter((e) => e.type === 'task.output' && e.taskId === task.id)
+      .map((e) => (e as { text: string }).text)
+      .join('');
     assert.ok(done.type === 'task.updated');
     assert.equal(done.task.result?.text, output, 'the streamed output is the result');
     assert.match(output, /You said: \*\*Summarise the build/);
     const seqs = events.frames.map((e) => e.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seq counts frames on this socket');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+      'seq counts frames on this socket',
+    );
 
     const got = taskResponseSchema.parse((await request(h.api, { path: `/v1/tasks/${task.id}` })).json).task;
     assert.equal(got.status, 'completed');
@@ -81,13 +98,20 @@ describe('Local API: endpoints', function () {
     await h.gateway.tasks.cancel(a.id).catch(() => undefined);
     await waitTask(b.id, (t) => t.status === 'completed');
     const all = tasksResponseSchema.parse((await request(h.api, { path: '/v1/tasks' })).json).tasks;
-    assert.deepEqual(all.map((t) => t.id), [b.id, a.id]);
+    assert.deepEqual(
+      all.map((t) => t.id),
+      [b.id, a.id],
+    );
     const byAgent = tasksResponseSchema.parse((await request(h.api, { path: '/v1/tasks?agentId=default-openai' })).json).tasks;
-    assert.deepEqual(byAgent.map((t) => t.id), [b.id]);
+    assert.deepEqual(
+      byAgent.map((t) => t.id),
+      [b.id],
+    );
     const completed = tasksResponseSchema.parse((await request(h.api, { path: '/v1/tasks?status=completed&limit=5' })).json).tasks;
     assert.ok(completed.every((t) => t.status === 'completed') && completed.some((t) => t.id === b.id));
     assert.equal(tasksResponseSchema.parse((await request(h.api, { path: '/v1/tasks?limit=1' })).json).tasks.length, 1);
-    for (const q of ['status=done', 'limit=0', 'limit=x', 'colour=red']) assert.equal(errorCode(await request(h.api, { path: `/v1/tasks?${q}` })), 'invalid_request', q);
+    for (const q of ['status=done', 'limit=0', 'limit=x', 'colour=red'])
+      assert.equal(errorCode(await request(h.api, { path: `/v1/tasks?${q}` })), 'invalid_request', q);
   });
 
   it('refuses tasks for unknown and unconfigured agents, and empty prompts', async () => {
@@ -136,7 +160,10 @@ describe('Local API: endpoints', function () {
     const ev2 = parseSse(r2.text);
     assert.equal(JSON.parse(ev2[ev2.length - 1]!.data).status, 'complete');
     const conv = await h.gateway.store.open(cid);
-    assert.deepEqual(conv.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant']);
+    assert.deepEqual(
+      conv.messages.map((m) => m.role),
+      ['user', 'assistant', 'user', 'assistant'],
+    );
   });
 
   it('refuses messages to unknown conversations, without an agent, with a wrong agent, or while one streams', async () => {
@@ -148,7 +175,12 @@ describe('Local API: endpoints', function () {
     const cid = (JSON.parse(first[0]!.data) as { conversationId: string }).conversationId;
     assert.equal(errorCode(await post(`/v1/conversations/${cid}/messages`, { text: 'x', agentId: 'default-openai' })), 'invalid_request');
     const started = new Promise<void>((resolve) => {
-      const sub = h.gateway.chat.onDidEvent((e) => { if (e.type === 'delta' && e.conversationId === cid) { sub.dispose(); resolve(); } });
+      const sub = h.gateway.chat.onDidEvent((e) => {
+        if (e.type === 'delta' && e.conversationId === cid) {
+          sub.dispose();
+          resolve();
+        }
+      });
     });
     const slow = post(`/v1/conversations/${cid}/messages`, { text: 'slow #scenario:slow:50' });
     await started;
@@ -187,7 +219,13 @@ describe('Local API: endpoints', function () {
     assert.deepEqual(models.data.map((m) => m.id).sort(), ['default-openai', AGENT]);
 
     server.resetStats();
-    const res = await client.chat.completions.create({ model: 'default-openai', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi completions' }] });
+    const res = await client.chat.completions.create({
+      model: 'default-openai',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi completions' },
+      ],
+    });
     assert.equal(res.object, 'chat.completion');
     assert.equal(res.model, 'default-openai');
     assert.match(res.choices[0]!.message.content ?? '', /You said: \*\*Hi completions\*\*/);
@@ -195,7 +233,7 @@ describe('Local API: endpoints', function () {
     assert.ok((res.usage?.completion_tokens ?? 0) > 0);
     const sent = server.requests[0]!.body as { messages: Array<{ role: string; content: string }> };
     assert.equal(sent.messages[0]!.role, 'system');
-    assert.match(sent.messages[0]!.content, /Be brief\./, 'the request\'s system message reaches the provider');
+    assert.match(sent.messages[0]!.content, /Be brief\./, "the request's system message reaches the provider");
 
     const stream = await client.chat.completions.create({ model: `multiclaw/${AGENT}`, messages: [{ role: 'user', content: 'Stream it' }], stream: true });
     let text = '';
@@ -207,7 +245,10 @@ describe('Local API: endpoints', function () {
     assert.match(text, /You said: \*\*Stream it\*\*/);
     assert.equal(finish, 'stop');
 
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }), (e: { status?: number }) => e.status === 404);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] }),
+      (e: { status?: number }) => e.status === 404,
+    );
     const failed = await post('/v1/chat/completions', { model: 'default-openai', messages: [{ role: 'user', content: 'x #scenario:auth' }] });
     assert.equal(failed.status, 502);
     assert.equal(errorCode(failed), 'provider_error');
@@ -225,7 +266,10 @@ describe('Local API: endpoints', function () {
     assert.equal(h.gateway.localApi, undefined);
     const refused = await new Promise<string | undefined>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port: d.port });
-      s.once('connect', () => { s.destroy(); resolve(undefined); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(undefined);
+      });
       s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code));
     });
     assert.equal(refused, 'ECONNREFUSED', 'nothing listens after stop');
@@ -241,7 +285,10 @@ describe('Local API: endpoints', function () {
     try {
       assert.equal(h2.api.requestedPort, taken);
       assert.notEqual(h2.api.port, taken);
-      assert.ok(h2.sink.lines.some((l) => l.includes(`port ${taken} is in use`) && l.includes(`127.0.0.1:${h2.api.port}`)), h2.sink.lines.join('\n'));
+      assert.ok(
+        h2.sink.lines.some((l) => l.includes(`port ${taken} is in use`) && l.includes(`127.0.0.1:${h2.api.port}`)),
+        h2.sink.lines.join('\n'),
+      );
       assert.equal((await request(h2.api, { path: '/v1/status' })).status, 200);
     } finally {
       await h2.close();
@@ -259,7 +306,10 @@ describe('Local API: endpoints', function () {
     if (now && pred(now)) return now;
     return new Promise((resolve) => {
       const sub = h.gateway.tasks.onDidChange(({ task }) => {
-        if (task.id === id && pred(task)) { sub.dispose(); resolve(task); }
+        if (task.id === id && pred(task)) {
+          sub.dispose();
+          resolve(task);
+        }
       });
     });
   }

@@ -43,27 +43,55 @@ describe('Local API: fuzz', function () {
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const int = (n: number): number => Math.floor(rnd() * n);
     const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
-    const str = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(pick([int(128), 0x20 + int(95), 0x4e00 + int(100), 0xd800 + int(10)]))).join('');
+    const str = (n: number): string =>
+      Array.from({ length: n }, () => String.fromCharCode(pick([int(128), 0x20 + int(95), 0x4e00 + int(100), 0xd800 + int(10)]))).join('');
 
     const enc = (x: string): string => encodeURIComponent(x.replace(/[\ud800-\udfff]/g, '?'));
     const unhandled: unknown[] = [];
-    const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
     process.on('unhandledRejection', onUnhandled);
     process.on('uncaughtException', onUnhandled);
 
-    const paths = ['/v1/status', '/v1/agents', '/v1/tasks', '/v1/tasks/x/cancel', '/v1/tasks/%ZZ', '/v1/conversations/new/messages',
-      '/v1/conversations/../messages', '/v1/chat/completions', '/v1/models', '/v1/events', '/', '//v1//status', '/v1/tasks?status=', '*'];
+    const paths = [
+      '/v1/status',
+      '/v1/agents',
+      '/v1/tasks',
+      '/v1/tasks/x/cancel',
+      '/v1/tasks/%ZZ',
+      '/v1/conversations/new/messages',
+      '/v1/conversations/../messages',
+      '/v1/chat/completions',
+      '/v1/models',
+      '/v1/events',
+      '/',
+      '//v1//status',
+      '/v1/tasks?status=',
+      '*',
+    ];
     const methods = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE', 'BREW'];
-    const bodies = (): string | Buffer => pick<() => string | Buffer>([
-      () => JSON.stringify({ agentId: pick(['default-openai-compatible', 'x', '', 7]), prompt: pick([str(int(50)), '', null]), context: pick([{}, [], 'x', { a: { b: [1] } }]) }),
-      () => JSON.stringify({ text: str(int(40)), agentId: pick(['default-openai-compatible', undefined]) }),
-      () => JSON.stringify({ model: 'default-openai-compatible', messages: pick([[], [{ role: 'user', content: str(10) }], 'x', [{ role: 'wizard' }]]), stream: pick([true, false, 'yes']) }),
-      () => '['.repeat(int(20_000)),
-      () => JSON.stringify(str(int(200))),
-      () => bytes(int(2000)),
-      () => '{"a":' + '1'.repeat(int(100)),
-      () => '',
-    ])();
+    const bodies = (): string | Buffer =>
+      pick<() => string | Buffer>([
+        () =>
+          JSON.stringify({
+            agentId: pick(['default-openai-compatible', 'x', '', 7]),
+            prompt: pick([str(int(50)), '', null]),
+            context: pick([{}, [], 'x', { a: { b: [1] } }]),
+          }),
+        () => JSON.stringify({ text: str(int(40)), agentId: pick(['default-openai-compatible', undefined]) }),
+        () =>
+          JSON.stringify({
+            model: 'default-openai-compatible',
+            messages: pick([[], [{ role: 'user', content: str(10) }], 'x', [{ role: 'wizard' }]]),
+            stream: pick([true, false, 'yes']),
+          }),
+        () => '['.repeat(int(20_000)),
+        () => JSON.stringify(str(int(200))),
+        () => bytes(int(2000)),
+        () => '{"a":' + '1'.repeat(int(100)),
+        () => '',
+      ])();
 
     let http = 0;
     let raw = 0;
@@ -105,7 +133,13 @@ describe('Local API: fuzz', function () {
           s.on('close', () => resolve());
           s.on('data', () => undefined);
           s.once('connect', () => {
-            const head = pick([`GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:${h.api.port}\r\n`, 'GARBAGE', `POST /v1/tasks HTTP/1.1\r\nContent-Length: -1\r\n\r\n`, '\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n']);
+            const head = pick([
+              `GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:${h.api.port}\r\n`,
+              'GARBAGE',
+              `POST /v1/tasks HTTP/1.1\r\nContent-Length: -1\r\n\r\n`,
+              '\r\n\r\n',
+              'GET / HTTP/9.9\r\n\r\n',
+            ]);
             s.end(Buffer.concat([Buffer.from(head), bytes(int(300)), Buffer.from(pick(['\r\n\r\n', '']))]));
           });
         });
@@ -117,8 +151,10 @@ describe('Local API: fuzz', function () {
           s.on('close', () => resolve());
           s.once('connect', () => {
             const auth = rnd() < 0.5 ? `Authorization: Bearer ${h.api.token}\r\n` : '';
-            s.write(`GET ${pick(['/v1/events', '/v1/x', '/v1/events?token=1'])} HTTP/1.1\r\nHost: 127.0.0.1:${h.api.port}\r\n${auth}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
-              `Sec-WebSocket-Version: ${pick(['13', '8', 'x'])}\r\nSec-WebSocket-Key: ${pick(['dGhlIHNhbXBsZSBub25jZQ==', str(5).replace(/[^\x21-\x7e]/g, 'a')])}\r\n\r\n`);
+            s.write(
+              `GET ${pick(['/v1/events', '/v1/x', '/v1/events?token=1'])} HTTP/1.1\r\nHost: 127.0.0.1:${h.api.port}\r\n${auth}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+                `Sec-WebSocket-Version: ${pick(['13', '8', 'x'])}\r\nSec-WebSocket-Key: ${pick(['dGhlIHNhbXBsZSBub25jZQ==', str(5).replace(/[^\x21-\x7e]/g, 'a')])}\r\n\r\n`,
+            );
             s.on('data', () => s.end(bytes(int(100))));
           });
         });
@@ -131,6 +167,9 @@ describe('Local API: fuzz', function () {
     assert.equal(after.status, 200, 'the API still serves');
     assert.ok(http + raw + ws > 50, `only ${http + raw + ws} requests in ${budgetMs} ms`);
     assert.ok(codes.size >= 5, `too little variety: ${JSON.stringify([...codes])}`);
-    assert.ok(h.sink.lines.every((l) => !/request .* failed:/.test(l)), 'no internal error was logged');
+    assert.ok(
+      h.sink.lines.every((l) => !/request .* failed:/.test(l)),
+      'no internal error was logged',
+    );
   });
 });

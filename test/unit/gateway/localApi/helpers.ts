@@ -17,14 +17,25 @@ export interface ApiHarness extends TestGateway {
   api: LocalApiInfo;
 }
 
-export async function startApiGateway(server: ProviderServer, o: {
-  limits?: Partial<LocalApiLimits>; clock?: Clock; config?: Partial<GatewayConfig['localApi']>; openaiKey?: boolean; dir?: string;
-} = {}): Promise<ApiHarness> {
+export async function startApiGateway(
+  server: ProviderServer,
+  o: {
+    limits?: Partial<LocalApiLimits>;
+    clock?: Clock;
+    config?: Partial<GatewayConfig['localApi']>;
+    openaiKey?: boolean;
+    dir?: string;
+  } = {},
+): Promise<ApiHarness> {
   const secrets = new MapSecrets();
   if (o.openaiKey) secrets.map.set('multiclaw.providerKey.openai', server.keys.openai);
   const t = await createTestGateway(server, {
-    dir: o.dir, secrets, localApi: { host: 'headless', version: '9.9.9-test', clock: o.clock, limits: o.limits },
-    config: (c) => { c.localApi = { ...c.localApi, enabled: true, ...o.config }; },
+    dir: o.dir,
+    secrets,
+    localApi: { host: 'headless', version: '9.9.9-test', clock: o.clock, limits: o.limits },
+    config: (c) => {
+      c.localApi = { ...c.localApi, enabled: true, ...o.config };
+    },
   });
   const api = t.gateway.localApi;
   if (!api) {
@@ -63,17 +74,24 @@ export function request(api: LocalApiInfo, r: RawRequest): Promise<Reply> {
   if (host !== null) headers.host = host;
   if (r.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: r.address ?? '127.0.0.1', port: api.port, method: r.method ?? 'GET', path: r.path, headers, setHost: false, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: r.address ?? '127.0.0.1', port: api.port, method: r.method ?? 'GET', path: r.path, headers, setHost: false, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(r.body);
   });
@@ -95,7 +113,9 @@ export function openEvents(api: LocalApiInfo, o: { headers?: Record<string, stri
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') })));
+      res.on('end', () =>
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') })),
+      );
     });
     ws.once('error', reject);
   });
@@ -112,11 +132,13 @@ export class EventStream {
       this.frames.push(JSON.parse(data.toString('utf8')) as LocalEvent);
       for (const w of this.waiters.splice(0)) w();
     });
-    this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => {
-      this.isClosed = true;
-      for (const w of this.waiters.splice(0)) w();
-      resolve({ code, reason: reason.toString() });
-    }));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code: number, reason: Buffer) => {
+        this.isClosed = true;
+        for (const w of this.waiters.splice(0)) w();
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
   }
 
   /** Resolves with the first frame (already received or coming) that matches. */

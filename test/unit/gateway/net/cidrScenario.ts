@@ -19,9 +19,14 @@ async function main(): Promise<void> {
   try {
     const net = new NetService({
       env: { HTTPS_PROXY: proxy.url, NO_PROXY: 'example.test, 198.51.100.0/24' },
-      trustBase: [], config: { ...defaultNetConfig(), caCertificates: [fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8')] }, connectTimeoutMs: 5000,
+      trustBase: [],
+      config: { ...defaultNetConfig(), caCertificates: [fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8')] },
+      connectTimeoutMs: 5000,
     });
-    for (const [name, t] of [['inRange', inRange], ['outOfRange', outOfRange]] as const) {
+    for (const [name, t] of [
+      ['inRange', inRange],
+      ['outOfRange', outOfRange],
+    ] as const) {
       try {
         result[name] = (await json<Seen>(await net.fetch(`https://${t.address}:${t.port}/cidr`, {}, 'diagnostics'))).peer;
       } catch (err) {
@@ -31,7 +36,10 @@ async function main(): Promise<void> {
     const ws = await net.openWebSocket(`wss://${inRange.address}:${inRange.port}/ws`, {}, 'workspace:ws');
     result.wsInRange = await new Promise<string>((resolve) => ws.once('message', (d) => resolve((JSON.parse(String(d)) as Seen).peer)));
     ws.terminate();
-    result.proxied = net.ledger.list().map((e) => `${e.host}=${e.proxied ?? 'direct'}`).join(' ');
+    result.proxied = net.ledger
+      .list()
+      .map((e) => `${e.host}=${e.proxied ?? 'direct'}`)
+      .join(' ');
     net.dispose();
   } finally {
     await proxy.stop();

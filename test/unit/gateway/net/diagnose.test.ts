@@ -27,7 +27,13 @@ describe('net: Diagnose Connection', function () {
     pki?.remove();
   });
   const service = (env: Record<string, string> = {}): NetService => {
-    const s = new NetService({ env, lookup: testLookup(), trustBase: [], connectTimeoutMs: 3000, config: { ...defaultNetConfig(), caCertificates: [pki.caPem] } });
+    const s = new NetService({
+      env,
+      lookup: testLookup(),
+      trustBase: [],
+      connectTimeoutMs: 3000,
+      config: { ...defaultNetConfig(), caCertificates: [pki.caPem] },
+    });
     services.push(s);
     return s;
   };
@@ -35,16 +41,29 @@ describe('net: Diagnose Connection', function () {
   it('checks DNS, TCP, TLS (version and issuer), HTTP and the WebSocket upgrade, direct', async () => {
     const net = service();
     const dead = await freePort();
-    const r = await diagnose(net, [
-      { label: 'OpenAI', url: `https://api.openai.test:${good.port}/v1`, purpose: 'provider:openai' },
-      { label: 'Workspace (WSS)', url: `wss://ws.multiclaw.test:${good.port}/v1/ws`, purpose: 'workspace:ws' },
-      { label: 'Intercepted', url: `https://corp.example.test:${dpi.port}/`, purpose: 'provider:gemini' },
-      { label: 'Down', url: `https://api.openai.test:${dead}/`, purpose: 'provider:openai' },
-      { label: 'Unknown', url: 'https://no-such-host.test/', purpose: 'provider:openai' },
-    ], describeEnvironment(net));
+    const r = await diagnose(
+      net,
+      [
+        { label: 'OpenAI', url: `https://api.openai.test:${good.port}/v1`, purpose: 'provider:openai' },
+        { label: 'Workspace (WSS)', url: `wss://ws.multiclaw.test:${good.port}/v1/ws`, purpose: 'workspace:ws' },
+        { label: 'Intercepted', url: `https://corp.example.test:${dpi.port}/`, purpose: 'provider:gemini' },
+        { label: 'Down', url: `https://api.openai.test:${dead}/`, purpose: 'provider:openai' },
+        { label: 'Unknown', url: 'https://no-such-host.test/', purpose: 'provider:openai' },
+      ],
+      describeEnvironment(net),
+    );
     const [ok, ws, intercepted, down, unknown] = r.targets;
     assert.equal(ok!.ok, true);
-    assert.deepEqual(ok!.steps.map((s) => [s.name, s.ok]), [['DNS', true], ['Proxy', null], ['TCP', true], ['TLS', true], ['HTTP', true]]);
+    assert.deepEqual(
+      ok!.steps.map((s) => [s.name, s.ok]),
+      [
+        ['DNS', true],
+        ['Proxy', null],
+        ['TCP', true],
+        ['TLS', true],
+        ['HTTP', true],
+      ],
+    );
     assert.match(ok!.steps[0]!.detail, /127\.0\.0\.2/);
     assert.match(ok!.steps[3]!.detail, /^TLSv1\.3, certificate issued by "MultiClaw Test Root CA"/);
     assert.equal(ws!.steps.at(-1)!.name, 'WebSocket upgrade');
@@ -55,7 +74,10 @@ describe('net: Diagnose Connection', function () {
     assert.match(intercepted!.steps.find((s) => s.name === 'TLS')!.detail, /Corp TLS Inspection CA/);
     assert.match(intercepted!.advice ?? '', /exclude corp\.example\.test/);
     assert.equal(down!.steps.find((s) => s.name === 'TCP')!.ok, false);
-    assert.deepEqual(unknown!.steps.map((s) => [s.name, s.ok]), [['DNS', false]]);
+    assert.deepEqual(
+      unknown!.steps.map((s) => [s.name, s.ok]),
+      [['DNS', false]],
+    );
     const text = formatReport(r);
     assert.match(text, /## ✓ OpenAI — https:\/\/api\.openai\.test:\d+/);
     assert.match(text, /## ✗ Intercepted/);
@@ -65,13 +87,26 @@ describe('net: Diagnose Connection', function () {
   it('goes through the proxy (CONNECT), reports a blocked host, and never prints the proxy password', async function () {
     if (!proxy) this.skip();
     const net = service({ HTTPS_PROXY: proxy!.url });
-    const r = await diagnose(net, [
-      { label: 'OpenAI', url: `https://api.openai.test:${good.port}/v1`, purpose: 'provider:openai' },
-      { label: 'Anthropic', url: `https://api.anthropic.test:${good.port}/v1`, purpose: 'provider:anthropic' },
-      { label: 'Workspace (WSS)', url: `wss://ws.multiclaw.test:${good.port}/v1/ws`, purpose: 'workspace:ws' },
-    ], describeEnvironment(net));
+    const r = await diagnose(
+      net,
+      [
+        { label: 'OpenAI', url: `https://api.openai.test:${good.port}/v1`, purpose: 'provider:openai' },
+        { label: 'Anthropic', url: `https://api.anthropic.test:${good.port}/v1`, purpose: 'provider:anthropic' },
+        { label: 'Workspace (WSS)', url: `wss://ws.multiclaw.test:${good.port}/v1/ws`, purpose: 'workspace:ws' },
+      ],
+      describeEnvironment(net),
+    );
     const [ok, blocked, ws] = r.targets;
-    assert.deepEqual(ok!.steps.map((s) => [s.name, s.ok]), [['DNS', null], ['Proxy', true], ['TCP', true], ['TLS', true], ['HTTP', true]]);
+    assert.deepEqual(
+      ok!.steps.map((s) => [s.name, s.ok]),
+      [
+        ['DNS', null],
+        ['Proxy', true],
+        ['TCP', true],
+        ['TLS', true],
+        ['HTTP', true],
+      ],
+    );
     assert.match(ok!.steps[1]!.detail, /CONNECT through http:\/\/diag:\*\*\*@127\.0\.0\.1:\d+/);
     assert.equal(blocked!.steps.find((s) => s.name === 'Proxy')!.ok, false);
     assert.match(blocked!.steps.find((s) => s.name === 'Proxy')!.detail, /refused to connect to api\.anthropic\.test.*403/);

@@ -68,13 +68,70 @@ function openssl(args: string[], cwd: string): void {
 function issue(dir: string, caName: string, leafName: string, names: string[]): void {
   const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
   fs.writeFileSync(path.join(dir, `${leafName}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${leafName}.key`, '-out', `${leafName}.csr`, '-subj', `/CN=${names[0]}`], dir);
-  openssl(['x509', '-req', '-in', `${leafName}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '2', '-out', `${leafName}.pem`, '-extfile', `${leafName}.ext`], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${leafName}.key`,
+      '-out',
+      `${leafName}.csr`,
+      '-subj',
+      `/CN=${names[0]}`,
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${leafName}.csr`,
+      '-CA',
+      `${caName}.pem`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${leafName}.pem`,
+      '-extfile',
+      `${leafName}.ext`,
+    ],
+    dir,
+  );
 }
 
 function makeCa(dir: string, name: string, subject: string): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', subject,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', `${name}.key`, '-out', `${name}.pem`], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+    ],
+    dir,
+  );
 }
 
 export function makePki(): Pki {
@@ -86,8 +143,13 @@ export function makePki(): Pki {
   issue(dir, 'dpi', 'dpileaf', names);
   const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
   return {
-    dir, caPem: read('ca.pem'), cert: read('leaf.pem'), key: read('leaf.key'),
-    dpiCaPem: read('dpi.pem'), dpiCert: read('dpileaf.pem'), dpiKey: read('dpileaf.key'),
+    dir,
+    caPem: read('ca.pem'),
+    cert: read('leaf.pem'),
+    key: read('leaf.key'),
+    dpiCaPem: read('dpi.pem'),
+    dpiCert: read('dpileaf.pem'),
+    dpiKey: read('dpileaf.key'),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -114,7 +176,12 @@ export interface Target {
 export async function startTarget(address: string, tlsOptions?: tls.TlsOptions): Promise<Target> {
   const seen: Seen[] = [];
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const s: Seen = { peer: req.socket.remoteAddress ?? '', host: req.headers.host ?? '', path: req.url ?? '', authorization: req.headers.authorization ?? null };
+    const s: Seen = {
+      peer: req.socket.remoteAddress ?? '',
+      host: req.headers.host ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization ?? null,
+    };
     seen.push(s);
     const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
     if (m) {
@@ -129,7 +196,12 @@ export async function startTarget(address: string, tlsOptions?: tls.TlsOptions):
   server.keepAliveTimeout = 1000;
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws, req) => {
-    const s: Seen = { peer: req.socket.remoteAddress ?? '', host: req.headers.host ?? '', path: req.url ?? '', authorization: req.headers.authorization ?? null };
+    const s: Seen = {
+      peer: req.socket.remoteAddress ?? '',
+      host: req.headers.host ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization ?? null,
+    };
     seen.push(s);
     ws.send(JSON.stringify(s));
     ws.on('message', (data) => ws.send(`echo:${String(data)}`));
@@ -156,7 +228,6 @@ export async function startTarget(address: string, tlsOptions?: tls.TlsOptions):
     },
   };
 }
-
 
 export const canUseNamespaces = ((): boolean => {
   if (process.getuid?.() !== 0) return false;
@@ -202,15 +273,24 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ti
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const conf = [
-      `Port ${port}`, 'Listen 127.0.0.1', `Bind ${PROXY_SOURCE}`, 'Timeout 30', 'MaxClients 100', 'Allow 127.0.0.0/8',
-      'LogLevel Info', 'User nobody', 'Group nogroup',
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      `Bind ${PROXY_SOURCE}`,
+      'Timeout 30',
+      'MaxClients 100',
+      'Allow 127.0.0.0/8',
+      'LogLevel Info',
+      'User nobody',
+      'Group nogroup',
       ...(options.blocked?.length ? [`Filter "${filter}"`, 'FilterType ere', 'FilterURLs Off', 'FilterDefaultDeny No'] : []),
       ...(options.auth ? [`BasicAuth ${options.auth.user} ${options.auth.pass}`] : []),
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'tinyproxy.conf'), conf + '\n');
     const confPath = path.join(dir, 'tinyproxy.conf');
     const child: ChildProcess = canUseNamespaces
-      ? spawn('unshare', ['-m', 'sh', '-c', `mount --bind "${path.join(dir, 'hosts')}" /etc/hosts && exec tinyproxy -d -c "${confPath}"`], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn('unshare', ['-m', 'sh', '-c', `mount --bind "${path.join(dir, 'hosts')}" /etc/hosts && exec tinyproxy -d -c "${confPath}"`], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
       : spawn('tinyproxy', ['-d', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const ready = await new Promise<boolean>((resolve) => {

@@ -7,7 +7,10 @@ import { NetService } from '../../../../src/gateway/net/net';
 import { defaultNetConfig, type NetConfig } from '../../../../src/gateway/net/netConfig';
 import { hasTinyproxy, makePki, startTinyproxy, testLookup, type Pki } from './helpers';
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f2f0e60000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f2f0e60000000049454e44ae426082',
+  'hex',
+);
 
 describe('net: link previews and favicons', function () {
   this.timeout(20_000);
@@ -48,10 +51,17 @@ describe('net: link previews and favicons', function () {
 
   function service(config: Partial<NetConfig> = {}, env: Record<string, string> = {}, timeoutMs = 4000): NetService {
     const s = new NetService({
-      env, linkPreviews: { timeoutMs }, lookup: testLookup(), trustBase: [], connectTimeoutMs: 3000,
+      env,
+      linkPreviews: { timeoutMs },
+      lookup: testLookup(),
+      trustBase: [],
+      connectTimeoutMs: 3000,
       config: {
-        ...defaultNetConfig(), caCertificates: [pki.caPem],
-        linkPreviewService: `https://api.microlink.test:${port}`, faviconService: `https://www.google.test:${port}/s2/favicons`, ...config,
+        ...defaultNetConfig(),
+        caCertificates: [pki.caPem],
+        linkPreviewService: `https://api.microlink.test:${port}`,
+        faviconService: `https://www.google.test:${port}/s2/favicons`,
+        ...config,
       },
     });
     services.push(s);
@@ -69,7 +79,13 @@ describe('net: link previews and favicons', function () {
     assert.equal(new URL(preview.path, 'https://x').searchParams.get('url'), 'https://docs.example.com/guide/page?q=1#frag');
     assert.deepEqual(Object.fromEntries(new URL(icon.path, 'https://x').searchParams), { domain: 'docs.example.com', sz: '32' });
     assert.ok(!icon.path.includes('guide'), 'no path goes to the favicon service');
-    assert.deepEqual(net.ledger.list().map((e) => e.purpose).sort(), ['favicon', 'link-preview']);
+    assert.deepEqual(
+      net.ledger
+        .list()
+        .map((e) => e.purpose)
+        .sort(),
+      ['favicon', 'link-preview'],
+    );
   });
 
   it('caches titles per URL and favicons per domain', async () => {
@@ -82,7 +98,17 @@ describe('net: link previews and favicons', function () {
   });
 
   it('never sends local, private or intranet URLs, and sends nothing when the settings are off', async () => {
-    for (const u of ['http://localhost:3000/x', 'http://127.0.0.1/x', 'http://10.1.2.3/x', 'http://192.168.0.1/', 'https://[fd00::1]/', 'http://intranet/x', 'https://build.corp/x', 'file:///etc/passwd', 'https://user:pw@example.com/']) {
+    for (const u of [
+      'http://localhost:3000/x',
+      'http://127.0.0.1/x',
+      'http://10.1.2.3/x',
+      'http://192.168.0.1/',
+      'https://[fd00::1]/',
+      'http://intranet/x',
+      'https://build.corp/x',
+      'file:///etc/passwd',
+      'https://user:pw@example.com/',
+    ]) {
       assert.equal(isPublicUrl(u), undefined, u);
     }
     assert.ok(isPublicUrl('https://example.com/x'));

@@ -52,7 +52,8 @@ describe('net: NO_PROXY rules', () => {
   });
 
   it('knows loopback: localhost, *.localhost, 127.0.0.0/8, ::1', () => {
-    for (const h of ['localhost', 'LOCALHOST', 'app.localhost', '127.0.0.1', '127.9.8.7', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['localhost', 'LOCALHOST', 'app.localhost', '127.0.0.1', '127.9.8.7', '::1', '[::1]', '::ffff:127.0.0.1'])
+      assert.equal(isLoopbackHost(h), true, h);
     for (const h of ['localhost.example.test', '128.0.0.1', '::2', 'example.test']) assert.equal(isLoopbackHost(h), false, h);
   });
 });
@@ -85,7 +86,10 @@ describe('net: proxy settings', () => {
   });
 
   it('decides per scheme; wss uses the https proxy and ws the http proxy (never wss_proxy)', () => {
-    const s = resolveProxySettings({ https_proxy: 'http://secure.test:1', http_proxy: 'http://plain.test:2', wss_proxy: 'http://wrong.test:3', no_proxy: '10.0.0.0/8,.corp.test' }, none);
+    const s = resolveProxySettings(
+      { https_proxy: 'http://secure.test:1', http_proxy: 'http://plain.test:2', wss_proxy: 'http://wrong.test:3', no_proxy: '10.0.0.0/8,.corp.test' },
+      none,
+    );
     assert.equal(decideProxy(s, new URL('wss://ws.multiclaw.test/v1')).proxy?.hostname, 'secure.test');
     assert.equal(decideProxy(s, new URL('https://api.openai.test')).proxy?.hostname, 'secure.test');
     assert.equal(decideProxy(s, new URL('ws://x.test')).proxy?.hostname, 'plain.test');

@@ -6,7 +6,20 @@ import assert from 'node:assert/strict';
 import { NetError, NetService } from '../../../../src/gateway/net/net';
 import { defaultNetConfig, type NetConfig } from '../../../../src/gateway/net/netConfig';
 import { freePort } from '../../../support/net';
-import { hasTinyproxy, json, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
+import {
+  hasTinyproxy,
+  json,
+  makePki,
+  PROXY_SOURCE,
+  startTarget,
+  startTinyproxy,
+  startTlsFront,
+  testLookup,
+  type Pki,
+  type Seen,
+  type Target,
+  type Tinyproxy,
+} from './helpers';
 
 describe('net: proxy (tinyproxy)', function () {
   this.timeout(30_000);
@@ -36,7 +49,13 @@ describe('net: proxy (tinyproxy)', function () {
   });
 
   function service(env: Record<string, string>, config: Partial<NetConfig> = {}): NetService {
-    const s = new NetService({ env, lookup: testLookup(), trustBase: [], config: { ...defaultNetConfig(), caCertificates: [pki.caPem], ...config }, connectTimeoutMs: 5000 });
+    const s = new NetService({
+      env,
+      lookup: testLookup(),
+      trustBase: [],
+      config: { ...defaultNetConfig(), caCertificates: [pki.caPem], ...config },
+      connectTimeoutMs: 5000,
+    });
     services.push(s);
     return s;
   }
@@ -91,7 +110,10 @@ describe('net: proxy (tinyproxy)', function () {
     for (const cred of ['proxyuser:wrong@', '']) {
       const bad = `http://${cred}127.0.0.1:${authProxy.port}`;
       const net = service({ HTTPS_PROXY: bad });
-      const err = await net.fetch(url('api.openai.test'), {}, 'provider:openai').then(() => undefined, (e: unknown) => e);
+      const err = await net.fetch(url('api.openai.test'), {}, 'provider:openai').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof NetError, String(err));
       assert.equal(err.kind, 'proxy_auth');
       assert.ok([401, 407].includes(err.status ?? 0), String(err.status));
@@ -105,7 +127,10 @@ describe('net: proxy (tinyproxy)', function () {
     const port = await freePort();
     const net = service({ HTTPS_PROXY: `http://127.0.0.1:${port}` });
     const before = target.seen.length;
-    const err = await net.fetch(url('api.openai.test'), {}, 'provider:openai').then(() => undefined, (e: unknown) => e);
+    const err = await net.fetch(url('api.openai.test'), {}, 'provider:openai').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof NetError);
     assert.equal(err.kind, 'proxy_unreachable');
     assert.match(err.message, new RegExp(`proxy http://127\\.0\\.0\\.1:${port} is not reachable`));
@@ -116,7 +141,10 @@ describe('net: proxy (tinyproxy)', function () {
     const blocking = await startTinyproxy({ blocked: ['api.anthropic.test'] });
     try {
       const net = service({ HTTPS_PROXY: blocking.url });
-      const err = await net.fetch(url('api.anthropic.test'), {}, 'provider:anthropic').then(() => undefined, (e: unknown) => e);
+      const err = await net.fetch(url('api.anthropic.test'), {}, 'provider:anthropic').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof NetError);
       assert.equal(err.kind, 'proxy_refused');
       assert.equal(err.status, 403);
@@ -133,7 +161,10 @@ describe('net: proxy (tinyproxy)', function () {
       const net = service({ HTTPS_PROXY: `https://127.0.0.1:${front.port}` });
       assert.equal((await json<Seen>(await net.fetch(url('api.openai.test'), {}, 'provider:openai'))).peer, PROXY_SOURCE);
       const untrusted = service({ HTTPS_PROXY: `https://127.0.0.1:${front.port}` }, { caCertificates: [pki.dpiCaPem] });
-      const err = await untrusted.fetch(url('api.openai.test'), {}, 'provider:openai').then(() => undefined, (e: unknown) => e);
+      const err = await untrusted.fetch(url('api.openai.test'), {}, 'provider:openai').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof NetError && err.kind === 'tls_untrusted', String(err));
       assert.match(err.message, /Untrusted certificate for 127\.0\.0\.1/);
     } finally {
@@ -165,6 +196,9 @@ describe('net: proxy (tinyproxy)', function () {
     assert.notEqual(first.peer, PROXY_SOURCE);
     ws.terminate();
     const dead = service({ HTTPS_PROXY: `http://127.0.0.1:${await freePort()}` });
-    await assert.rejects(dead.openWebSocket(`wss://ws.multiclaw.test:${target.port}/v1/ws`, {}, 'workspace:ws'), (e: unknown) => e instanceof NetError && e.kind === 'proxy_unreachable');
+    await assert.rejects(
+      dead.openWebSocket(`wss://ws.multiclaw.test:${target.port}/v1/ws`, {}, 'workspace:ws'),
+      (e: unknown) => e instanceof NetError && e.kind === 'proxy_unreachable',
+    );
   });
 });

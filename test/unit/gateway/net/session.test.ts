@@ -11,7 +11,19 @@ import { type Gateway } from '../../../../src/gateway/gateway';
 import { NetError } from '../../../../src/gateway/net/net';
 import { createTestGateway, type TestGateway } from '../../../support/gateway';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
-import { hasTinyproxy, makePki, PROXY_SOURCE, startTarget, startTinyproxy, startTlsFront, testLookup, type Pki, type Seen, type Target, type Tinyproxy } from './helpers';
+import {
+  hasTinyproxy,
+  makePki,
+  PROXY_SOURCE,
+  startTarget,
+  startTinyproxy,
+  startTlsFront,
+  testLookup,
+  type Pki,
+  type Seen,
+  type Target,
+  type Tinyproxy,
+} from './helpers';
 
 describe('net: a full session contacts exactly the expected hosts', function () {
   this.timeout(60_000);
@@ -45,7 +57,12 @@ describe('net: a full session contacts exactly the expected hosts', function () 
     c.providers.anthropic.baseUrl = `https://api.anthropic.test:${front.port}/v1`;
     c.localApi.enabled = false;
     c.maxAttempts = 1;
-    c.network = { ...c.network, caCertificates: [pki.caPem], linkPreviewService: `https://api.microlink.test:${services.port}`, faviconService: `https://www.google.test:${services.port}/s2/favicons` };
+    c.network = {
+      ...c.network,
+      caCertificates: [pki.caPem],
+      linkPreviewService: `https://api.microlink.test:${services.port}`,
+      faviconService: `https://www.google.test:${services.port}/s2/favicons`,
+    };
     const t = await createTestGateway(undefined, {
       config: (base) => Object.assign(base, c),
       net: { lookup: testLookup(), trustBase: [], env: { HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' }, connectTimeoutMs: 5000 },
@@ -79,15 +96,27 @@ describe('net: a full session contacts exactly the expected hosts', function () 
       // The stand-in services do not speak microlink / s2: the chat would render without the decorations.
       assert.deepEqual(await g.net.links.lookup('https://example.com/page'), { url: 'https://example.com/page' });
 
-      assert.deepEqual(g.ledger.hosts(), [
-        `api.microlink.test:${services.port}`,
-        `api.multiclaw.test:${target.port}`,
-        `api.openai.test:${front.port}`,
-        `www.google.test:${services.port}`,
-        `ws.multiclaw.test:${target.port}`,
-      ].sort());
-      assert.deepEqual([...new Set(g.ledger.list().map((e) => e.purpose))].sort(), ['favicon', 'link-preview', 'provider:openai', 'workspace:api', 'workspace:ws']);
-      assert.ok(g.ledger.list().every((e) => e.proxied === `127.0.0.1:${proxy.port}` && /^TLSv1\.[23]$/.test(e.tlsVersion ?? '') && !e.error), JSON.stringify(g.ledger.list()));
+      assert.deepEqual(
+        g.ledger.hosts(),
+        [
+          `api.microlink.test:${services.port}`,
+          `api.multiclaw.test:${target.port}`,
+          `api.openai.test:${front.port}`,
+          `www.google.test:${services.port}`,
+          `ws.multiclaw.test:${target.port}`,
+        ].sort(),
+      );
+      assert.deepEqual([...new Set(g.ledger.list().map((e) => e.purpose))].sort(), [
+        'favicon',
+        'link-preview',
+        'provider:openai',
+        'workspace:api',
+        'workspace:ws',
+      ]);
+      assert.ok(
+        g.ledger.list().every((e) => e.proxied === `127.0.0.1:${proxy.port}` && /^TLSv1\.[23]$/.test(e.tlsVersion ?? '') && !e.error),
+        JSON.stringify(g.ledger.list()),
+      );
       const stats = providers.stats();
       assert.equal(stats.requests.openai, 1);
       assert.equal(stats.requests.anthropic + stats.requests.gemini + stats.requests['openai-compatible'], 0);
@@ -120,8 +149,14 @@ describe('net: a full session contacts exactly the expected hosts', function () 
     try {
       const g = await gatewayThrough(proxy);
       await g.keys.set('openai', providers.keys.openai);
-      await assert.rejects(g.net.openWebSocket(`wss://ws.multiclaw.test:${target.port}/v1/ws`, {}, 'workspace:ws'), (e: unknown) => e instanceof NetError && e.kind === 'proxy_refused' && /ws\.multiclaw\.test/.test(e.message));
-      await assert.rejects(g.net.fetch(`https://api.multiclaw.test:${target.port}/v1/health`, {}, 'workspace:api'), (e: unknown) => e instanceof NetError && e.kind === 'proxy_refused');
+      await assert.rejects(
+        g.net.openWebSocket(`wss://ws.multiclaw.test:${target.port}/v1/ws`, {}, 'workspace:ws'),
+        (e: unknown) => e instanceof NetError && e.kind === 'proxy_refused' && /ws\.multiclaw\.test/.test(e.message),
+      );
+      await assert.rejects(
+        g.net.fetch(`https://api.multiclaw.test:${target.port}/v1/health`, {}, 'workspace:api'),
+        (e: unknown) => e instanceof NetError && e.kind === 'proxy_refused',
+      );
       const ok = await chat(g, 'default-openai', 'Still here?');
       assert.equal(ok.status, 'complete', ok.error);
     } finally {

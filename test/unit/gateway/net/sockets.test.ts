@@ -28,7 +28,8 @@ describe('net: one owner of outbound connections', () => {
       }
       // The global fetch (Node's bundled undici) ignores our proxy and TLS policy.
       // A call, not a declaration (`get fetch()`, `async fetch(`, `function fetch(`).
-      if (/(?<![.\w])(?<!\b(?:get|set|async|function)\s+)fetch\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) offenders.push(`${rel}: calls the global fetch()`);
+      if (/(?<![.\w])(?<!\b(?:get|set|async|function)\s+)fetch\(/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')))
+        offenders.push(`${rel}: calls the global fetch()`);
     }
     assert.deepEqual(offenders, []);
   });

@@ -39,14 +39,25 @@ describe('net: TLS policy', function () {
   });
 
   function service(config: Partial<NetConfig> = {}, options: NetOptions = {}): NetService {
-    const s = new NetService({ env: {}, lookup: testLookup(), trustBase: [], connectTimeoutMs: 5000, ...options, config: { ...defaultNetConfig(), caCertificates: [pki.caPem], ...config } });
+    const s = new NetService({
+      env: {},
+      lookup: testLookup(),
+      trustBase: [],
+      connectTimeoutMs: 5000,
+      ...options,
+      config: { ...defaultNetConfig(), caCertificates: [pki.caPem], ...config },
+    });
     services.push(s);
     return s;
   }
-  const failure = (p: Promise<unknown>): Promise<NetError> => p.then(() => assert.fail('expected a failure'), (e: unknown) => {
-    assert.ok(e instanceof NetError, String(e));
-    return e;
-  });
+  const failure = (p: Promise<unknown>): Promise<NetError> =>
+    p.then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => {
+        assert.ok(e instanceof NetError, String(e));
+        return e;
+      },
+    );
 
   it('trusts the configured CA (PEM text or file) and prefers TLS 1.3', async () => {
     const file = path.join(pki.dir, 'ca.pem');
@@ -81,7 +92,9 @@ describe('net: TLS policy', function () {
   it('explains an unknown CA as likely TLS inspection (DPI), naming the presented issuer', async () => {
     const net = service({}, { lookup: testLookup({ 'api.openai.test': '127.0.0.3' }) });
     const before = dpi.seen.length;
-    const err = await failure(net.fetch(`https://api.openai.test:${dpi.port}/v1/chat/completions`, { method: 'POST', body: 'secret prompt' }, 'provider:openai'));
+    const err = await failure(
+      net.fetch(`https://api.openai.test:${dpi.port}/v1/chat/completions`, { method: 'POST', body: 'secret prompt' }, 'provider:openai'),
+    );
     assert.equal(err.kind, 'tls_untrusted');
     assert.match(err.message, /issued by "Corp TLS Inspection CA" \(Example Corp\)/);
     assert.match(err.message, /TLS inspection \(DPI\)/);
@@ -107,10 +120,21 @@ describe('net: TLS policy', function () {
   it('refuses a server that only speaks TLS 1.1', async () => {
     // Control: the server does speak TLS 1.1 to a client that allows it.
     const version = await new Promise<string>((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.4', port: old.port, ca: pki.caPem, servername: 'old-tls.test', minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
-        resolve(s.getProtocol() ?? '');
-        s.destroy();
-      });
+      const s = tls.connect(
+        {
+          host: '127.0.0.4',
+          port: old.port,
+          ca: pki.caPem,
+          servername: 'old-tls.test',
+          minVersion: 'TLSv1',
+          maxVersion: 'TLSv1.1',
+          ciphers: 'DEFAULT@SECLEVEL=0',
+        },
+        () => {
+          resolve(s.getProtocol() ?? '');
+          s.destroy();
+        },
+      );
       s.once('error', reject);
     });
     assert.equal(version, 'TLSv1.1');
@@ -146,10 +170,17 @@ describe('net: TLS policy', function () {
       // Through the proxy to the good server: fine. To the intercepting one (corp.example.test -> 127.0.0.3): DPI.
       assert.equal((await json<Seen>(await net.fetch(`https://api.openai.test:${good.port}/x`, {}, 'provider:openai'))).peer, PROXY_SOURCE);
       const logger = new RedactingLogger(new MemorySink(), new Redactor());
-      const client = createProviderClient('openai', { baseUrl: `https://corp.example.test:${dpi.port}/v1`, apiKey: 'sk-test-0000000000000000' }, { net, logger, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+      const client = createProviderClient(
+        'openai',
+        { baseUrl: `https://corp.example.test:${dpi.port}/v1`, apiKey: 'sk-test-0000000000000000' },
+        { net, logger, retry: { baseDelayMs: 1, maxDelayMs: 2 } },
+      );
       const err = await (async () => {
         for await (const _ of client.stream({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] })) void _;
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ProviderError, String(err));
       assert.equal(err.kind, 'network');
       assert.match(err.message, /Could not reach OpenAI \(Untrusted certificate for corp\.example\.test, issued by "Corp TLS Inspection CA"/);

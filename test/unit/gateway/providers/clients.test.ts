@@ -71,7 +71,10 @@ describe('provider clients: streaming and errors', function () {
           assert.equal(req.headers.authorization, `Bearer ${key}`);
           assert.equal(body.stream, true);
           assert.deepEqual(body.stream_options, { include_usage: true });
-          assert.deepEqual(body.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'secret user text' }]);
+          assert.deepEqual(body.messages, [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'secret user text' },
+          ]);
           assert.equal(body[id === 'openai' ? 'max_completion_tokens' : 'max_tokens'], 256);
         } else if (id === 'anthropic') {
           assert.equal(req.path, '/v1/messages');
@@ -90,7 +93,10 @@ describe('provider clients: streaming and errors', function () {
           assert.deepEqual(body.generationConfig, { maxOutputTokens: 256 });
         }
         const logs = h.sink.lines.join('\n');
-        assert.ok(h.sink.lines.some((l) => l.includes(`[provider:${id}]`)), 'logs under the provider topic');
+        assert.ok(
+          h.sink.lines.some((l) => l.includes(`[provider:${id}]`)),
+          'logs under the provider topic',
+        );
         assert.ok(!logs.includes(key), 'the key is not logged');
         assert.ok(!logs.includes('secret user text'), 'the request body is not logged');
       });

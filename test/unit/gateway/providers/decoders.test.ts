@@ -29,25 +29,53 @@ describe('provider decoders', () => {
   describe('OpenAI', () => {
     it('treats [DONE] without finish_reason as complete (finish "other") and reads a usage-only chunk', () => {
       const d = openAiAdapter().createDecoder();
-      assert.deepEqual(feed(d, [ev({ choices: [{ delta: { content: 'a' } }] }), ev({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 1 } }), ev('[DONE]')]), ['a']);
+      assert.deepEqual(
+        feed(d, [ev({ choices: [{ delta: { content: 'a' } }] }), ev({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 1 } }), ev('[DONE]')]),
+        ['a'],
+      );
       assert.equal(d.complete, true);
       assert.deepEqual(d.done(), { type: 'done', finishReason: 'other', usage: { inputTokens: 3, outputTokens: 1 } });
     });
 
     it('maps finish reasons and ignores null content and role-only deltas', () => {
       const d = openAiAdapter('openai-compatible').createDecoder();
-      assert.deepEqual(feed(d, [ev({ choices: [{ delta: { role: 'assistant', content: null } }] }), ev({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] })]), []);
+      assert.deepEqual(
+        feed(d, [ev({ choices: [{ delta: { role: 'assistant', content: null } }] }), ev({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] })]),
+        [],
+      );
       assert.equal(d.done()?.finishReason, 'tool_calls');
       assert.equal(d.done()?.rawFinishReason, 'tool_calls');
     });
 
     it('turns a mid-stream error object into a typed error, and a string error into "server"', () => {
-      throwsKind(() => openAiAdapter().createDecoder().onEvent(ev({ error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' } })), 'context_length');
-      throwsKind(() => openAiAdapter('openai-compatible').createDecoder().onEvent(ev({ error: 'model crashed' })), 'server', /model crashed/);
+      throwsKind(
+        () =>
+          openAiAdapter()
+            .createDecoder()
+            .onEvent(
+              ev({ error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' } }),
+            ),
+        'context_length',
+      );
+      throwsKind(
+        () =>
+          openAiAdapter('openai-compatible')
+            .createDecoder()
+            .onEvent(ev({ error: 'model crashed' })),
+        'server',
+        /model crashed/,
+      );
     });
 
     it('rejects a chunk whose choices is not a list', () => {
-      throwsKind(() => openAiAdapter().createDecoder().onEvent(ev({ choices: { delta: 'x' } })), 'malformed', /choices/);
+      throwsKind(
+        () =>
+          openAiAdapter()
+            .createDecoder()
+            .onEvent(ev({ choices: { delta: 'x' } })),
+        'malformed',
+        /choices/,
+      );
     });
   });
 
@@ -55,7 +83,10 @@ describe('provider decoders', () => {
     it('ignores thinking deltas, pings and unknown event types; sums cached input tokens', () => {
       const d = anthropicAdapter().createDecoder();
       const texts = feed(d, [
-        ev({ type: 'message_start', message: { usage: { input_tokens: 10, cache_read_input_tokens: 5, cache_creation_input_tokens: 2, output_tokens: 1 } } }, 'message_start'),
+        ev(
+          { type: 'message_start', message: { usage: { input_tokens: 10, cache_read_input_tokens: 5, cache_creation_input_tokens: 2, output_tokens: 1 } } },
+          'message_start',
+        ),
         ev({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } }, 'content_block_start'),
         ev({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } }, 'content_block_delta'),
         ev({ type: 'some_future_event', foo: 1 }, 'some_future_event'),
@@ -78,8 +109,22 @@ describe('provider decoders', () => {
     });
 
     it('rejects an event without a type, and a text_delta without text', () => {
-      throwsKind(() => anthropicAdapter().createDecoder().onEvent(ev({ index: 0 })), 'malformed', /type/);
-      throwsKind(() => anthropicAdapter().createDecoder().onEvent(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta' } })), 'malformed', /text/);
+      throwsKind(
+        () =>
+          anthropicAdapter()
+            .createDecoder()
+            .onEvent(ev({ index: 0 })),
+        'malformed',
+        /type/,
+      );
+      throwsKind(
+        () =>
+          anthropicAdapter()
+            .createDecoder()
+            .onEvent(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta' } })),
+        'malformed',
+        /text/,
+      );
     });
   });
 
@@ -88,7 +133,10 @@ describe('provider decoders', () => {
       const d = geminiAdapter().createDecoder();
       const texts = feed(d, [
         ev({ candidates: [{ content: { parts: [{ text: 'plan', thought: true }, { text: 'A' }, { text: 'B' }], role: 'model' } }] }),
-        ev({ candidates: [{ content: { parts: [{ text: 'C' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 3, thoughtsTokenCount: 5 } }),
+        ev({
+          candidates: [{ content: { parts: [{ text: 'C' }] }, finishReason: 'STOP' }],
+          usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 3, thoughtsTokenCount: 5 },
+        }),
       ]);
       assert.deepEqual(texts, ['AB', 'C']);
       assert.deepEqual(d.done(), { type: 'done', finishReason: 'stop', rawFinishReason: 'STOP', usage: { inputTokens: 4, outputTokens: 8 } });

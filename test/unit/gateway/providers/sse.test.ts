@@ -15,7 +15,10 @@ function sampleStream(d: Dialect): string {
 
 describe('SseParser', () => {
   it('parses events with LF, CRLF and CR line ends alike', () => {
-    const expected: Array<[string, string]> = [['message', 'a'], ['ping', 'b']];
+    const expected: Array<[string, string]> = [
+      ['message', 'a'],
+      ['ping', 'b'],
+    ];
     assert.deepEqual(pick(parse('data: a\n\nevent: ping\ndata: b\n\n')), expected);
     assert.deepEqual(pick(parse('data: a\r\n\r\nevent: ping\r\ndata: b\r\n\r\n')), expected);
     assert.deepEqual(pick(parse('data: a\r\revent: ping\rdata: b\r\r')), expected);
@@ -29,7 +32,10 @@ describe('SseParser', () => {
 
   it('ignores comments and unknown fields; a field without colon has an empty value', () => {
     const events = parse(': keep-alive\n\nfoo: bar\ndata\n\n: comment\ndata: x\n\n');
-    assert.deepEqual(pick(events), [['message', ''], ['message', 'x']]);
+    assert.deepEqual(pick(events), [
+      ['message', ''],
+      ['message', 'x'],
+    ]);
   });
 
   it('does not dispatch a block without data, and resets its event type', () => {
@@ -39,7 +45,10 @@ describe('SseParser', () => {
 
   it('keeps the last event id across events and reads retry', () => {
     const events = parse('id: 7\ndata: a\n\ndata: b\n\nid: 8\nretry: 1500\ndata: c\n\nid: bad\0id\ndata: d\n\n');
-    assert.deepEqual(events.map((e) => e.id), ['7', '7', '8', '8']);
+    assert.deepEqual(
+      events.map((e) => e.id),
+      ['7', '7', '8', '8'],
+    );
     assert.equal(events[2]?.retry, 1500);
     assert.equal(events[0]?.retry, undefined);
   });
@@ -60,7 +69,10 @@ describe('SseParser', () => {
 
   it('treats a CR at the end of a chunk and a LF at the start of the next as one line end', () => {
     const events = parse('data: a\r', '\n\r', '\ndata: b\r\n\r\n');
-    assert.deepEqual(pick(events), [['message', 'a'], ['message', 'b']]);
+    assert.deepEqual(pick(events), [
+      ['message', 'a'],
+      ['message', 'b'],
+    ]);
   });
 
   it('is pull-based: push once, then take events one at a time', () => {
@@ -84,7 +96,10 @@ describe('SseParser', () => {
       const bytes = enc(sampleStream(dialect));
       const whole = parseSse([bytes]).events;
       assert.ok(whole.length >= 5, `${whole.length} events`);
-      assert.ok(whole.some((e) => e.data.includes('👋🏽 wörld')), 'multi-byte text survives');
+      assert.ok(
+        whole.some((e) => e.data.includes('👋🏽 wörld')),
+        'multi-byte text survives',
+      );
       for (let i = 0; i <= bytes.length; i++) {
         const split = parseSse([bytes.subarray(0, i), bytes.subarray(i)]);
         assert.deepEqual(split.events, whole, `split at byte ${i}`);
@@ -98,7 +113,10 @@ describe('SseParser', () => {
   it('splits at every pair of offsets on a short CRLF stream with a multi-byte character', () => {
     const bytes = enc('event: a\r\ndata: é€𝄞\r\n\r\ndata: x\r\ndata: y\r\n\r\n');
     const whole = parseSse([bytes]).events;
-    assert.deepEqual(pick(whole), [['a', 'é€𝄞'], ['message', 'x\ny']]);
+    assert.deepEqual(pick(whole), [
+      ['a', 'é€𝄞'],
+      ['message', 'x\ny'],
+    ]);
     for (let i = 0; i <= bytes.length; i++) {
       for (let j = i; j <= bytes.length; j++) {
         assert.deepEqual(parseSse([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]).events, whole, `split at ${i}, ${j}`);

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ChatViewMessage, chatMessageSchema } from '../../../../src/protocol/chatView';
-import {
-  type ConversationChange,
-  ConversationNotFoundError,
-  ConversationStore,
-  DELTA_FLUSH_MS,
-} from '../../../../src/gateway/store/conversationStore';
+import { type ConversationChange, ConversationNotFoundError, ConversationStore, DELTA_FLUSH_MS } from '../../../../src/gateway/store/conversationStore';
 import { ManualClock, TempDirs, MemoryLogger, streamReply, writeRealisticConversation } from './helpers';
 
 function fileLines(file: string): unknown[] {
   const text = readFileSync(file, 'utf8');
   assert.ok(text.endsWith('\n'), 'file ends with a newline');
-  return text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as unknown);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 describe('ConversationStore', () => {
@@ -47,7 +45,11 @@ describe('ConversationStore', () => {
     assert.deepEqual(again.meta, conv.meta);
     assert.deepEqual(again.messages, conv.messages);
     assert.deepEqual(again.meta, {
-      id: conv.id, title: 'Parser questions', agentId: 'agent-b', createdAt: 1_700_000_000_000, taskId: 'task-7',
+      id: conv.id,
+      title: 'Parser questions',
+      agentId: 'agent-b',
+      createdAt: 1_700_000_000_000,
+      taskId: 'task-7',
     });
     assert.deepEqual(
       again.messages.map((m) => [m.role, m.status, m.text]),
@@ -133,7 +135,10 @@ describe('ConversationStore', () => {
     assert.equal(again.messages[1].text, 'first batch. ');
     assert.equal(again.messages[1].status, 'interrupted');
     assert.equal(again.messages[0].text, 'question');
-    assert.ok(again.repairs.some((r) => r.includes('marked interrupted')), again.repairs.join('; '));
+    assert.ok(
+      again.repairs.some((r) => r.includes('marked interrupted')),
+      again.repairs.join('; '),
+    );
     assert.ok(logger.entries.some((l) => l.level === 'warn' && l.text.includes('repaired on load')));
     other.dispose();
     conv.discard().catch(() => undefined); // drop the crashed window's buffer so nothing writes later
@@ -159,7 +164,10 @@ describe('ConversationStore', () => {
     const again = await newStore(dir).open(conv.id);
     assert.deepEqual(again.repairs, []);
     const users = again.messages.filter((m) => m.role === 'user').map((m) => (m.text.length > 1000 ? m.text.split(' ')[0] : m.text));
-    assert.deepEqual(users, Array.from({ length: 40 }, (_, i) => (i % 5 === 0 ? `${i}` : `msg ${i}`)));
+    assert.deepEqual(
+      users,
+      Array.from({ length: 40 }, (_, i) => (i % 5 === 0 ? `${i}` : `msg ${i}`)),
+    );
     const expected = (p: string): string => Array.from({ length: 40 }, (_, i) => `${p}${i} `).join('');
     assert.equal(again.messages.find((m) => m.id === r1.id)?.text, expected('a'));
     assert.equal(again.messages.find((m) => m.id === r2.id)?.text, expected('b'));
@@ -201,7 +209,10 @@ describe('ConversationStore', () => {
     clock.advance(1000);
     await b.appendUser('bee question');
     const listed = await store.list();
-    assert.deepEqual(listed.map((s) => s.id), [b.id, a.id, c.id]);
+    assert.deepEqual(
+      listed.map((s) => s.id),
+      [b.id, a.id, c.id],
+    );
     const sa = listed[1];
     assert.equal(sa.messageCount, 2);
     assert.equal(sa.title, 'hello');
@@ -216,7 +227,7 @@ describe('ConversationStore', () => {
     assert.deepEqual(scanned, listed, 'a scan of the files agrees with the live index');
   });
 
-  it('answers list() from its index; refresh picks up other windows\' files', async () => {
+  it("answers list() from its index; refresh picks up other windows' files", async () => {
     const dir = temp.make();
     const store = newStore(dir);
     const conv = await store.create({ agentId: 'a' });
@@ -227,9 +238,16 @@ describe('ConversationStore', () => {
     await fs.copyFile(store.filePath(conv.id), path.join(dir, `${otherId}.jsonl`));
     await fs.rm(store.filePath(conv.id));
     writeFileSync(path.join(dir, 'notes.txt'), 'not a conversation');
-    assert.deepEqual((await store.list()).map((s) => s.id), [conv.id], 'no re-read without refresh');
+    assert.deepEqual(
+      (await store.list()).map((s) => s.id),
+      [conv.id],
+      'no re-read without refresh',
+    );
     const refreshed = await store.list({ refresh: true });
-    assert.deepEqual(refreshed.map((s) => s.id), [otherId]);
+    assert.deepEqual(
+      refreshed.map((s) => s.id),
+      [otherId],
+    );
     assert.equal(refreshed[0].snippet, 'mine');
   });
 
@@ -245,7 +263,10 @@ describe('ConversationStore', () => {
     conv.appendDelta(reply.id, 'buffered');
     const file = store.filePath(conv.id);
     // Queued just before the delete: it is either written before the file goes, or refused.
-    const pending = conv.appendUser('queued just before delete').then(() => 'written', (e: Error) => e.message);
+    const pending = conv.appendUser('queued just before delete').then(
+      () => 'written',
+      (e: Error) => e.message,
+    );
     await store.delete(conv.id);
     assert.match(await pending, /^written$|was deleted/);
     assert.equal(existsSync(file), false);
@@ -254,7 +275,10 @@ describe('ConversationStore', () => {
     assert.equal(existsSync(file), false, 'no buffered write recreates the file');
     await assert.rejects(conv.appendUser('late'), /closed/);
     await assert.rejects(store.open(conv.id), ConversationNotFoundError);
-    assert.deepEqual((await store.list()).map((s) => s.id), [keep.id]);
+    assert.deepEqual(
+      (await store.list()).map((s) => s.id),
+      [keep.id],
+    );
     const kinds = events.filter((e) => e.id === conv.id).map((e) => e.kind);
     assert.deepEqual([kinds[0], kinds.at(-1)], ['created', 'deleted']);
     assert.ok(kinds.slice(1, -1).every((k) => k === 'updated') && kinds.length >= 4, kinds.join());
@@ -280,7 +304,16 @@ describe('ConversationStore', () => {
     const outside = path.join(root, 'x.jsonl');
     writeFileSync(outside, '{"v":1}\n');
     const store = newStore(dir);
-    for (const bad of ['../x', '..\\x', 'x', '', '/etc/passwd', '0B8F0C4E-4A52-4A8E-9D2E-1F2A3B4C5D6E', '0b8f0c4e-4a52-4a8e-9d2e-1f2a3b4c5d6e.jsonl', '0b8f0c4e-4a52-4a8e-9d2e-1f2a3b4c5d6e/../../x']) {
+    for (const bad of [
+      '../x',
+      '..\\x',
+      'x',
+      '',
+      '/etc/passwd',
+      '0B8F0C4E-4A52-4A8E-9D2E-1F2A3B4C5D6E',
+      '0b8f0c4e-4a52-4a8e-9d2e-1f2a3b4c5d6e.jsonl',
+      '0b8f0c4e-4a52-4a8e-9d2e-1f2a3b4c5d6e/../../x',
+    ]) {
       await assert.rejects(store.open(bad), /Invalid conversation id/, bad);
       await assert.rejects(store.delete(bad), /Invalid conversation id/, bad);
       assert.throws(() => store.filePath(bad), /Invalid conversation id/, bad);

@@ -14,7 +14,8 @@ function bigConversation(id: string, pairs: number): string {
     lines.push(encodeRecord({ t: 'user', id: randomUUID(), text: `Question ${i}: ` + 'how does this work? '.repeat(10), ts: ++ts }));
     const reply = randomUUID();
     lines.push(encodeRecord({ t: 'start', id: reply, agentId: 'agent-a', ts: ++ts }));
-    for (let c = 0; c < 4; c++) lines.push(encodeRecord({ t: 'chunk', id: reply, text: `Part ${c} of answer ${i}. ` + 'Lorem ipsum dolor sit amet. '.repeat(5) }));
+    for (let c = 0; c < 4; c++)
+      lines.push(encodeRecord({ t: 'chunk', id: reply, text: `Part ${c} of answer ${i}. ` + 'Lorem ipsum dolor sit amet. '.repeat(5) }));
     lines.push(encodeRecord({ t: 'end', id: reply, status: 'complete', ts: ++ts, finishReason: 'stop', usage: { inputTokens: 100, outputTokens: 80 } }));
   }
   return lines.join('');
@@ -48,8 +49,10 @@ describe('ConversationStore performance', () => {
     const listMs = performance.now() - t1;
     fresh.dispose();
     const [cold, ...warm] = times.map((t) => t.toFixed(1));
-    console.log(`      open 5,000 messages (${(text.length / 1e6).toFixed(1)} MB): best ${Math.min(...times.slice(1)).toFixed(1)} ms ` +
-      `(first ${cold} ms, then ${warm.join(' / ')} ms); list scan: ${listMs.toFixed(1)} ms`);
+    console.log(
+      `      open 5,000 messages (${(text.length / 1e6).toFixed(1)} MB): best ${Math.min(...times.slice(1)).toFixed(1)} ms ` +
+        `(first ${cold} ms, then ${warm.join(' / ')} ms); list scan: ${listMs.toFixed(1)} ms`,
+    );
     assert.ok(conv);
     assert.equal(conv.messages.length, 5000);
     assert.deepEqual(conv.repairs, []);

@@ -62,7 +62,7 @@ function expectedAt(records: { rec: RawRecord; end: number }[], cut: number): { 
   return {
     messages,
     title: title || (firstUser ? firstUser.split('\n')[0] : 'New conversation'),
-    agentId: agentRecord ?? (meta ? meta.agentId ?? null : startAgent ?? null),
+    agentId: agentRecord ?? (meta ? (meta.agentId ?? null) : (startAgent ?? null)),
     ...(meta?.taskId ? { taskId: meta.taskId } : {}),
   };
 }
@@ -113,16 +113,22 @@ describe('ConversationStore repair on load', () => {
       await store.close();
       const again = await openFresh(dir, id);
       assert.deepEqual(again.conv.messages.map(shape), [...expected.messages, shape(added)], `append after cut at ${cut}`);
-      assert.deepEqual(again.conv.repairs.filter((r) => !/marked interrupted|meta record missing/.test(r)), [], `cut at ${cut}`);
+      assert.deepEqual(
+        again.conv.repairs.filter((r) => !/marked interrupted|meta record missing/.test(r)),
+        [],
+        `cut at ${cut}`,
+      );
       again.store.dispose();
     };
     // A few workers, each with its own folder (in RAM where possible), so file-system waits overlap.
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      const dir = temp.make({ memory: true });
-      while (next <= buf.length) await checkCut(dir, next++);
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const dir = temp.make({ memory: true });
+        while (next <= buf.length) await checkCut(dir, next++);
+      }),
+    );
     const ms = performance.now() - started;
     console.log(`      every-offset truncation: ${buf.length + 1} cuts in ${ms.toFixed(0)} ms`);
     assert.ok(interruptedCuts > 100, `cuts inside replies mark them interrupted (${interruptedCuts})`);

@@ -20,10 +20,15 @@ import { until as untilState } from '../../../support/wait';
 const AGENT = 'default-openai-compatible';
 
 function until(service: TaskService, id: string, pred: (t: LocalTask) => boolean): Promise<LocalTask> {
-  return untilState(service.onDidChange, () => {
-    const t = service.get(id);
-    return t && pred(t) ? t : undefined;
-  }, 15_000, `task ${id}`);
+  return untilState(
+    service.onDidChange,
+    () => {
+      const t = service.get(id);
+      return t && pred(t) ? t : undefined;
+    },
+    15_000,
+    `task ${id}`,
+  );
 }
 
 const finished = (t: LocalTask): boolean => ['completed', 'failed', 'cancelled'].includes(t.status);
@@ -34,8 +39,12 @@ describe('TaskService (local tasks)', function () {
   let sink: MemorySink;
   let gateway: Gateway;
 
-  before(async () => { server = await startProviderServer(); });
-  after(async () => { await server.close(); });
+  before(async () => {
+    server = await startProviderServer();
+  });
+  after(async () => {
+    await server.close();
+  });
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-tasks-'));
     await newGateway();
@@ -47,13 +56,18 @@ describe('TaskService (local tasks)', function () {
   });
 
   async function newGateway(): Promise<void> {
-    ({ gateway, sink } = await createTestGateway(server, { dir, config: (c) => { c.maxAttempts = 1; } }));
+    ({ gateway, sink } = await createTestGateway(server, {
+      dir,
+      config: (c) => {
+        c.maxAttempts = 1;
+      },
+    }));
   }
 
   const tasksFile = (): string => path.join(dir, 'tasks.json');
   const onDisk = (): LocalTask[] => (JSON.parse(fs.readFileSync(tasksFile(), 'utf8')) as { tasks: LocalTask[] }).tasks;
 
-  it('uses the workspace protocol\'s status words (a subset), with the same terminal ones', () => {
+  it("uses the workspace protocol's status words (a subset), with the same terminal ones", () => {
     for (const s of localTaskStatusSchema.options) assert.ok(taskStatusSchema.options.includes(s), s);
     assert.deepEqual([...TERMINAL_LOCAL_TASK_STATUSES].sort(), [...TERMINAL_TASK_STATUSES].sort());
   });
@@ -67,7 +81,10 @@ describe('TaskService (local tasks)', function () {
     assert.equal(task.title, 'Write the release notes');
     const done = await until(gateway.tasks, task.id, finished);
     assert.equal(done.status, 'completed');
-    assert.deepEqual(changes.map((c) => `${c.kind}:${c.task.status}`), ['created:queued', 'updated:running', 'updated:completed']);
+    assert.deepEqual(
+      changes.map((c) => `${c.kind}:${c.task.status}`),
+      ['created:queued', 'updated:running', 'updated:completed'],
+    );
     assert.ok(done.startedAt && done.finishedAt && done.startedAt <= done.finishedAt);
     assert.equal(done.result?.text, output.join(''));
     assert.match(done.result?.text ?? '', /You said: \*\*Write the release notes/);
@@ -76,12 +93,19 @@ describe('TaskService (local tasks)', function () {
     assert.equal(conv.meta.taskId, task.id);
     assert.equal(conv.meta.agentId, AGENT);
     assert.match(conv.messages[0]!.text, /Context:\n```json\n\{\n {2}"version": "1.2"\n\}\n```$/);
-    assert.ok((await gateway.store.list()).some((s) => s.taskId === task.id), 'listed with its task id');
+    assert.ok(
+      (await gateway.store.list()).some((s) => s.taskId === task.id),
+      'listed with its task id',
+    );
 
     await gateway.tasks.flush();
     assert.equal(onDisk().find((t) => t.id === task.id)?.status, 'completed');
     assert.equal(fs.statSync(tasksFile()).mode & 0o777, 0o600);
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+      'no temp file left',
+    );
   });
 
   it('a provider failure → failed with the error; unknown and unconfigured agents are refused', async () => {
@@ -96,11 +120,20 @@ describe('TaskService (local tasks)', function () {
 
   it('cancel stops the running turn; a queued task is cancelled before it starts', async () => {
     const service = await TaskService.open({
-      file: path.join(dir, 'other-tasks.json'), store: gateway.store, chat: gateway.chat, agents: () => gateway.agents(),
-      logger: new RedactingLogger(sink, new Redactor()), maxConcurrent: 1,
+      file: path.join(dir, 'other-tasks.json'),
+      store: gateway.store,
+      chat: gateway.chat,
+      agents: () => gateway.agents(),
+      logger: new RedactingLogger(sink, new Redactor()),
+      maxConcurrent: 1,
     });
     try {
-      const firstOutput = new Promise<void>((r) => { const s = service.onDidOutput(() => { s.dispose(); r(); }); });
+      const firstOutput = new Promise<void>((r) => {
+        const s = service.onDidOutput(() => {
+          s.dispose();
+          r();
+        });
+      });
       const a = await service.dispatch({ agentId: AGENT, prompt: 'slow #scenario:slow:100' });
       const b = await service.dispatch({ agentId: AGENT, prompt: 'waits' });
       await firstOutput;
@@ -117,8 +150,14 @@ describe('TaskService (local tasks)', function () {
       await assert.rejects(service.cancel('nope'), (e: unknown) => e instanceof TaskError && e.code === 'task_not_found');
       const c = await service.dispatch({ agentId: AGENT, prompt: 'next' });
       assert.equal((await until(service, c.id, finished)).status, 'completed', 'the queue moves on');
-      assert.deepEqual(service.list({ status: 'cancelled' }).map((t) => t.id), [b.id, a.id]);
-      assert.deepEqual(service.list({ limit: 1 }).map((t) => t.id), [c.id]);
+      assert.deepEqual(
+        service.list({ status: 'cancelled' }).map((t) => t.id),
+        [b.id, a.id],
+      );
+      assert.deepEqual(
+        service.list({ limit: 1 }).map((t) => t.id),
+        [c.id],
+      );
     } finally {
       await service.close();
     }
@@ -127,7 +166,12 @@ describe('TaskService (local tasks)', function () {
   it('keeps tasks across restarts; a stop interrupts a running task (failed) and keeps queued ones for the next start', async () => {
     const done = await gateway.tasks.dispatch({ agentId: AGENT, prompt: 'kept' });
     await until(gateway.tasks, done.id, finished);
-    const firstOutput = new Promise<void>((r) => { const s = gateway.tasks.onDidOutput(() => { s.dispose(); r(); }); });
+    const firstOutput = new Promise<void>((r) => {
+      const s = gateway.tasks.onDidOutput(() => {
+        s.dispose();
+        r();
+      });
+    });
     const running = await gateway.tasks.dispatch({ agentId: AGENT, prompt: 'slow #scenario:slow:100' });
     await firstOutput;
     await gateway.restart();
@@ -141,11 +185,28 @@ describe('TaskService (local tasks)', function () {
     // A file left by a crash: a task still "running" and one still "queued".
     await gateway.stop();
     const now = new Date().toISOString();
-    const base = { title: 't', agentId: AGENT, context: null, conversationId: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, result: null, error: null };
-    fs.writeFileSync(tasksFile(), JSON.stringify({ version: 1, tasks: [
-      { ...base, id: 'crashed-running', prompt: 'p', status: 'running', startedAt: now },
-      { ...base, id: 'crashed-queued', prompt: 'queued after a crash', status: 'queued' },
-    ] }));
+    const base = {
+      title: 't',
+      agentId: AGENT,
+      context: null,
+      conversationId: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      result: null,
+      error: null,
+    };
+    fs.writeFileSync(
+      tasksFile(),
+      JSON.stringify({
+        version: 1,
+        tasks: [
+          { ...base, id: 'crashed-running', prompt: 'p', status: 'running', startedAt: now },
+          { ...base, id: 'crashed-queued', prompt: 'queued after a crash', status: 'queued' },
+        ],
+      }),
+    );
     await newGateway();
     assert.equal(gateway.tasks.get('crashed-running')?.status, 'failed');
     assert.equal(gateway.tasks.get('crashed-running')?.error?.kind, 'interrupted');
@@ -169,7 +230,10 @@ describe('TaskService (local tasks)', function () {
     const aside = fs.readdirSync(dir).filter((f) => f.startsWith('tasks.json.corrupt-'));
     assert.equal(aside.length, 1);
     assert.equal(fs.readFileSync(path.join(dir, aside[0]!), 'utf8'), '{"version":1,"tasks":[{"id":"x", tor', 'the corrupt bytes are kept');
-    assert.ok((await gateway.store.list()).some((s) => s.id === conversation.id), 'the conversation is still there');
+    assert.ok(
+      (await gateway.store.list()).some((s) => s.id === conversation.id),
+      'the conversation is still there',
+    );
     const t = await gateway.tasks.dispatch({ agentId: AGENT, prompt: 'works again' });
     assert.equal((await until(gateway.tasks, t.id, finished)).status, 'completed');
     await gateway.tasks.flush();
@@ -184,8 +248,14 @@ describe('TaskService (local tasks)', function () {
     file.tasks.push({ id: 'bad', status: 'exploded' }, file.tasks[0]);
     fs.writeFileSync(tasksFile(), JSON.stringify(file));
     await newGateway();
-    assert.deepEqual(gateway.tasks.list().map((x) => x.id), [t.id]);
-    assert.ok(sink.lines.some((l) => /record 1 skipped \(.*status/.test(l)), sink.lines.join('\n'));
+    assert.deepEqual(
+      gateway.tasks.list().map((x) => x.id),
+      [t.id],
+    );
+    assert.ok(
+      sink.lines.some((l) => /record 1 skipped \(.*status/.test(l)),
+      sink.lines.join('\n'),
+    );
     assert.ok(sink.lines.some((l) => /record 2 skipped \(duplicate id/.test(l)));
   });
 

@@ -37,18 +37,29 @@ export interface GatewayHarness extends TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(providers: ProviderServer, o: { dir?: string; secrets?: MapSecrets; tuning?: LinkTuning; workspaceUrl?: string } = {}): Promise<GatewayHarness> {
+export async function startGateway(
+  providers: ProviderServer,
+  o: { dir?: string; secrets?: MapSecrets; tuning?: LinkTuning; workspaceUrl?: string } = {},
+): Promise<GatewayHarness> {
   const secrets = o.secrets ?? new MapSecrets();
   // The dir outlives stop(): tests restart gateways on it and remove it themselves.
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mc-link-'));
   const t = await createTestGateway(providers, {
-    dir, secrets, version: '9.9.9-test', linkTuning: o.tuning ?? FAST_TUNING,
-    config: (c) => { c.maxAttempts = 1; c.workspace = { url: o.workspaceUrl ?? '' }; },
+    dir,
+    secrets,
+    version: '9.9.9-test',
+    linkTuning: o.tuning ?? FAST_TUNING,
+    config: (c) => {
+      c.maxAttempts = 1;
+      c.workspace = { url: o.workspaceUrl ?? '' };
+    },
   });
   const { gateway } = t;
   return {
-    ...t, secrets,
-    status: (pred, ms = 10_000, what = 'link status') => until(gateway.linkStatus.onDidChange, () => pred(gateway.linkStatus.current) && gateway.linkStatus.current, ms, what),
+    ...t,
+    secrets,
+    status: (pred, ms = 10_000, what = 'link status') =>
+      until(gateway.linkStatus.onDidChange, () => pred(gateway.linkStatus.current) && gateway.linkStatus.current, ms, what),
     stop: () => t.close(),
   };
 }
@@ -81,9 +92,13 @@ export interface ChildServer {
 const SERVER_MAIN = path.resolve(__dirname, '../../../../src/server/main.js');
 
 export function startChildServer(dataDir: string, port = 0, extra: string[] = []): Promise<ChildServer> {
-  const child = spawn(process.execPath, [SERVER_MAIN, '--port', String(port), '--data-dir', dataDir, '--log-level', 'info', '--ws-frames-per-second', '5000', ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [SERVER_MAIN, '--port', String(port), '--data-dir', dataDir, '--log-level', 'info', '--ws-frames-per-second', '5000', ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -100,7 +115,9 @@ export function startChildServer(dataDir: string, port = 0, extra: string[] = []
         child.off('exit', onExit);
         const url = rec.url;
         resolve({
-          child, url, port: Number(new URL(url).port),
+          child,
+          url,
+          port: Number(new URL(url).port),
           kill9: async () => {
             child.kill('SIGKILL');
             await exited;

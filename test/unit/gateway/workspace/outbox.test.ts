@@ -28,7 +28,9 @@ async function notes(url: string, token: string, wid: string, taskId: string, pr
 
 async function instanceTask(url: string, team: Team, instanceId: string, title: string): Promise<string> {
   const r = await call<{ task: { id: string } }>(url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
-    token: team.owner.token, idem: true, body: { title, prompt: title, assignee: { type: 'instance', instanceId } },
+    token: team.owner.token,
+    idem: true,
+    body: { title, prompt: title, assignee: { type: 'instance', instanceId } },
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.task.id;
@@ -37,7 +39,9 @@ async function instanceTask(url: string, team: Team, instanceId: string, title: 
 describe('workspace link: the outbox', function () {
   this.timeout(60_000);
   let tmp: string;
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-outbox-')); });
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-outbox-'));
+  });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('keeps queued updates in order with their keys across a reopen; 0600; settled ones are gone', async () => {
@@ -49,7 +53,10 @@ describe('workspace link: the outbox', function () {
     await a.close();
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     const b = await Outbox.open(file, logger());
-    assert.deepEqual(b.pending().map((i) => [i.id, i.key, i.params.note]), [0, 2, 3, 4].map((k) => [items[k].id, items[k].key, `n${k}`]));
+    assert.deepEqual(
+      b.pending().map((i) => [i.id, i.key, i.params.note]),
+      [0, 2, 3, 4].map((k) => [items[k].id, items[k].key, `n${k}`]),
+    );
     const next = await b.enqueue('t9', 'task.update', { status: 'running' });
     assert.ok(next.id > items[4].id, 'ids keep growing');
     await b.close();
@@ -62,7 +69,10 @@ describe('workspace link: the outbox', function () {
     await a.close();
     fs.appendFileSync(file, 'garbage that is not json\n{"t":"add","id":7,"key":"mco-torn","taskId":"t","meth');
     const b = await Outbox.open(file, logger());
-    assert.deepEqual(b.pending().map((i) => i.params.note), ['kept']);
+    assert.deepEqual(
+      b.pending().map((i) => i.params.note),
+      ['kept'],
+    );
     await b.close();
     assert.ok(!fs.readFileSync(file, 'utf8').includes('torn'), 'compacted on open');
   });
@@ -77,7 +87,10 @@ describe('workspace link: the outbox', function () {
     assert.ok(lines.length < 1100, `${lines.length} lines after compaction (2,401 without)`);
     await o.close();
     const again = await Outbox.open(file, logger());
-    assert.deepEqual(again.pending().map((i) => i.params.note), ['last']);
+    assert.deepEqual(
+      again.pending().map((i) => i.params.note),
+      ['last'],
+    );
     await again.close();
   });
 });
@@ -87,9 +100,15 @@ describe('workspace link: updates across restarts and crashes', function () {
   let providers: ProviderServer;
   let tmp: string;
 
-  before(async () => { providers = await startProviderServer(); });
-  after(async () => { await providers?.close(); });
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-restart-')); });
+  before(async () => {
+    providers = await startProviderServer();
+  });
+  after(async () => {
+    await providers?.close();
+  });
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-restart-'));
+  });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('delivers updates queued while offline after an extension host restart (fresh Gateway, same storage)', async () => {
@@ -116,7 +135,10 @@ describe('workspace link: updates across restarts and crashes', function () {
       await b.status((s) => s.phase === 'connected');
       if (b.gateway.link.outbox!.size) await waitFor(b.gateway.link.outbox!.onDidChange, (n) => n === 0, 20_000, 'delivery');
       const got = await notes(ts.url, team.owner.token, team.wid, taskId, 'queued ');
-      assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `queued ${i + 1}`));
+      assert.deepEqual(
+        got,
+        Array.from({ length: 50 }, (_, i) => `queued ${i + 1}`),
+      );
       await b.stop();
     } finally {
       await ts.close();
@@ -135,7 +157,9 @@ describe('workspace link: updates across restarts and crashes', function () {
       await signInAs(a, ts, team.people.member, team.wid);
       const taskId = await instanceTask(ts.url, team, a.gateway.link.instance!.id, 'crashing work');
       await a.stop();
-      const child = spawn(process.execPath, [path.resolve(__dirname, '../../../fixtures/outboxCrashChild.js'), dir, secretsFile, taskId], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [path.resolve(__dirname, '../../../fixtures/outboxCrashChild.js'), dir, secretsFile, taskId], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const exited = new Promise((r) => child.once('exit', r));
       let enqueued = 0;
       await new Promise<void>((resolve, reject) => {
@@ -155,7 +179,11 @@ describe('workspace link: updates across restarts and crashes', function () {
       if (b.gateway.link.outbox!.size) await waitFor(b.gateway.link.outbox!.onDidChange, (n) => n === 0, 30_000, 'delivery');
       const got = await notes(ts.url, team.owner.token, team.wid, taskId, 'crash ');
       assert.ok(got.length >= 400, `every acknowledged enqueue is delivered (${before} before the restart, ${got.length} after)`);
-      assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => `crash ${i + 1}`), 'exactly once, in order, no gap');
+      assert.deepEqual(
+        got,
+        Array.from({ length: got.length }, (_, i) => `crash ${i + 1}`),
+        'exactly once, in order, no gap',
+      );
       await b.stop();
     } finally {
       await ts.close();
@@ -195,7 +223,10 @@ describe('workspace link: updates across restarts and crashes', function () {
       for (const id of ids) await untilTask(link, id, () => true, 10_000);
       const after = create('after');
       await untilTask(link, after, () => true, 10_000);
-      assert.ok(phases.some((p) => p === 'reconnecting' || p === 'offline'), `went through reconnecting: ${[...new Set(phases)].join(',')}`);
+      assert.ok(
+        phases.some((p) => p === 'reconnecting' || p === 'offline'),
+        `went through reconnecting: ${[...new Set(phases)].join(',')}`,
+      );
       assert.equal(link.workspaceTasks!.list().filter((t) => t.title.startsWith('while down')).length, 5);
     } finally {
       await h.stop();

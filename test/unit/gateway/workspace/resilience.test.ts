@@ -8,9 +8,24 @@
 import assert from 'node:assert/strict';
 import { type ProviderServer } from '../../../fixtures/providerServer';
 import { startTcpProxy } from '../../../fixtures/tcpProxy';
-import { call, makeTeam, signInAs, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer, stopGateway, useLinkEnv } from './helpers';
+import {
+  call,
+  makeTeam,
+  signInAs,
+  startGateway,
+  untilTask,
+  waitFor,
+  type GatewayHarness,
+  type Team,
+  type TestServer,
+  stopGateway,
+  useLinkEnv,
+} from './helpers';
 
-interface Note { note: string | null; status: string }
+interface Note {
+  note: string | null;
+  status: string;
+}
 
 async function notesOf(ts: TestServer, team: Team, taskId: string): Promise<Note[]> {
   const r = await call<{ progress: Note[] }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/tasks/${taskId}`, { token: team.owner.token });
@@ -19,14 +34,19 @@ async function notesOf(ts: TestServer, team: Team, taskId: string): Promise<Note
 
 async function assignedTask(ts: TestServer, team: Team, instanceId: string, title: string): Promise<string> {
   const r = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
-    token: team.owner.token, idem: true, body: { title, prompt: title, assignee: { type: 'instance', instanceId } },
+    token: team.owner.token,
+    idem: true,
+    body: { title, prompt: title, assignee: { type: 'instance', instanceId } },
   });
   assert.equal(r.status, 201);
   return r.body.task.id;
 }
 
 const countLogs = (ts: TestServer, pred: (rec: Record<string, unknown>) => boolean, from: number): number =>
-  ts.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>).filter(pred).length;
+  ts.logs
+    .slice(from)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter(pred).length;
 
 describe('workspace link: resilience', function () {
   this.timeout(90_000);
@@ -74,7 +94,11 @@ describe('workspace link: resilience', function () {
     assert.ok(welcomes.n >= 100, `reconnected after each drop (${welcomes.n} welcomes)`);
     const notes = (await notesOf(ts, team, taskId)).map((n) => n.note).filter((n): n is string => !!n && n.startsWith('update '));
     assert.equal(notes.length, 1000, 'no update lost or duplicated');
-    assert.deepEqual(notes, Array.from({ length: 1000 }, (_, i) => `update ${i + 1}`), 'in order');
+    assert.deepEqual(
+      notes,
+      Array.from({ length: 1000 }, (_, i) => `update ${i + 1}`),
+      'in order',
+    );
   });
 
   it('notices a half-open socket within two heartbeat intervals and reconnects', async () => {
@@ -104,7 +128,8 @@ describe('workspace link: resilience', function () {
     const link = h.gateway.link;
     const id = link.session!.connectionId!;
     const conn = ts.server.hub.connection(id)!;
-    for (const bad of ['not json', '[1,2,3]', '{"type":"event","seq":"x","name":"task.created"}', '{"type":"welcome"}', '{"type":"nope"}', '{"no":"type"}']) conn.send(bad);
+    for (const bad of ['not json', '[1,2,3]', '{"type":"event","seq":"x","name":"task.created"}', '{"type":"welcome"}', '{"type":"nope"}', '{"no":"type"}'])
+      conn.send(bad);
     conn.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     const taskId = await assignedTask(ts, team, link.instance!.id, 'after the garbage');
     await untilTask(link, taskId, () => true);
@@ -148,7 +173,11 @@ describe('workspace link: resilience', function () {
     const s = await ended;
     assert.equal(s.signedOutReason, 'revoked');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.equal(countLogs(ts, (x) => x.route === 'sessionTokens.mint', from), 1, 'exactly one attempt');
+    assert.equal(
+      countLogs(ts, (x) => x.route === 'sessionTokens.mint', from),
+      1,
+      'exactly one attempt',
+    );
   });
 
   it('a reconnect never cancels a running task', async () => {
@@ -162,9 +191,10 @@ describe('workspace link: resilience', function () {
       ts.server.hub.connection(link.session!.connectionId!)!.ws.terminate();
       await back;
     }
-    const done = h.gateway.tasks.get(task.id)?.status === 'completed'
-      ? h.gateway.tasks.get(task.id)!
-      : (await waitFor(h.gateway.tasks.onDidChange, (c) => c.task.id === task.id && c.task.status !== 'running', 20_000, 'the end')).task;
+    const done =
+      h.gateway.tasks.get(task.id)?.status === 'completed'
+        ? h.gateway.tasks.get(task.id)!
+        : (await waitFor(h.gateway.tasks.onDidChange, (c) => c.task.id === task.id && c.task.status !== 'running', 20_000, 'the end')).task;
     assert.equal(done.status, 'completed');
   });
 });

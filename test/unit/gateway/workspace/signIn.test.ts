@@ -47,7 +47,9 @@ describe('workspace link: sign in and out', function () {
     assert.match(inst.workspaceToken, /^mcw_/);
     assert.match(inst.secret, /^mcis_/);
     // The server lists the instance as online.
-    const r = await call<{ instances: Array<{ id: string; online: boolean }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/instances`, { token: team.owner.token });
+    const r = await call<{ instances: Array<{ id: string; online: boolean }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/instances`, {
+      token: team.owner.token,
+    });
     assert.ok(r.body.instances.some((i) => i.id === inst.id));
     // Tokens live in the secret store, nowhere on disk, never in the log.
     assert.ok([...h.secrets.map.keys()].includes('multiclaw.workspace.account'));
@@ -71,13 +73,21 @@ describe('workspace link: sign in and out', function () {
     assert.equal(h.gateway.linkStatus.current.workspace?.id, second.wid);
     // Cancelling the pick signs nothing in.
     await signOut(h.gateway.link);
-    const login = await call<{ session: { token: string } }>(ts.url, 'POST', '/v1/auth/login', { body: { email: team.people.member.email, password: team.people.member.password } });
-    await assert.rejects(signIn(h.gateway.link, { serverUrl: ts.url, token: login.body.session.token }, async () => undefined), SignInCancelled);
+    const login = await call<{ session: { token: string } }>(ts.url, 'POST', '/v1/auth/login', {
+      body: { email: team.people.member.email, password: team.people.member.password },
+    });
+    await assert.rejects(
+      signIn(h.gateway.link, { serverUrl: ts.url, token: login.body.session.token }, async () => undefined),
+      SignInCancelled,
+    );
     assert.equal(h.gateway.linkStatus.current.phase, 'signedOut');
   });
 
-  it('refuses a wrong password with the server\'s message and stays signed out', async () => {
-    await assert.rejects(signIn(h.gateway.link, { serverUrl: ts.url, email: team.people.member.email, password: 'wrong-password' }, async () => undefined), /email or password|invalid/i);
+  it("refuses a wrong password with the server's message and stays signed out", async () => {
+    await assert.rejects(
+      signIn(h.gateway.link, { serverUrl: ts.url, email: team.people.member.email, password: 'wrong-password' }, async () => undefined),
+      /email or password|invalid/i,
+    );
     assert.equal(h.gateway.linkStatus.current.phase, 'signedOut');
     assert.equal(h.secrets.map.size, 0);
   });
@@ -98,7 +108,7 @@ describe('workspace link: sign in and out', function () {
     assert.ok(!r.body.instances.some((i) => i.id === id));
   });
 
-  it('reuses this machine\'s instance when signing in again to the same workspace', async () => {
+  it("reuses this machine's instance when signing in again to the same workspace", async () => {
     await signInAs(h, ts, team.people.member, team.wid);
     const first = h.gateway.link.instance!.id;
     await h.gateway.link.endSession('expired', 'test: sign-in expired');
@@ -134,12 +144,15 @@ describe('workspace link: sign in and out', function () {
     const created: string[] = [];
     for (let i = 0; i < 6; i++) {
       const r = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
-        token: team.owner.token, idem: true, body: { title: `renewal ${i}`, prompt: 'p', assignee: { type: 'member', memberId: team.people.member.memberId } },
+        token: team.owner.token,
+        idem: true,
+        body: { title: `renewal ${i}`, prompt: 'p', assignee: { type: 'member', memberId: team.people.member.memberId } },
       });
       created.push(r.body.task.id);
       if (i % 2 === 1) await waitFor(link.session!.onDidWelcome, () => true, 5_000, 'a renewal');
     }
-    if (!created.every((id) => link.workspaceTasks!.get(id))) await waitFor(link.workspaceTasks!.onDidChange, () => created.every((id) => link.workspaceTasks!.get(id)), 5_000, 'every task');
+    if (!created.every((id) => link.workspaceTasks!.get(id)))
+      await waitFor(link.workspaceTasks!.onDidChange, () => created.every((id) => link.workspaceTasks!.get(id)), 5_000, 'every task');
     for (const id of created) assert.ok(link.workspaceTasks!.get(id), `task ${id} arrived`);
     assert.notEqual(link.session!.connectionId, firstConn, 'a new socket');
     assert.ok(!phases.includes('reconnecting') && !phases.includes('connecting'), `stayed connected: ${phases.join(',')}`);

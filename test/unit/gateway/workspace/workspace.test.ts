@@ -12,7 +12,19 @@ import type { ResolvedAgent } from '../../../../src/gateway/agents';
 import { decidePlan, dispatchToWorkspace, syncProviderKey } from '../../../../src/gateway/workspace/workspaceActions';
 import type { LocalTask } from '../../../../src/gateway/tasks/taskService';
 import { type ProviderServer } from '../../../fixtures/providerServer';
-import { call, filesContaining, signInAs, startGateway, untilTask, waitFor, type GatewayHarness, type Team, type TestServer, stopGateway, useLinkEnv } from './helpers';
+import {
+  call,
+  filesContaining,
+  signInAs,
+  startGateway,
+  untilTask,
+  waitFor,
+  type GatewayHarness,
+  type Team,
+  type TestServer,
+  stopGateway,
+  useLinkEnv,
+} from './helpers';
 
 function untilLocal(h: GatewayHarness, pred: (t: LocalTask) => boolean, what: string): Promise<LocalTask> {
   const now = h.gateway.tasks.list().find(pred);
@@ -34,13 +46,16 @@ describe('workspace link: workspace configuration', function () {
   let h: GatewayHarness;
   let agentId: string;
 
-  useLinkEnv(async (e) => {
-    ({ providers, ts, team } = e);
-    agentId = ts.admin.createAgent(slug, 'Reviewer', 'openai', 'gpt-4.1-mini', 'You review code.');
-    ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
-    h = await startGateway(providers);
-    await signInAs(h, ts, team.people.member, team.wid);
-  }, { roles: ['admin', 'member'], slug, teardown: () => stopGateway(h) });
+  useLinkEnv(
+    async (e) => {
+      ({ providers, ts, team } = e);
+      agentId = ts.admin.createAgent(slug, 'Reviewer', 'openai', 'gpt-4.1-mini', 'You review code.');
+      ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
+      h = await startGateway(providers);
+      await signInAs(h, ts, team.people.member, team.wid);
+    },
+    { roles: ['admin', 'member'], slug, teardown: () => stopGateway(h) },
+  );
 
   it('lists workspace agents with source "workspace" and chats with the workspace key (decrypted in memory only)', async () => {
     await untilAgents(h, (all) => all.some((a) => a.id === agentId && a.available), 'the workspace agent');
@@ -85,7 +100,9 @@ describe('workspace link: workspace configuration', function () {
     assert.match(a.unavailableReason ?? '', /restricted by the workspace guardrails/);
     assert.equal(a.maxTokens, 500);
     const created = await call<{ agent: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/agents`, {
-      token: team.owner.token, idem: true, body: { name: 'Writer', provider: 'anthropic', model: 'claude-x', emoji: '✍️' },
+      token: team.owner.token,
+      idem: true,
+      body: { name: 'Writer', provider: 'anthropic', model: 'claude-x', emoji: '✍️' },
     });
     await untilAgents(h, (all) => all.some((x) => x.id === created.body.agent.id), 'the new agent');
     assert.equal(h.gateway.agents().find((x) => x.id === created.body.agent.id)?.name, '✍️ Writer');
@@ -99,7 +116,7 @@ describe('workspace link: workspace configuration', function () {
       await syncProviderKey(admin.gateway.link, 'gemini', providers.keys.gemini);
       const r = await call<{ keys: Array<{ provider: string }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/provider-keys`, { token: team.owner.token });
       assert.ok(r.body.keys.some((k) => k.provider === 'gemini'));
-      await untilAgents(h, () => h.gateway.link.config.hasKey('gemini'), 'the synced key on the member\'s machine');
+      await untilAgents(h, () => h.gateway.link.config.hasKey('gemini'), "the synced key on the member's machine");
     } finally {
       await admin.stop();
       fs.rmSync(admin.dir, { recursive: true, force: true });
@@ -114,15 +131,20 @@ describe('workspace link: workspace tasks', function () {
   let team: Team;
   let h: GatewayHarness;
 
-  useLinkEnv(async (e) => {
-    ({ providers, ts, team } = e);
-    h = await startGateway(providers);
-    await signInAs(h, ts, team.people.member, team.wid);
-  }, { roles: ['member', 'viewer'], teardown: () => stopGateway(h) });
+  useLinkEnv(
+    async (e) => {
+      ({ providers, ts, team } = e);
+      h = await startGateway(providers);
+      await signInAs(h, ts, team.people.member, team.wid);
+    },
+    { roles: ['member', 'viewer'], teardown: () => stopGateway(h) },
+  );
 
   async function assignToMe(title: string, prompt = title): Promise<string> {
     const r = await call<{ task: { id: string } }>(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks`, {
-      token: team.owner.token, idem: true, body: { title, prompt, assignee: { type: 'member', memberId: team.people.member.memberId } },
+      token: team.owner.token,
+      idem: true,
+      body: { title, prompt, assignee: { type: 'member', memberId: team.people.member.memberId } },
     });
     return r.body.task.id;
   }
@@ -145,10 +167,17 @@ describe('workspace link: workspace tasks', function () {
     const conv = await h.gateway.store.open(run.conversationId!);
     assert.equal(conv.messages.length, 4);
     assert.match(conv.messages[2]!.text, /plan was approved[\s\S]*go ahead/);
-    const detail = await call<{ plans: Array<{ state: string; decidedBy: { type: string; id: string } }>; task: { result: { output?: string } } }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/tasks/${id}`, { token: team.owner.token });
+    const detail = await call<{ plans: Array<{ state: string; decidedBy: { type: string; id: string } }>; task: { result: { output?: string } } }>(
+      ts.url,
+      'GET',
+      `/v1/workspaces/${team.wid}/tasks/${id}`,
+      { token: team.owner.token },
+    );
     assert.deepEqual(detail.body.plans[0]!.decidedBy, { type: 'member', id: team.people.member.memberId });
     assert.match(detail.body.task.result.output ?? '', /You said/);
-    const audit = await call<{ entries: Array<{ action: string }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/audit?action=plan.approved`, { token: team.owner.token });
+    const audit = await call<{ entries: Array<{ action: string }> }>(ts.url, 'GET', `/v1/workspaces/${team.wid}/audit?action=plan.approved`, {
+      token: team.owner.token,
+    });
     assert.ok(audit.body.entries.length >= 1, 'in the audit trail');
   });
 
@@ -172,7 +201,11 @@ describe('workspace link: workspace tasks', function () {
     await untilTask(link, id, (t) => t.status === 'awaiting_approval');
     await decidePlan(link, id, 'approved');
     await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'running', 'running');
-    const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${id}/status`, { token: team.owner.token, idem: true, body: { status: 'cancelled', note: 'not needed' } });
+    const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${id}/status`, {
+      token: team.owner.token,
+      idem: true,
+      body: { status: 'cancelled', note: 'not needed' },
+    });
     assert.equal(r.status, 200);
     const stopped = await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'cancelled', 'the local run cancelled');
     assert.equal(stopped.status, 'cancelled');
@@ -180,7 +213,11 @@ describe('workspace link: workspace tasks', function () {
 
   it('dispatches to a teammate (listed as created by me) and to this machine (plans at once)', async () => {
     const link = h.gateway.link;
-    const { task } = await dispatchToWorkspace(link, { title: 'For the viewer', prompt: 'read this', assignee: { type: 'member', memberId: team.people.viewer.memberId } });
+    const { task } = await dispatchToWorkspace(link, {
+      title: 'For the viewer',
+      prompt: 'read this',
+      assignee: { type: 'member', memberId: team.people.viewer.memberId },
+    });
     assert.equal(task.status, 'assigned');
     assert.ok(link.workspaceTasks!.get(task.id), 'in my list (I created it)');
     assert.equal(link.workspaceTasks!.isAssignedHere(task), false);
