@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: set up (idempotent), then every tier in order:
-//   typecheck → lint → build → unit (mocha on Node) → extension host (mocha inside VS Code via runTests())
+//   typecheck → lint (eslint, then prettier --check) → build → unit (mocha on Node) → extension host (mocha inside VS Code via runTests())
 //   → package (vsce) → UI end-to-end (Playwright + Chromium against code-server with the packaged VSIX)
 // and end with one line `N passed, N failed` summing every tier. Exits non-zero when anything failed.
 // Steps that are not test suites (typecheck, lint, build, package) count as one check each.
@@ -51,7 +51,9 @@ const tiers = [
   {
     name: 'lint',
     kind: 'step',
-    run: () => run(node, [bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', 'src', 'test', 'bench', 'scripts', 'esbuild.js']),
+    run: async () =>
+      (await run(node, [bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', 'src', 'test', 'bench', 'scripts', 'esbuild.js'])) ||
+      run(node, [bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']),
   },
   { name: 'build', kind: 'step', run: () => run(node, [path.join(root, 'esbuild.js')]) },
   {
