@@ -159,7 +159,7 @@ export class ChatService extends Disposable {
           this.onDidEventEmitter.fire({ type: 'delta', conversationId: cid, messageId: reply.id, text: ev.text });
         } else if (ev.type === 'usage') {
           usage = { ...usage, ...ev.usage };
-        } else {
+        } else if (ev.type === 'done') {
           finishReason = ev.finishReason;
           usage = { ...usage, ...ev.usage };
         }

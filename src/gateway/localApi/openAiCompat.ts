@@ -125,7 +125,7 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
         }
       } else if (ev.type === 'usage') {
         usage = { ...usage, ...ev.usage };
-      } else {
+      } else if (ev.type === 'done') {
         finish = ev.finishReason;
         usage = { ...usage, ...ev.usage };
       }

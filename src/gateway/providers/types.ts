@@ -18,10 +18,42 @@ export const PROVIDER_PURPOSE: Record<ProviderId, ConnectionPurpose> = {
   'openai-compatible': 'provider:openai-compatible',
 };
 
-export interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
+/** A JSON Schema object (the `parameters` / `input_schema` of a tool), passed to the provider as is. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A tool the model may call. `name` is ours (e.g. `read_file`, `github__create_issue`); each adapter sanitises it to its provider's rules and maps it back. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
 }
+
+/** A complete tool call from the model (emitted once its arguments have fully arrived). */
+export interface ToolCall {
+  /** The provider's call id (Gemini has none: the adapter mints one, unique within the conversation). */
+  id: string;
+  /** Our tool name (the adapter maps the sanitised wire name back). */
+  name: string;
+  /** The parsed arguments (`{}` when the model sent none). */
+  arguments: Record<string, unknown>;
+  /** Set when the arguments were not a JSON object: the raw text (capped) and why. The loop answers the model with an error result. */
+  invalidArguments?: { raw: string; error: string };
+  /** Opaque provider data that must round-trip with this call (Gemini `thoughtSignature`). */
+  providerData?: Record<string, unknown>;
+}
+
+/** An image attached to a user message (base64, no data: prefix). */
+export interface ImagePart {
+  mediaType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+  data: string;
+}
+
+export type ChatMessage =
+  | { role: 'user'; content: string; images?: ImagePart[] }
+  /** An assistant turn: its text and the tool calls it made (in order). */
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  /** The result of one tool call, sent back in the next request. */
+  | { role: 'tool'; toolCallId: string; toolName: string; content: string; isError?: boolean };
 
 export interface ChatRequest {
   model: string;
@@ -29,11 +61,17 @@ export interface ChatRequest {
   messages: ChatMessage[];
   maxTokens?: number;
   temperature?: number;
+  /** Tools the model may call this turn (none: a plain chat request, no `tools` field on the wire). */
+  tools?: ToolDefinition[];
+  /** `auto` (default) or `none` (tools described but not callable: e.g. the final answer of a budget-stopped run). */
+  toolChoice?: 'auto' | 'none';
 }
 
 export interface Usage {
   inputTokens?: number;
   outputTokens?: number;
+  /** Prompt tokens served from the provider's cache (Anthropic cache reads, OpenAI cached_tokens). */
+  cachedInputTokens?: number;
 }
 
 /** Normalised finish reasons across providers. */
@@ -41,6 +79,10 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 
 export type StreamEvent =
   | { type: 'delta'; text: string }
+  /** The model started a tool call (name known, arguments streaming): for progress in the UI. */
+  | { type: 'toolCallStart'; id: string; name: string }
+  /** A tool call whose arguments are complete. */
+  | { type: 'toolCall'; call: ToolCall }
   | { type: 'usage'; usage: Usage }
   | { type: 'done'; finishReason: FinishReason; rawFinishReason?: string; usage?: Usage };
 
