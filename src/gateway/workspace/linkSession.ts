@@ -12,7 +12,8 @@
 import type WebSocket from 'ws';
 import { PROTOCOL_VERSION, SESSION_TTL_MS } from '../../protocol/workspace/common';
 import type { WorkspaceEvent } from '../../protocol/workspace/events';
-import type { WelcomeFrame } from '../../protocol/workspace/frames';
+import type { ClientSignalFrame, ServerSignalFrame, WelcomeFrame } from '../../protocol/workspace/frames';
+import type { InstanceMetrics } from '../../protocol/workspace/models';
 import type { Logger } from '../ports';
 import { Disposable, Emitter, type Event } from '../util/disposable';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
@@ -42,6 +43,8 @@ export interface SessionOptions {
   busy?: () => boolean;
   /** Called when the watchdog finds the socket half-open (pooled REST connections are likely dead too). */
   onHalfOpen?: () => void;
+  /** CPU, memory and disk for each heartbeat (cloud desktops). */
+  metrics?: () => InstanceMetrics | undefined;
 }
 
 export type SessionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'stopped';
@@ -104,6 +107,12 @@ export class LinkSession extends Disposable {
   private readonly syncEmitter = this._register(new Emitter<{ resync: boolean; headSeq: number }>());
   /** Caught up after (re)connecting; `resync`: events were missed beyond what the server keeps — refetch state. */
   readonly onDidSync: Event<{ resync: boolean; headSeq: number }> = this.syncEmitter.event;
+  private readonly signalEmitter = this._register(new Emitter<ServerSignalFrame>());
+  /** Cloud desktop signalling relayed by the server (offer, answer, ice, bye). */
+  readonly onDidReceiveSignal: Event<ServerSignalFrame> = this.signalEmitter.event;
+  private readonly signalErrorEmitter = this._register(new Emitter<{ ref: string; code: string; message: string }>());
+  /** The server refused a signal frame this session sent with an `id` (`target_offline`, `forbidden`…). */
+  readonly onDidRefuseSignal: Event<{ ref: string; code: string; message: string }> = this.signalErrorEmitter.event;
   private readonly heartbeatEmitter = this._register(new Emitter<{ at: number; latencyMs?: number }>());
   readonly onDidHeartbeat: Event<{ at: number; latencyMs?: number }> = this.heartbeatEmitter.event;
 
@@ -169,6 +178,13 @@ export class LinkSession extends Disposable {
   request(method: string, params: unknown, idempotencyKey?: string): Promise<unknown> {
     if (!this.conn || this._state.phase !== 'connected') return Promise.reject(new RpcInterruptedError('not connected to the workspace'));
     return this.conn.request(method, params, idempotencyKey);
+  }
+
+  /** Sends a signalling frame on the current socket; false when not connected (the caller retries on reconnect). */
+  sendSignal(frame: Omit<ClientSignalFrame, 'type'>): boolean {
+    if (!this.conn || this._state.phase !== 'connected') return false;
+    this.conn.send({ type: 'signal', ...frame });
+    return true;
   }
 
   private setState(s: SessionState): void {
@@ -280,7 +296,14 @@ export class LinkSession extends Disposable {
         this.log.info(`the server is shutting down (${m.reason})${m.restartExpected ? '; reconnecting when it is back' : ''}`);
         return;
       case 'error':
+        if (m.ref?.startsWith('sig-')) {
+          this.signalErrorEmitter.fire({ ref: m.ref, code: m.error.code, message: m.error.message });
+          return;
+        }
         this.log.warn(`the server reported ${m.error.code}: ${m.error.message}`);
+        return;
+      case 'signal':
+        if (c === this.conn) this.signalEmitter.fire(m.frame);
         return;
       case 'welcome':
         return;
@@ -373,7 +396,8 @@ export class LinkSession extends Disposable {
     this.stopTimers();
     const hb = this.heartbeatMs;
     this.heartbeatTimer = setInterval(() => {
-      this.conn?.send({ type: 'heartbeat', ts: Date.now(), status: this.o.busy?.() ? 'busy' : 'idle' });
+      const metrics = this.o.metrics?.();
+      this.conn?.send({ type: 'heartbeat', ts: Date.now(), status: this.o.busy?.() ? 'busy' : 'idle', ...(metrics ? { metrics } : {}) });
       this.conn?.ping();
     }, hb);
     // Nothing received for 1.6 intervals (the server sends a heartbeat every interval): the socket is

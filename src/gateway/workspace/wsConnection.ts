@@ -13,7 +13,9 @@ import {
   resumedFrameSchema,
   resyncFrameSchema,
   serverHeartbeatFrameSchema,
+  serverSignalFrameSchema,
   shutdownFrameSchema,
+  type ServerSignalFrame,
   welcomeFrameSchema,
   type WelcomeFrame,
 } from '../../protocol/workspace/frames';
@@ -46,7 +48,8 @@ export type ServerMessage =
   | { type: 'resync'; reason: string; headSeq: number }
   | { type: 'heartbeat'; ts: number; headSeq: number }
   | { type: 'shutdown'; reason: string; restartExpected: boolean }
-  | { type: 'error'; ref: string | null; error: ErrorBody };
+  | { type: 'error'; ref: string | null; error: ErrorBody }
+  | { type: 'signal'; frame: ServerSignalFrame };
 
 export interface ConnectionHandlers {
   onMessage(m: ServerMessage, conn: WsConnection): void;
@@ -255,8 +258,10 @@ export class WsConnection {
         const r = errorFrameSchema.safeParse(obj);
         return r.success ? this.handlers.onMessage({ type: 'error', ref: r.data.ref, error: r.data.error }, this) : bad('error');
       }
-      case 'signal':
-        return; // cloud desktop signalling: not used by the gateway
+      case 'signal': {
+        const r = serverSignalFrameSchema.safeParse(obj);
+        return r.success ? this.handlers.onMessage({ type: 'signal', frame: r.data }, this) : bad('signal');
+      }
       default:
         return this.handlers.onMalformed(`a frame of unknown type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : (type ?? null))}`, this);
     }

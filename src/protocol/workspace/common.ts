@@ -91,6 +91,18 @@ export type SessionScope = z.infer<typeof sessionScopeSchema>;
 export const instanceKindSchema = z.enum(['gateway', 'desktop']).describe('gateway = an editor/desktop-app gateway; desktop = a cloud desktop');
 export type InstanceKind = z.infer<typeof instanceKindSchema>;
 
+/**
+ * What an instance says it is doing (cloud desktops report it; a gateway is `online` or `running`).
+ * `starting`: the display and agents are coming up; `online`: idle and ready; `running`: working on
+ * tasks; `stopped`: display and agents off, data kept; `error`: see the reason.
+ */
+export const instanceStatusSchema = z.enum(['starting', 'online', 'running', 'stopped', 'error']);
+export type InstanceStatus = z.infer<typeof instanceStatusSchema>;
+
+/** Lifecycle commands for a cloud desktop (Owners and Admins). `terminate` removes its data and deregisters it. */
+export const lifecycleActionSchema = z.enum(['start', 'stop', 'restart', 'terminate']);
+export type LifecycleAction = z.infer<typeof lifecycleActionSchema>;
+
 export const taskStatusSchema = z.enum(['queued', 'assigned', 'running', 'awaiting_approval', 'completed', 'failed', 'cancelled']);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 

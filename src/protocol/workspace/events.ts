@@ -4,7 +4,7 @@
  * exactly what it missed (over WSS `hello.lastSeq`, or REST `GET /v1/workspaces/{wid}/events?after=`).
  */
 import { z } from 'zod';
-import { idSchema, isoTimeSchema } from './common';
+import { idSchema, isoTimeSchema, lifecycleActionSchema } from './common';
 import { instanceSchema, memberSchema, planSchema, progressNoteSchema, taskSchema, taskStateSchema, workspaceSchema } from './models';
 
 export const EVENT_DATA = {
@@ -23,6 +23,10 @@ export const EVENT_DATA = {
   'member.removed': z.object({ memberId: idSchema }),
   'instance.registered': z.object({ instance: instanceSchema }),
   'instance.removed': z.object({ instanceId: idSchema }),
+  /** Status, reason or label changed (`instance.report`); metrics alone do not produce events. */
+  'instance.updated': z.object({ instance: instanceSchema }),
+  /** A lifecycle command for a cloud desktop; the desktop carries it out and reports its new status. */
+  'instance.command': z.object({ instanceId: idSchema, commandId: idSchema, action: lifecycleActionSchema, by: idSchema.describe('member id') }),
   /** Online/offline transitions (heartbeats alone do not produce events). */
   'instance.presence': z.object({ instanceId: idSchema, online: z.boolean(), lastHeartbeatAt: isoTimeSchema.nullable() }),
 } as const;
@@ -50,6 +54,8 @@ export const eventSchema = z.discriminatedUnion('name', [
   variant('member.removed'),
   variant('instance.registered'),
   variant('instance.removed'),
+  variant('instance.updated'),
+  variant('instance.command'),
   variant('instance.presence'),
 ]);
 export type WorkspaceEvent = z.infer<typeof eventSchema>;

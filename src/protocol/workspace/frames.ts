@@ -9,8 +9,12 @@
  */
 import { z } from 'zod';
 import { errorBodySchema, idempotencyKeySchema, idSchema, isoTimeSchema, PROTOCOL_VERSION, roleSchema, sessionScopeSchema } from './common';
-import { configSnapshotSchema, instanceSchema, turnCredentialsSchema } from './models';
+import { configSnapshotSchema, instanceMetricsSchema, instanceSchema, turnCredentialsSchema } from './models';
 import {
+  instanceLifecycleRequestSchema,
+  instanceLifecycleResponseSchema,
+  instanceReportRequestSchema,
+  instanceResponseSchema,
   planResponseSchema,
   submitPlanRequestSchema,
   taskDetailResponseSchema,
@@ -67,6 +71,18 @@ export const RPC_METHODS = {
     params: z.object({}),
     result: turnCredentialsSchema,
   },
+  'instance.report': {
+    description: "The calling instance's status (and reason, label, metrics); a change of status, reason or label is an `instance.updated` event.",
+    mutation: false,
+    params: instanceReportRequestSchema,
+    result: instanceResponseSchema,
+  },
+  'instance.lifecycle': {
+    description: 'Start, stop, restart or terminate a cloud desktop (Owners and Admins; same as REST `POST …/instances/{iid}/lifecycle`).',
+    mutation: true,
+    params: instanceLifecycleRequestSchema.extend({ instanceId: idSchema }),
+    result: instanceLifecycleResponseSchema,
+  },
   'presence.list': {
     description: 'Instances of the workspace with presence.',
     mutation: false,
@@ -101,7 +117,13 @@ export const helloFrameSchema = z.object({
   lastSeq: z.number().int().min(0).nullable().optional(),
   client: z.object({ name: z.string().min(1).max(100), version: z.string().max(100), platform: z.string().max(100).optional() }),
 });
-export const clientHeartbeatFrameSchema = z.object({ type: z.literal('heartbeat'), ts: z.number(), status: z.enum(['idle', 'busy']).optional() });
+export const clientHeartbeatFrameSchema = z.object({
+  type: z.literal('heartbeat'),
+  ts: z.number(),
+  status: z.enum(['idle', 'busy']).optional(),
+  /** CPU, memory and disk of the machine (cloud desktops send them). */
+  metrics: instanceMetricsSchema.optional(),
+});
 export const reqFrameSchema = z.object({
   type: z.literal('req'),
   id: frameIdSchema,
@@ -160,7 +182,13 @@ export const serverSignalFrameSchema = z.object({
   type: z.literal('signal'),
   sessionId: z.string().max(100),
   kind: signalKindSchema,
-  from: z.object({ connectionId: idSchema, memberId: idSchema, instanceId: idSchema.nullable() }),
+  from: z.object({
+    connectionId: idSchema,
+    memberId: idSchema,
+    instanceId: idSchema.nullable(),
+    /** The sender's role, attested by the server: a desktop accepts input only from roles with `agents.use`. */
+    role: roleSchema,
+  }),
   payload: signalPayloadSchema,
 });
 export const shutdownFrameSchema = z.object({ type: z.literal('shutdown'), reason: z.string().max(200), restartExpected: z.boolean() });
@@ -183,3 +211,4 @@ export type ResFrame = z.infer<typeof resFrameSchema>;
 export type ServerSignalFrame = z.infer<typeof serverSignalFrameSchema>;
 export type ClientSignalFrame = z.infer<typeof clientSignalFrameSchema>;
 export type HelloFrame = z.infer<typeof helloFrameSchema>;
+export type ClientHeartbeatFrame = z.infer<typeof clientHeartbeatFrameSchema>;

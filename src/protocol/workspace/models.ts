@@ -3,7 +3,18 @@
  * agents, audit entries, configuration snapshots). REST bodies and WSS events embed these.
  */
 import { z } from 'zod';
-import { emailSchema, idSchema, instanceKindSchema, isoTimeSchema, jsonObjectSchema, providerSchema, roleSchema, slugSchema, taskStatusSchema } from './common';
+import {
+  emailSchema,
+  idSchema,
+  instanceKindSchema,
+  instanceStatusSchema,
+  isoTimeSchema,
+  jsonObjectSchema,
+  providerSchema,
+  roleSchema,
+  slugSchema,
+  taskStatusSchema,
+} from './common';
 import { keyBlobSchema } from './keyBlob';
 
 export const userSchema = z.object({ id: idSchema, email: emailSchema, name: z.string().max(200), createdAt: isoTimeSchema });
@@ -58,6 +69,18 @@ export const inviteSchema = z.object({
 });
 export type Invite = z.infer<typeof inviteSchema>;
 
+/** Resource use an instance reports in its heartbeats (memory only on the server: the latest wins). */
+export const instanceMetricsSchema = z.object({
+  /** Whole-machine CPU use, 0..100 (all cores). */
+  cpuPct: z.number().min(0).max(100),
+  memUsedBytes: z.number().int().nonnegative(),
+  memTotalBytes: z.number().int().nonnegative(),
+  diskUsedBytes: z.number().int().nonnegative(),
+  diskTotalBytes: z.number().int().nonnegative(),
+  at: isoTimeSchema,
+});
+export type InstanceMetrics = z.infer<typeof instanceMetricsSchema>;
+
 export const instanceSchema = z.object({
   id: idSchema,
   memberId: idSchema,
@@ -68,6 +91,14 @@ export const instanceSchema = z.object({
   createdAt: isoTimeSchema,
   online: z.boolean(),
   lastHeartbeatAt: isoTimeSchema.nullable(),
+  /** The last status the instance reported (`instance.report`). */
+  status: instanceStatusSchema,
+  /** Why, for `error` (and a short note for other states); null when there is nothing to say. */
+  statusReason: z.string().max(500).nullable(),
+  /** Where it runs, as its operator labels it (region, host), e.g. `eu-west · vm-12`. */
+  label: z.string().max(200).nullable(),
+  /** The latest heartbeat metrics while online; null when none arrived since the server started. */
+  metrics: instanceMetricsSchema.nullable(),
 });
 export type Instance = z.infer<typeof instanceSchema>;
 

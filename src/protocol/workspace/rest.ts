@@ -7,7 +7,9 @@ import {
   emailSchema,
   idSchema,
   instanceKindSchema,
+  instanceStatusSchema,
   isoTimeSchema,
+  lifecycleActionSchema,
   jsonObjectSchema,
   passwordSchema,
   PROTOCOL_VERSION,
@@ -23,6 +25,7 @@ import {
   assigneeSchema,
   auditEntrySchema,
   guardrailsSchema,
+  instanceMetricsSchema,
   instanceSchema,
   inviteSchema,
   memberSchema,
@@ -97,6 +100,21 @@ export const instanceListResponseSchema = z.object({ instances: z.array(instance
 export const instanceHeartbeatRequestSchema = z.object({
   status: z.enum(['idle', 'busy']).optional(),
   activeTasks: z.number().int().min(0).max(100_000).optional(),
+  metrics: instanceMetricsSchema.optional(),
+});
+/** What an instance reports about itself (WSS `instance.report`). */
+export const instanceReportRequestSchema = z.object({
+  status: instanceStatusSchema,
+  reason: z.string().max(500).nullable().optional(),
+  label: z.string().max(200).nullable().optional(),
+  metrics: instanceMetricsSchema.optional(),
+});
+export const instanceResponseSchema = z.object({ instance: instanceSchema });
+export const instanceLifecycleRequestSchema = z.object({ action: lifecycleActionSchema });
+export const instanceLifecycleResponseSchema = z.object({
+  instance: instanceSchema.nullable().describe('null after terminate'),
+  commandId: idSchema,
+  action: lifecycleActionSchema,
 });
 export const instanceHeartbeatResponseSchema = z.object({ serverTime: isoTimeSchema, instance: instanceSchema });
 export const mintSessionTokenRequestSchema = z.object({

@@ -219,6 +219,17 @@ export const ROUTES = {
     response: r.okResponseSchema,
     description: 'Delete an instance (its member, or Owner/Admin): revokes its workspace token, closes its sockets (4403).',
   },
+  'instances.lifecycle': {
+    method: 'POST',
+    path: `${W}/instances/{iid}/lifecycle`,
+    auth: 'any',
+    permission: 'members.manage',
+    mutation: true,
+    body: r.instanceLifecycleRequestSchema,
+    response: r.instanceLifecycleResponseSchema,
+    description:
+      'Start, Stop (display and agents off, data kept), Restart or Terminate (its data removed, instance deregistered) a cloud desktop: Owners and Admins; audited; the desktop gets an `instance.command` event and reports its new status. 409 when the desktop is offline (except terminate).',
+  },
   'tasks.create': {
     method: 'POST',
     path: `${W}/tasks`,
@@ -380,10 +391,11 @@ export const ROUTES = {
     method: 'GET',
     path: `${W}/turn-credentials`,
     auth: 'any',
-    permission: 'agents.use',
+    permission: 'workspace.read',
     mutation: false,
     response: turnCredentialsSchema,
-    description: 'TURN REST-API credentials (`expiry:user`, HMAC-SHA1) for the configured TURN URLs; empty when none are configured.',
+    description:
+      'TURN REST-API credentials (`expiry:user`, HMAC-SHA1) for the configured TURN URLs; empty when none are configured. Every role may watch a cloud desktop, so every role may have them.',
   },
   'events.list': {
     method: 'GET',

@@ -164,5 +164,10 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (scope, key)
   );
   CREATE INDEX idempotency_created ON idempotency(created_at);
+  `, // 2: cloud desktop lifecycle — the status an instance reports, its reason and its operator's label.
+  `
+  ALTER TABLE instances ADD COLUMN status TEXT NOT NULL DEFAULT 'online';
+  ALTER TABLE instances ADD COLUMN status_reason TEXT;
+  ALTER TABLE instances ADD COLUMN label TEXT;
   `,
 ];

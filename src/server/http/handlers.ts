@@ -44,7 +44,7 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
     me: (c) => ok(s.accounts.me(cred(c).userId)),
     'invites.accept': async (c) => ok(await s.members.accept(c.cred, body(c))),
     'sessionTokens.mint': (c) => ok(s.accounts.mintSessionToken(cred(c), body(c))),
-    'instance.heartbeat': async (c) => ok(await s.instances.heartbeat(access(c))),
+    'instance.heartbeat': async (c) => ok(await s.instances.heartbeat(access(c), body<z.infer<typeof r.instanceHeartbeatRequestSchema>>(c)?.metrics)),
     'workspaces.create': (c) => s.workspaces.create(cred(c).userId, body(c), c.idem),
     'workspaces.list': (c) => ok({ workspaces: s.accounts.workspacesOf(cred(c).userId) }),
     'workspaces.get': (c) => ok(s.workspaces.get(access(c))),
@@ -59,6 +59,7 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
     'instances.register': (c) => s.instances.register(access(c), body(c), c.idem),
     'instances.list': (c) => ok(s.instances.list(access(c))),
     'instances.remove': (c) => s.instances.remove(access(c), c.params.iid, c.idem),
+    'instances.lifecycle': (c) => s.instances.lifecycle(access(c), c.params.iid, body<z.infer<typeof r.instanceLifecycleRequestSchema>>(c).action, c.idem),
     'tasks.create': (c) => s.tasks.create(access(c), body(c), c.idem),
     'tasks.list': (c) => {
       const q = c.query as z.infer<typeof r.taskListQuerySchema>;

@@ -3,25 +3,37 @@
  * (sealed at rest; provider-key blobs for it are keyed from it) and a long-lived workspace token
  * (only its SHA-256 is stored). Presence: online while a WSS connection of the instance is open (or a
  * REST heartbeat arrived within three heartbeat intervals); the last heartbeat time is persisted.
+ * Cloud desktops also report a status (persisted; a change is an `instance.updated` event) and
+ * heartbeat metrics (memory only: the latest wins), and take lifecycle commands from Owners and Admins
+ * (audited; delivered as `instance.command` events; terminate also deregisters the instance).
  */
 import type { z } from 'zod';
 import { roleHas } from '../../protocol/workspace/common';
-import type { Instance } from '../../protocol/workspace/models';
-import type { instanceHeartbeatResponseSchema, registerInstanceRequestSchema, registerInstanceResponseSchema } from '../../protocol/workspace/rest';
+import type { LifecycleAction } from '../../protocol/workspace/common';
+import type { Instance, InstanceMetrics } from '../../protocol/workspace/models';
+import type {
+  instanceHeartbeatResponseSchema,
+  instanceLifecycleResponseSchema,
+  instanceReportRequestSchema,
+  registerInstanceRequestSchema,
+  registerInstanceResponseSchema,
+} from '../../protocol/workspace/rest';
 import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
 import { stmt } from '../db/database';
-import { forbidden, notFound } from '../errors';
+import { ApiError, forbidden, notFound } from '../errors';
 import { actorOf, type Access } from './access';
 import { audit } from './audit';
 import { iso, type ServerContext } from './context';
 import { idempotent, type IdempotencyKey, type Reply } from './idempotency';
 import { toInstance, type InstanceRow } from './rows';
 
-const COLUMNS = 'id, workspace_id, member_id, name, platform, version, kind, created_at, last_heartbeat_at';
+const COLUMNS = 'id, workspace_id, member_id, name, platform, version, kind, created_at, last_heartbeat_at, status, status_reason, label';
 
 export class Instances {
   /** Last REST heartbeat per instance (memory: after a restart, instances simply beat again). */
   private readonly restBeats = new Map<string, number>();
+  /** Latest heartbeat metrics per instance (memory only). */
+  private readonly metrics = new Map<string, InstanceMetrics>();
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -32,7 +44,7 @@ export class Instances {
   }
 
   view(r: InstanceRow): Instance {
-    return toInstance(r, this.online(r));
+    return toInstance(r, this.online(r), this.metrics.get(r.id) ?? null);
   }
 
   register(
@@ -55,6 +67,9 @@ export class Instances {
           kind: req.kind,
           created_at: tx.now,
           last_heartbeat_at: null,
+          status: 'online',
+          status_reason: null,
+          label: null,
         };
         stmt(
           tx.db,
@@ -96,11 +111,78 @@ export class Instances {
         return { status: 200, body: { ok: true } };
       }),
     );
-    if (reply.status < 300) this.ctx.sessions.closeInstance(instanceId, 'instance revoked');
+    if (reply.status < 300) this.forget(instanceId, 'instance revoked');
     return reply;
   }
 
-  async heartbeat(a: Access): Promise<z.infer<typeof instanceHeartbeatResponseSchema>> {
+  private forget(instanceId: string, reason: string): void {
+    this.metrics.delete(instanceId);
+    this.restBeats.delete(instanceId);
+    this.ctx.sessions.closeInstance(instanceId, reason);
+  }
+
+  /** The calling instance's status, reason, label and metrics; a change of the first three is an event. */
+  async report(a: Access, req: z.infer<typeof instanceReportRequestSchema>): Promise<{ instance: Instance }> {
+    if (!a.instanceId) throw forbidden('only an instance reports its status');
+    const id = a.instanceId;
+    if (req.metrics) this.metrics.set(id, req.metrics);
+    const row = await this.ctx.queue.run((tx) => {
+      const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ?`).get(id) as InstanceRow | undefined;
+      if (!r) throw notFound('instance');
+      const next: InstanceRow = {
+        ...r,
+        status: req.status,
+        status_reason: req.reason === undefined ? (req.status === r.status ? r.status_reason : null) : req.reason,
+        label: req.label === undefined ? r.label : req.label,
+      };
+      if (next.status === r.status && next.status_reason === r.status_reason && next.label === r.label) return r;
+      stmt(tx.db, 'UPDATE instances SET status = ?, status_reason = ?, label = ? WHERE id = ?').run(next.status, next.status_reason, next.label, id);
+      tx.emit(a.workspaceId, 'instance.updated', { instance: this.view(next) });
+      return next;
+    });
+    return { instance: this.view(row) };
+  }
+
+  /** Heartbeat metrics (memory only). */
+  recordMetrics(instanceId: string, m: InstanceMetrics): void {
+    this.metrics.set(instanceId, m);
+  }
+
+  /**
+   * Start, Stop, Restart or Terminate a cloud desktop (Owners and Admins), audited. The desktop gets an
+   * `instance.command` event and reports its status as it carries it out. Terminate also deregisters the
+   * instance (its token stops working, its sockets close after the command went out).
+   */
+  async lifecycle(
+    a: Access,
+    instanceId: string,
+    action: LifecycleAction,
+    idem: IdempotencyKey | undefined,
+  ): Promise<Reply<z.infer<typeof instanceLifecycleResponseSchema>>> {
+    const reply = await this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, (): Reply<z.infer<typeof instanceLifecycleResponseSchema>> => {
+        if (!roleHas(a.role, 'members.manage')) throw forbidden('only Owners and Admins can start, stop, restart or terminate a cloud desktop');
+        const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`).get(instanceId, a.workspaceId) as InstanceRow | undefined;
+        if (!r) throw notFound('instance');
+        if (r.kind !== 'desktop') throw new ApiError('conflict', 'only cloud desktops have a lifecycle; remove a gateway instead');
+        if (action !== 'terminate' && !this.online(r)) throw new ApiError('conflict', `${r.name} is offline: start its machine first`);
+        const commandId = newId('cmd');
+        audit(tx, a.workspaceId, actorOf(a), `instance.${action}`, { type: 'instance', id: instanceId }, { name: r.name, commandId });
+        tx.emit(a.workspaceId, 'instance.command', { instanceId, commandId, action, by: a.memberId });
+        if (action === 'terminate') {
+          stmt(tx.db, 'DELETE FROM instances WHERE id = ?').run(instanceId);
+          tx.emit(a.workspaceId, 'instance.removed', { instanceId });
+          return { status: 200, body: { instance: null, commandId, action } };
+        }
+        return { status: 200, body: { instance: this.view(r), commandId, action } };
+      }),
+    );
+    if (action === 'terminate' && reply.status < 300 && !reply.replayed) this.forget(instanceId, 'instance terminated');
+    return reply;
+  }
+
+  async heartbeat(a: Access, metrics?: InstanceMetrics): Promise<z.infer<typeof instanceHeartbeatResponseSchema>> {
+    if (metrics && a.instanceId) this.metrics.set(a.instanceId, metrics);
     if (!a.instanceId) throw forbidden('heartbeats come from instances');
     const id = a.instanceId;
     const row = await this.ctx.queue.run((tx) => {

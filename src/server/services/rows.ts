@@ -1,11 +1,12 @@
 /** Database rows → protocol objects. */
-import type { InstanceKind, Provider, Role, TaskStatus } from '../../protocol/workspace/common';
+import type { InstanceKind, InstanceStatus, Provider, Role, TaskStatus } from '../../protocol/workspace/common';
 import type {
   Actor,
   Agent,
   AuditEntry,
   Guardrails,
   Instance,
+  InstanceMetrics,
   Invite,
   Member,
   Plan,
@@ -64,6 +65,9 @@ export interface InstanceRow {
   kind: InstanceKind;
   created_at: number;
   last_heartbeat_at: number | null;
+  status: InstanceStatus;
+  status_reason: string | null;
+  label: string | null;
 }
 export interface TaskRow {
   id: string;
@@ -162,7 +166,7 @@ export const toInvite = (r: InviteRow): Invite => ({
   revokedAt: isoOrNull(r.revoked_at),
 });
 
-export const toInstance = (r: InstanceRow, online: boolean): Instance => ({
+export const toInstance = (r: InstanceRow, online: boolean, metrics: InstanceMetrics | null = null): Instance => ({
   id: r.id,
   memberId: r.member_id,
   name: r.name,
@@ -172,6 +176,10 @@ export const toInstance = (r: InstanceRow, online: boolean): Instance => ({
   createdAt: iso(r.created_at),
   online,
   lastHeartbeatAt: isoOrNull(r.last_heartbeat_at),
+  status: r.status,
+  statusReason: r.status_reason,
+  label: r.label,
+  metrics: online ? metrics : null,
 });
 
 export const toTask = (r: TaskRow): Task => ({

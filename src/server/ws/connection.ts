@@ -21,7 +21,7 @@ import type { Access } from '../services/access';
 
 export interface ConnectionHost {
   onHello(conn: Connection, lastSeq: number | null | undefined, client: { name: string; version: string }): void;
-  onHeartbeat(conn: Connection): void;
+  onHeartbeat(conn: Connection, frame: ReturnType<typeof clientHeartbeatFrameSchema.parse>): void;
   onReq(conn: Connection, frame: ReturnType<typeof reqFrameSchema.parse>): void;
   onSignal(conn: Connection, frame: ReturnType<typeof clientSignalFrameSchema.parse>): void;
   onClose(conn: Connection): void;
@@ -245,7 +245,7 @@ export class Connection {
         const r = clientHeartbeatFrameSchema.safeParse(obj);
         if (!r.success) return this.bad('validation_failed', 'invalid heartbeat', ref, { issues: issuesOf(r.error.issues) });
         this.badInARow = 0;
-        return this.host.onHeartbeat(this);
+        return this.host.onHeartbeat(this, r.data);
       }
       case 'req': {
         const r = reqFrameSchema.safeParse(obj);

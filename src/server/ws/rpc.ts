@@ -38,7 +38,8 @@ export async function dispatchRpc(s: Services, a: Access, frame: ReqFrame): Prom
     const spec = RPC_METHODS[method];
     const parsed = spec.params.safeParse(frame.params ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues, 'params');
-    const needed = spec.mutation || method === 'turn.credentials' ? 'agents.use' : 'workspace.read';
+    // Every role may watch a cloud desktop (TURN credentials); instances report themselves; lifecycle checks members.manage itself.
+    const needed = spec.mutation && method !== 'instance.lifecycle' ? 'agents.use' : 'workspace.read';
     if (!roleHas(a.role, needed)) throw new ApiError('forbidden', `the ${a.role} role cannot do this (needs ${needed})`);
     switch (method) {
       case 'task.update': {
@@ -59,6 +60,12 @@ export async function dispatchRpc(s: Services, a: Access, frame: ReqFrame): Prom
         return { type: 'res', id, ok: true, result: s.agents.snapshot(a) };
       case 'turn.credentials':
         return { type: 'res', id, ok: true, result: turnCredentials(s.ctx.settings.turn, a.memberId, s.ctx.now()) };
+      case 'instance.report':
+        return { type: 'res', id, ok: true, result: await s.instances.report(a, parsed.data as z.infer<(typeof RPC_METHODS)['instance.report']['params']>) };
+      case 'instance.lifecycle': {
+        const { instanceId, action } = parsed.data as z.infer<(typeof RPC_METHODS)['instance.lifecycle']['params']>;
+        return fromReply(id, await s.instances.lifecycle(a, instanceId, action, idemFor(a, frame, 'instances.lifecycle', instanceId, { action })));
+      }
       case 'presence.list':
         return { type: 'res', id, ok: true, result: s.instances.list(a) };
     }

@@ -1,8 +1,10 @@
 /**
  * Cloud desktop signalling: offer/answer/ICE/bye frames relayed between a viewer and a desktop
  * instance of the same workspace only. A viewer addresses the desktop by instance id; the desktop
- * answers the viewer's connection id. Both sides need the `agents.use` permission; a peer that is not
- * connected, or not in the sender's workspace, is `target_offline` (never revealing other workspaces).
+ * answers the viewer's connection id. Every member may watch (the Viewer role included); the frame
+ * the desktop receives carries the sender's role, so the desktop takes input only from roles with
+ * `agents.use`. The desktop side needs `agents.use`. A peer that is not connected, or not in the
+ * sender's workspace, is `target_offline` (never revealing other workspaces).
  */
 import { roleHas } from '../../protocol/workspace/common';
 import type { ClientSignalFrame } from '../../protocol/workspace/frames';
@@ -11,7 +13,6 @@ import type { Hub } from './hub';
 
 export function relaySignal(hub: Hub, from: Connection, f: ClientSignalFrame): void {
   const ref = f.id ?? null;
-  if (!roleHas(from.access.role, 'agents.use')) return from.sendError('forbidden', `the ${from.access.role} role cannot open cloud desktops`, ref);
   const ws = from.access.workspaceId;
   let target: Connection | undefined;
   if ('instanceId' in f.to) {
@@ -25,12 +26,13 @@ export function relaySignal(hub: Hub, from: Connection, f: ClientSignalFrame): v
   const fromDesktop = from.access.instanceKind === 'desktop';
   const toDesktop = target.access.instanceKind === 'desktop';
   if (fromDesktop === toDesktop) return from.sendError('forbidden', 'signalling runs between a viewer and a desktop instance', ref);
-  if (!roleHas(target.access.role, 'agents.use')) return from.sendError('forbidden', 'the peer may not use cloud desktops', ref);
+  const desktop = fromDesktop ? from : target;
+  if (!roleHas(desktop.access.role, 'agents.use')) return from.sendError('forbidden', 'that cloud desktop may not serve viewers', ref);
   target.send({
     type: 'signal',
     sessionId: f.sessionId,
     kind: f.kind,
-    from: { connectionId: from.id, memberId: from.access.memberId, instanceId: from.access.instanceId },
+    from: { connectionId: from.id, memberId: from.access.memberId, instanceId: from.access.instanceId, role: from.access.role },
     payload: f.payload,
   });
 }

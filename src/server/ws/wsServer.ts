@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { LIMITS, PROTOCOL_VERSION, WS_BEARER_PREFIX, WS_PATH, WS_SUBPROTOCOL, type CloseCodeName } from '../../protocol/workspace/common';
-import type { ClientSignalFrame, reqFrameSchema } from '../../protocol/workspace/frames';
+import type { ClientHeartbeatFrame, ClientSignalFrame, reqFrameSchema } from '../../protocol/workspace/frames';
 import type { z } from 'zod';
 import { CLOSE_CODES } from '../../protocol/workspace/common';
 import { newId, type SessionClaims } from '../crypto/tokens';
@@ -108,7 +108,8 @@ export class WsEndpoint implements ConnectionHost {
     });
   }
 
-  onHeartbeat(conn: Connection): void {
+  onHeartbeat(conn: Connection, frame: ClientHeartbeatFrame): void {
+    if (frame.metrics && conn.access.instanceId) this.services.instances.recordMetrics(conn.access.instanceId, frame.metrics);
     this.hub.heartbeatFrom(conn);
   }
 

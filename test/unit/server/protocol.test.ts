@@ -149,6 +149,18 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
     await rpc(sock, 'config.get', {});
     await rpc(sock, 'turn.credentials', {});
     await rpc(sock, 'presence.list', {});
+    await rpc(sock, 'instance.report', { status: 'running', label: 'eu-west · vm-1' });
+    const deskSock = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, desk.workspaceToken, undefined, 'daemon'))).client;
+    deskSock.send({
+      type: 'heartbeat',
+      ts: Date.now(),
+      metrics: { cpuPct: 5, memUsedBytes: 1, memTotalBytes: 2, diskUsedBytes: 3, diskTotalBytes: 4, at: new Date().toISOString() },
+    });
+    await api('POST', `${w}/instances/${desk.instanceId}/lifecycle`, { token: owner, idem: true, body: { action: 'restart' } });
+    const ownerSock = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, owner, team.wid))).client;
+    await rpc(ownerSock, 'instance.lifecycle', { instanceId: desk.instanceId, action: 'stop' }, `l-${desk.instanceId}`);
+    ownerSock.close();
+    deskSock.close();
     sock.send({ type: 'bogus' });
     await sock.next((f) => f.type === 'error');
     await api('DELETE', `${w}/provider-keys/gemini`, { token: owner, idem: true });
@@ -200,6 +212,8 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       'instance.registered',
       'instance.removed',
       'instance.presence',
+      'instance.updated',
+      'instance.command',
     ]) {
       assert.ok(events.has(e), `no ${e} event seen`);
     }
@@ -210,6 +224,11 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       { type: 'hello', protocol: 1, lastSeq: 12, client: { name: 'multiclaw-vscode', version: '0.1.0', platform: 'linux' } },
       { type: 'hello', protocol: 1, lastSeq: null, client: { name: 'viewer', version: '1' } },
       { type: 'heartbeat', ts: 1700000000000, status: 'idle' },
+      {
+        type: 'heartbeat',
+        ts: 1700000000000,
+        metrics: { cpuPct: 42, memUsedBytes: 1, memTotalBytes: 2, diskUsedBytes: 3, diskTotalBytes: 4, at: '2026-01-01T00:00:00.000Z' },
+      },
       { type: 'req', id: 'r1', method: 'task.update', params: { taskId: 'tsk_1', status: 'running' }, idempotencyKey: 'key-12345678' },
       {
         type: 'signal',

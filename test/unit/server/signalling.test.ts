@@ -34,9 +34,10 @@ describe('cloud desktop signalling and TURN credentials', () => {
     const offer = await desktop.next((f) => f.type === 'signal');
     assert.equal(offer.kind, 'offer');
     assert.deepEqual(offer.payload, { sdp: 'v=0 offer' });
-    const from = offer.from as { connectionId: string; memberId: string; instanceId: string | null };
+    const from = offer.from as { connectionId: string; memberId: string; instanceId: string | null; role: string };
     assert.equal(from.memberId, team.people.member.memberId);
     assert.equal(from.instanceId, null);
+    assert.equal(from.role, 'member', 'the server attests the role (the desktop decides input by it)');
     desktop.send({ type: 'signal', sessionId: 's1', kind: 'answer', to: { connectionId: from.connectionId }, payload: { sdp: 'v=0 answer' } });
     const answer = await viewer.next((f) => f.type === 'signal');
     assert.deepEqual([answer.kind, answer.payload, (answer.from as { instanceId: string }).instanceId], ['answer', { sdp: 'v=0 answer' }, desktopId]);
@@ -51,7 +52,7 @@ describe('cloud desktop signalling and TURN credentials', () => {
     assert.equal((ice.payload as { candidate: string }).candidate.startsWith('candidate:1'), true);
   });
 
-  it('refuses viewer↔viewer, other workspaces, Viewers and offline peers, keeping the socket up', async () => {
+  it('refuses viewer↔viewer, other workspaces and offline peers, keeping the socket up', async () => {
     const other = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, team.people.admin.token, team.wid))).client;
     const otherWelcome = await other.rpc('presence.list', {});
     assert.equal(otherWelcome.ok, true);
@@ -68,15 +69,20 @@ describe('cloud desktop signalling and TURN credentials', () => {
     assert.equal(errCode(await viewer.next((f) => f.type === 'error' && f.ref === 'x2')), 'target_offline');
     foreign.send({ type: 'signal', id: 'x3', sessionId: 's3', kind: 'answer', to: { connectionId: welcome.connectionId }, payload: { sdp: 'x' } });
     assert.equal(errCode(await foreign.next((f) => f.type === 'error' && f.ref === 'x3')), 'target_offline');
-    // a Viewer (role) may not open desktops
-    const v = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, team.people.viewer.token, team.wid))).client;
-    v.send({ type: 'signal', id: 'x4', sessionId: 's4', kind: 'offer', to: { instanceId: desktopId }, payload: { sdp: 'x' } });
-    assert.equal(errCode(await v.next((f) => f.type === 'error' && f.ref === 'x4')), 'forbidden');
     viewer.send({ type: 'signal', id: 'x5', sessionId: 's5', kind: 'offer', to: { instanceId: 'ins_unknown' }, payload: {} });
     assert.equal(errCode(await viewer.next((f) => f.type === 'error' && f.ref === 'x5')), 'target_offline');
     assert.equal(desktop.frames.filter((f) => f.type === 'signal').length, 0, 'nothing reached the desktop');
     assert.equal((await viewer.rpc('task.list', {})).ok, true, 'socket still up');
-    for (const c of [other, peer, foreign, v]) c.close();
+    for (const c of [other, peer, foreign]) c.close();
+  });
+
+  it('lets a Viewer (role) watch: its offer reaches the desktop marked with its role', async () => {
+    const v = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, team.people.viewer.token, team.wid))).client;
+    v.send({ type: 'signal', id: 'x4', sessionId: 's4', kind: 'offer', to: { instanceId: desktopId }, payload: { sdp: 'v=0 watch' } });
+    const offer = await desktop.next((f) => f.type === 'signal' && f.sessionId === 's4');
+    assert.equal((offer.from as { role: string }).role, 'viewer');
+    assert.equal((await v.rpc('turn.credentials', {})).ok, true, 'a Viewer gets TURN credentials to watch');
+    v.close();
   });
 
   it('mints TURN REST credentials (expiry:user, HMAC-SHA1) over REST and WSS', async () => {
@@ -94,7 +100,13 @@ describe('cloud desktop signalling and TURN credentials', () => {
     assert.equal(user, team.people.member.memberId);
     assert.ok(Math.abs(Number(expiry) - (Date.now() / 1000 + 600)) < 120);
     assert.equal(server.credential, createHmac('sha1', TURN_SECRET).update(server.username).digest('base64'));
-    assert.equal((await call(ts.url, 'GET', `/v1/workspaces/${team.wid}/turn-credentials`, { token: team.people.viewer.token })).status, 403);
+    assert.equal((await call(ts.url, 'GET', `/v1/workspaces/${team.wid}/turn-credentials`, { token: team.people.viewer.token })).status, 200);
+    const t2 = await makeTeam(ts, ['member']);
+    assert.equal(
+      (await call(ts.url, 'GET', `/v1/workspaces/${team.wid}/turn-credentials`, { token: t2.people.member.token })).status,
+      404,
+      'not for another workspace',
+    );
     const ws = await viewer.rpc('turn.credentials', {});
     assert.equal((ws.result as { iceServers: unknown[] }).iceServers.length, 1);
   });
