@@ -7,6 +7,7 @@ import type { NetService } from '../net/net';
 import type { Logger } from '../ports';
 import type { RetryPolicy } from './retry';
 import type { SseEvent } from './sse';
+import type { ToolNameMap } from './toolNames';
 import type { ChatRequest, ProviderEndpoint, ProviderId, StreamEvent } from './types';
 
 export type DoneEvent = Extract<StreamEvent, { type: 'done' }>;
@@ -15,22 +16,35 @@ export interface WireRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Our tool names ↔ the provider's (sanitised) ones, for the decoder; absent when the request has no tools. */
+  toolNames?: ToolNameMap;
 }
 
-/** Turns one provider's SSE events into deltas; one decoder per attempt. */
+/**
+ * Turns one provider's SSE events into stream events; one decoder per attempt.
+ *
+ * Per SSE event a decoder may produce several stream events (a text delta, a tool call's start, a
+ * finished tool call…). The common case, a text delta, is returned (no allocation beyond the
+ * string); anything else is pushed to `out`. The returned text comes before what was pushed to
+ * `out` in the same call; a decoder that must order text after other events pushes a `delta` to `out`.
+ */
 export interface StreamDecoder {
-  /** Returns the event's text delta, if any. Throws ProviderError (`malformed`, or a provider error event). */
-  onEvent(event: SseEvent): string | undefined;
+  /** Throws ProviderError (`malformed`, or a provider error event). */
+  onEvent(event: SseEvent, out: StreamEvent[]): string | undefined;
   /** The terminal event arrived: stop reading (`[DONE]`, `message_stop`). */
   readonly complete: boolean;
-  /** The final event if the stream may end here; undefined means it ended early (truncated). */
-  done(): DoneEvent | undefined;
+  /**
+   * The stream ends here (terminal event or end of body): pushes what is still pending (tool calls
+   * that complete with the reply) to `out` and returns the final event. Undefined means it ended
+   * early (truncated); a decoder may instead throw a `truncated` ProviderError that says what was cut.
+   */
+  done(out: StreamEvent[]): DoneEvent | undefined;
 }
 
 export interface ProviderAdapter {
   readonly id: ProviderId;
   buildRequest(request: ChatRequest, endpoint: ProviderEndpoint): WireRequest;
-  createDecoder(): StreamDecoder;
+  createDecoder(wire: WireRequest): StreamDecoder;
 }
 
 export interface ProviderDeps {

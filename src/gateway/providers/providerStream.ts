@@ -3,8 +3,9 @@
  * resolved synchronously from already-received bytes when possible, no generator layers).
  *
  * Per attempt: one request through NetService, an idle watchdog, SSE parsing and the provider's
- * decoder. Failures before the first delta are retried (backoff with full jitter, Retry-After
- * honoured); after it they are surfaced. Cancelling aborts the request, which destroys the socket.
+ * decoder. Failures before the first output (a text delta or a tool call) are retried (backoff with
+ * full jitter, Retry-After honoured); after it they are surfaced. Cancelling aborts the request,
+ * which destroys the socket.
  */
 import type { NetService } from '../net/net';
 import type { Logger } from '../ports';
@@ -31,7 +32,8 @@ export interface StreamContext {
   options: StreamOptions;
 }
 
-type Phase = 'connect' | 'stream' | 'finished' | 'closed';
+/** `ending`: the final events are queued (pending tool calls, then `done`); `finished`: handed out, the body is drained. */
+type Phase = 'connect' | 'stream' | 'ending' | 'finished' | 'closed';
 const DONE: IteratorResult<StreamEvent> = { value: undefined, done: true };
 
 /** Fires `onIdle` when a wait (for headers or the next chunk) lasts longer than `ms`. One timer, re-armed lazily. */
@@ -95,15 +97,19 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
 export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
   private phase: Phase = 'connect';
   private attempt = 0;
-  /** A delta has been handed out: from here on, errors are surfaced, never retried. */
+  /** Output (a delta or a tool call) has been handed out: from here on, errors are surfaced, never retried. */
   private started = false;
   private ctrl = new AbortController();
   private watchdog = new IdleWatchdog(0, () => undefined);
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private parser = new SseParser();
   private decoder: StreamDecoder | undefined;
+  /** Events a decoder produced beyond the text it returned, handed out in order from `head`. */
+  private readonly queue: StreamEvent[] = [];
+  private head = 0;
   private eof = false;
   private deltas = 0;
+  private toolCalls = 0;
   private t0 = 0;
   /** The caller's signal aborted (a plain field: checked once per delta). */
   private cancelled = false;
@@ -119,7 +125,7 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
-    if (this.phase === 'stream') {
+    if (this.phase === 'stream' || this.phase === 'ending') {
       try {
         const r = this.pump();
         if (r !== undefined) return Promise.resolve(r);
@@ -143,7 +149,8 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
           case 'connect':
             await this.connect();
             break;
-          case 'stream': {
+          case 'stream':
+          case 'ending': {
             const r = this.pump();
             if (r !== undefined) return r;
             await this.read();
@@ -165,20 +172,47 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
 
   /** Decodes buffered events until one yields something; undefined when more bytes are needed. */
   private pump(): IteratorResult<StreamEvent> | undefined {
+    const queue = this.queue;
+    if (this.head < queue.length) return this.take();
+    if (this.phase === 'ending') throw new Error('ProviderStream: ending without a final event');
     const parser = this.parser;
     const decoder = this.decoder!;
     if (decoder.complete) return this.end();
     for (let event = parser.next(); event !== undefined; event = parser.next()) {
-      const text = decoder.onEvent(event);
+      const text = decoder.onEvent(event, queue);
       if (text) {
         if (this.cancelled) throw new ProviderError({ kind: 'cancelled', provider: this.ctx.provider });
         this.started = true;
         this.deltas++;
         return { value: { type: 'delta', text }, done: false };
       }
+      if (this.head < queue.length) return this.take();
       if (decoder.complete) return this.end();
     }
     return undefined;
+  }
+
+  /** Hands out the next queued event. */
+  private take(): IteratorResult<StreamEvent> {
+    const queue = this.queue;
+    const value = queue[this.head++]!;
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    }
+    if (value.type === 'done') {
+      this.phase = 'finished';
+      return { value, done: false };
+    }
+    if (this.cancelled) throw new ProviderError({ kind: 'cancelled', provider: this.ctx.provider });
+    if (value.type === 'delta') {
+      this.deltas++;
+      this.started = true;
+    } else if (value.type !== 'usage') {
+      this.started = true;
+      if (value.type === 'toolCall') this.toolCalls++;
+    }
+    return { value, done: false };
   }
 
   private async connect(): Promise<void> {
@@ -191,6 +225,8 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
     this.watchdog = new IdleWatchdog(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => ctrl.abort(new Error('idle timeout')));
     this.parser = new SseParser();
     this.decoder = this.ctx.createDecoder();
+    this.queue.length = 0;
+    this.head = 0;
     this.eof = false;
     this.reader = undefined;
     this.t0 = performance.now();
@@ -231,7 +267,7 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
   /** The stream may end here: the final event, or `truncated`. */
   private end(): IteratorResult<StreamEvent> {
     const tail = this.eof ? this.parser.end() : { incomplete: false };
-    const done = this.decoder!.done();
+    const done = this.decoder!.done(this.queue);
     if (!done) {
       throw new ProviderError({
         kind: 'truncated',
@@ -241,10 +277,11 @@ export class ProviderStream implements AsyncIterableIterator<StreamEvent> {
     }
     const u = done.usage;
     this.ctx.log.debug(
-      `done: ${done.rawFinishReason ?? done.finishReason}, ${this.deltas} deltas in ${Math.round(performance.now() - this.t0)} ms, tokens in=${u?.inputTokens ?? '?'} out=${u?.outputTokens ?? '?'}`,
+      `done: ${done.rawFinishReason ?? done.finishReason}, ${this.deltas} deltas, ${this.toolCalls + this.queue.filter((e) => e.type === 'toolCall').length} tool calls in ${Math.round(performance.now() - this.t0)} ms, tokens in=${u?.inputTokens ?? '?'} out=${u?.outputTokens ?? '?'}${u?.cachedInputTokens ? ` cached=${u.cachedInputTokens}` : ''}`,
     );
-    this.phase = 'finished';
-    return { value: done, done: false };
+    this.queue.push(done);
+    this.phase = 'ending';
+    return this.take();
   }
 
   /** Classifies a failure, ends the attempt, and either waits for the retry or throws. */

@@ -70,7 +70,7 @@ export class SseProviderClient implements ProviderClient {
       log: this.log,
       wire,
       model: request.model,
-      createDecoder: () => this.adapter.createDecoder(),
+      createDecoder: () => this.adapter.createDecoder(wire),
       policy,
       options,
     });
@@ -83,6 +83,16 @@ function failing(error: ProviderError): AsyncIterable<StreamEvent> {
       next: () => Promise.reject(error),
     }),
   };
+}
+
+/** A stream that ended while a tool call's arguments were still arriving (never retried once the call was announced). */
+export function truncatedToolCall(provider: ProviderId, name: string, argumentChars: number): ProviderError {
+  return new ProviderError({
+    kind: 'truncated',
+    provider,
+    detail: `the stream ended inside a call to ${name || 'a tool'} (${argumentChars} characters of arguments received)`,
+    message: `The ${PROVIDER_LABELS[provider]} reply ended in the middle of a tool call${name ? ` (${name})` : ''}. Retry.`,
+  });
 }
 
 /** Joins a base URL and a path without doubling slashes. */

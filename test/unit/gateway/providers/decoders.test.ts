@@ -8,15 +8,21 @@ import { geminiAdapter } from '../../../../src/gateway/providers/gemini';
 import { createProviderClient } from '../../../../src/gateway/providers/index';
 import { openAiAdapter } from '../../../../src/gateway/providers/openai';
 import type { SseEvent } from '../../../../src/gateway/providers/sse';
-import type { StreamDecoder } from '../../../../src/gateway/providers/adapter';
+import type { ProviderAdapter, StreamDecoder } from '../../../../src/gateway/providers/adapter';
+import type { StreamEvent } from '../../../../src/gateway/providers/types';
 
 const ev = (data: unknown, type = 'message'): SseEvent => ({ type, data: typeof data === 'string' ? data : JSON.stringify(data), id: '' });
+
+/** A decoder for a request without tools. */
+const dec = (adapter: ProviderAdapter): StreamDecoder => adapter.createDecoder({ url: 'http://127.0.0.1/', headers: {}, body: '{}' });
 
 function feed(decoder: StreamDecoder, events: SseEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
-    const t = decoder.onEvent(e);
+    const extra: StreamEvent[] = [];
+    const t = decoder.onEvent(e, extra);
     if (t !== undefined) out.push(t);
+    for (const x of extra) if (x.type === 'delta') out.push(x.text);
   }
   return out;
 }
@@ -28,60 +34,45 @@ function throwsKind(fn: () => unknown, kind: ProviderError['kind'], re?: RegExp)
 describe('provider decoders', () => {
   describe('OpenAI', () => {
     it('treats [DONE] without finish_reason as complete (finish "other") and reads a usage-only chunk', () => {
-      const d = openAiAdapter().createDecoder();
+      const d = dec(openAiAdapter());
       assert.deepEqual(
         feed(d, [ev({ choices: [{ delta: { content: 'a' } }] }), ev({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 1 } }), ev('[DONE]')]),
         ['a'],
       );
       assert.equal(d.complete, true);
-      assert.deepEqual(d.done(), { type: 'done', finishReason: 'other', usage: { inputTokens: 3, outputTokens: 1 } });
+      assert.deepEqual(d.done([]), { type: 'done', finishReason: 'other', usage: { inputTokens: 3, outputTokens: 1 } });
     });
 
     it('maps finish reasons and ignores null content and role-only deltas', () => {
-      const d = openAiAdapter('openai-compatible').createDecoder();
+      const d = dec(openAiAdapter('openai-compatible'));
       assert.deepEqual(
         feed(d, [ev({ choices: [{ delta: { role: 'assistant', content: null } }] }), ev({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] })]),
         [],
       );
-      assert.equal(d.done()?.finishReason, 'tool_calls');
-      assert.equal(d.done()?.rawFinishReason, 'tool_calls');
+      assert.equal(d.done([])?.finishReason, 'tool_calls');
+      assert.equal(d.done([])?.rawFinishReason, 'tool_calls');
     });
 
     it('turns a mid-stream error object into a typed error, and a string error into "server"', () => {
       throwsKind(
         () =>
-          openAiAdapter()
-            .createDecoder()
-            .onEvent(
-              ev({ error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' } }),
-            ),
+          dec(openAiAdapter()).onEvent(
+            ev({ error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' } }),
+            [],
+          ),
         'context_length',
       );
-      throwsKind(
-        () =>
-          openAiAdapter('openai-compatible')
-            .createDecoder()
-            .onEvent(ev({ error: 'model crashed' })),
-        'server',
-        /model crashed/,
-      );
+      throwsKind(() => dec(openAiAdapter('openai-compatible')).onEvent(ev({ error: 'model crashed' }), []), 'server', /model crashed/);
     });
 
     it('rejects a chunk whose choices is not a list', () => {
-      throwsKind(
-        () =>
-          openAiAdapter()
-            .createDecoder()
-            .onEvent(ev({ choices: { delta: 'x' } })),
-        'malformed',
-        /choices/,
-      );
+      throwsKind(() => dec(openAiAdapter()).onEvent(ev({ choices: { delta: 'x' } }), []), 'malformed', /choices/);
     });
   });
 
   describe('Anthropic', () => {
     it('ignores thinking deltas, pings and unknown event types; sums cached input tokens', () => {
-      const d = anthropicAdapter().createDecoder();
+      const d = dec(anthropicAdapter());
       const texts = feed(d, [
         ev(
           { type: 'message_start', message: { usage: { input_tokens: 10, cache_read_input_tokens: 5, cache_creation_input_tokens: 2, output_tokens: 1 } } },
@@ -95,42 +86,28 @@ describe('provider decoders', () => {
         ev({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }, 'message_delta'),
       ]);
       assert.deepEqual(texts, ['Hi']);
-      assert.equal(d.done(), undefined, 'no message_stop yet: truncated');
+      assert.equal(d.done([]), undefined, 'no message_stop yet: truncated');
       feed(d, [ev({ type: 'message_stop' }, 'message_stop')]);
-      assert.deepEqual(d.done(), { type: 'done', finishReason: 'stop', rawFinishReason: 'end_turn', usage: { inputTokens: 17, outputTokens: 9 } });
+      assert.deepEqual(d.done([]), { type: 'done', finishReason: 'stop', rawFinishReason: 'end_turn', usage: { inputTokens: 17, outputTokens: 9 } });
     });
 
     it('maps an overloaded error event to a retryable "server" error', () => {
-      const d = anthropicAdapter().createDecoder();
+      const d = dec(anthropicAdapter());
       assert.throws(
-        () => d.onEvent(ev({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error')),
+        () => d.onEvent(ev({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error'), []),
         (e: unknown) => e instanceof ProviderError && e.kind === 'server' && e.retryable,
       );
     });
 
     it('rejects an event without a type, and a text_delta without text', () => {
-      throwsKind(
-        () =>
-          anthropicAdapter()
-            .createDecoder()
-            .onEvent(ev({ index: 0 })),
-        'malformed',
-        /type/,
-      );
-      throwsKind(
-        () =>
-          anthropicAdapter()
-            .createDecoder()
-            .onEvent(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta' } })),
-        'malformed',
-        /text/,
-      );
+      throwsKind(() => dec(anthropicAdapter()).onEvent(ev({ index: 0 }), []), 'malformed', /type/);
+      throwsKind(() => dec(anthropicAdapter()).onEvent(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta' } }), []), 'malformed', /text/);
     });
   });
 
   describe('Gemini', () => {
     it('joins parts, skips thought parts, adds thinking tokens to output', () => {
-      const d = geminiAdapter().createDecoder();
+      const d = dec(geminiAdapter());
       const texts = feed(d, [
         ev({ candidates: [{ content: { parts: [{ text: 'plan', thought: true }, { text: 'A' }, { text: 'B' }], role: 'model' } }] }),
         ev({
@@ -139,22 +116,22 @@ describe('provider decoders', () => {
         }),
       ]);
       assert.deepEqual(texts, ['AB', 'C']);
-      assert.deepEqual(d.done(), { type: 'done', finishReason: 'stop', rawFinishReason: 'STOP', usage: { inputTokens: 4, outputTokens: 8 } });
+      assert.deepEqual(d.done([]), { type: 'done', finishReason: 'stop', rawFinishReason: 'STOP', usage: { inputTokens: 4, outputTokens: 8 } });
     });
 
     it('ends a blocked prompt with finish "content_filter", and SAFETY likewise', () => {
-      const blocked = geminiAdapter().createDecoder();
+      const blocked = dec(geminiAdapter());
       feed(blocked, [ev({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3 } })]);
-      assert.equal(blocked.done()?.finishReason, 'content_filter');
-      const safety = geminiAdapter().createDecoder();
+      assert.equal(blocked.done([])?.finishReason, 'content_filter');
+      const safety = dec(geminiAdapter());
       feed(safety, [ev({ candidates: [{ finishReason: 'SAFETY' }] })]);
-      assert.equal(safety.done()?.finishReason, 'content_filter');
+      assert.equal(safety.done([])?.finishReason, 'content_filter');
     });
 
     it('is truncated until a finishReason arrives', () => {
-      const d = geminiAdapter().createDecoder();
+      const d = dec(geminiAdapter());
       feed(d, [ev({ candidates: [{ content: { parts: [{ text: 'x' }] } }] })]);
-      assert.equal(d.done(), undefined);
+      assert.equal(d.done([]), undefined);
     });
   });
 });

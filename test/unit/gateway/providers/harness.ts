@@ -5,7 +5,7 @@ import { NetService } from '../../../../src/gateway/net/net';
 import { ProviderError } from '../../../../src/gateway/providers/errors';
 import { createProviderClient } from '../../../../src/gateway/providers/index';
 import type { DoneEvent, ProviderDeps } from '../../../../src/gateway/providers/adapter';
-import type { ChatRequest, ProviderClient, ProviderId, StreamOptions } from '../../../../src/gateway/providers/types';
+import type { ChatRequest, ProviderClient, ProviderId, StreamEvent, StreamOptions, ToolCall } from '../../../../src/gateway/providers/types';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 
 export const MODELS: Record<ProviderId, string> = {
@@ -44,6 +44,12 @@ export interface Outcome {
   error?: ProviderError;
   /** Event types in the order they arrived. */
   order: string[];
+  /** Every event, in order. */
+  events: StreamEvent[];
+  /** The complete tool calls, in order. */
+  calls: ToolCall[];
+  /** The announced tool calls (`toolCallStart`), in order. */
+  starts: Array<{ id: string; name: string }>;
 }
 
 /** Runs a stream to its end; a thrown ProviderError is captured, anything else fails the test. */
@@ -53,11 +59,14 @@ export async function collect(
   options: StreamOptions = {},
   onDelta?: (text: string, index: number) => void,
 ): Promise<Outcome> {
-  const out: Outcome = { deltas: [], order: [] };
+  const out: Outcome = { deltas: [], order: [], events: [], calls: [], starts: [] };
   try {
     for await (const ev of client.stream(req, options)) {
       out.order.push(ev.type);
-      if (ev.type === 'delta') {
+      out.events.push(ev);
+      if (ev.type === 'toolCall') out.calls.push(ev.call);
+      else if (ev.type === 'toolCallStart') out.starts.push({ id: ev.id, name: ev.name });
+      else if (ev.type === 'delta') {
         out.deltas.push(ev.text);
         onDelta?.(ev.text, out.deltas.length - 1);
       } else if (ev.type === 'done') {

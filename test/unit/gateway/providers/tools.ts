@@ -1,0 +1,24 @@
+/** Tools and helpers shared by the tool-call tests. */
+import type { ProviderId, ToolDefinition } from '../../../../src/gateway/providers/types';
+
+export const TOOLS: ToolDefinition[] = [
+  {
+    name: 'read_file',
+    description: 'Read a file of the workspace.',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' }, startLine: { type: 'integer' } }, required: ['path'] },
+  },
+  {
+    name: 'run_command',
+    description: 'Run a shell command.',
+    inputSchema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+  },
+];
+
+/** The providers whose adapters speak tools (all four once every adapter is done). */
+export const TOOL_PROVIDERS: ProviderId[] = ['openai', 'openai-compatible'];
+
+/** The tool names a request body declared, in order, for any provider's shape. */
+export function wireToolNames(body: unknown): string[] {
+  const b = body as { tools?: Array<{ name?: string; function?: { name: string }; functionDeclarations?: Array<{ name: string }> }> };
+  return (b.tools ?? []).flatMap((t) => (t.functionDeclarations ? t.functionDeclarations.map((d) => d.name) : [t.function?.name ?? t.name ?? '']));
+}
