@@ -199,16 +199,22 @@ describe('workspace link: workspace tasks', function () {
     await untilTask(link, id, () => true);
     await link.runner!.run(id);
     await untilTask(link, id, (t) => t.status === 'awaiting_approval');
-    await decidePlan(link, id, 'approved');
-    await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'running', 'running');
-    const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${id}/status`, {
-      token: team.owner.token,
-      idem: true,
-      body: { status: 'cancelled', note: 'not needed' },
-    });
-    assert.equal(r.status, 200);
-    const stopped = await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'cancelled', 'the local run cancelled');
-    assert.equal(stopped.status, 'cancelled');
+    // The run's last user message carries no directive: make the run's reply stall, so it is still running when the cancel arrives.
+    providers.setScenario('stall');
+    try {
+      await decidePlan(link, id, 'approved');
+      await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'running', 'running');
+      const r = await call(ts.url, 'POST', `/v1/workspaces/${team.wid}/tasks/${id}/status`, {
+        token: team.owner.token,
+        idem: true,
+        body: { status: 'cancelled', note: 'not needed' },
+      });
+      assert.equal(r.status, 200);
+      const stopped = await untilLocal(h, (t) => t.workspaceTaskId === id && t.phase === 'run' && t.status === 'cancelled', 'the local run cancelled');
+      assert.equal(stopped.status, 'cancelled');
+    } finally {
+      providers.setScenario(undefined);
+    }
   });
 
   it('dispatches to a teammate (listed as created by me) and to this machine (plans at once)', async () => {
