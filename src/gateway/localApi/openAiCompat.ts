@@ -57,11 +57,12 @@ function toProviderRequest(agent: ResolvedAgent, body: ChatCompletionRequest): {
   return { system: system.filter(Boolean).join('\n\n') || undefined, messages };
 }
 
+/** This surface relays text only (no tools are offered to the agent's model here), so a turn of tool calls ends as a plain stop. */
 const FINISH: Record<FinishReason, string> = {
   stop: 'stop',
   length: 'length',
   content_filter: 'content_filter',
-  tool_calls: 'tool_calls',
+  tool_calls: 'stop',
   error: 'stop',
   cancelled: 'stop',
   other: 'stop',
@@ -129,6 +130,7 @@ export async function handleChatCompletions(ctx: ApiContext, req: IncomingMessag
         finish = ev.finishReason;
         usage = { ...usage, ...ev.usage };
       }
+      // toolCallStart / toolCall: not relayed (this surface offers the model no tools).
     }
   } catch (err) {
     if (abort.signal.aborted) return;

@@ -84,7 +84,8 @@ export type StreamEvent =
   /** A tool call whose arguments are complete. */
   | { type: 'toolCall'; call: ToolCall }
   | { type: 'usage'; usage: Usage }
-  | { type: 'done'; finishReason: FinishReason; rawFinishReason?: string; usage?: Usage };
+  /** The end of the reply. `detail`: the provider's explanation of an abnormal finish (Gemini's `finishMessage`, e.g. for MALFORMED_FUNCTION_CALL). */
+  | { type: 'done'; finishReason: FinishReason; rawFinishReason?: string; usage?: Usage; detail?: string };
 
 export interface ProviderEndpoint {
   /** Base URL, e.g. https://api.openai.com/v1 (overridable in settings). */

@@ -88,7 +88,12 @@ describe('provider decoders', () => {
       assert.deepEqual(texts, ['Hi']);
       assert.equal(d.done([]), undefined, 'no message_stop yet: truncated');
       feed(d, [ev({ type: 'message_stop' }, 'message_stop')]);
-      assert.deepEqual(d.done([]), { type: 'done', finishReason: 'stop', rawFinishReason: 'end_turn', usage: { inputTokens: 17, outputTokens: 9 } });
+      assert.deepEqual(d.done([]), {
+        type: 'done',
+        finishReason: 'stop',
+        rawFinishReason: 'end_turn',
+        usage: { inputTokens: 17, outputTokens: 9, cachedInputTokens: 5 },
+      });
     });
 
     it('maps an overloaded error event to a retryable "server" error', () => {

@@ -1,6 +1,8 @@
 /** Tool-call decoding on shapes the fixture does not send: servers' quirks and edge cases, event by event. */
 import assert from 'node:assert/strict';
 import { ProviderError } from '../../../../src/gateway/providers/errors';
+import { anthropicAdapter } from '../../../../src/gateway/providers/anthropic';
+import { geminiAdapter } from '../../../../src/gateway/providers/gemini';
 import { openAiAdapter } from '../../../../src/gateway/providers/openai';
 import type { SseEvent } from '../../../../src/gateway/providers/sse';
 import type { ProviderAdapter, StreamDecoder } from '../../../../src/gateway/providers/adapter';
@@ -112,6 +114,119 @@ describe('tool-call decoding', () => {
         ev('[DONE]'),
       ]);
       assert.deepEqual((out.at(-1) as { usage?: unknown }).usage, { inputTokens: 50, outputTokens: 2, cachedInputTokens: 32 });
+    });
+  });
+
+  describe('Anthropic', () => {
+    const a = (type: string, o: Record<string, unknown>): SseEvent => ev({ type, ...o }, type);
+    const start = a('message_start', {
+      message: { usage: { input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 1 } },
+    });
+
+    it('takes a tool_use input given whole in content_block_start when no input_json_delta follows', () => {
+      const out = run(decoderFor(anthropicAdapter()), [
+        start,
+        a('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: 'p' } } }),
+        a('content_block_stop', { index: 0 }),
+        a('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 12 } }),
+        a('message_stop', {}),
+      ]);
+      assert.deepEqual(calls(out), [{ id: 'toolu_1', name: 'read_file', arguments: { path: 'p' } }]);
+      assert.deepEqual(out.at(-1), {
+        type: 'done',
+        finishReason: 'tool_calls',
+        rawFinishReason: 'tool_use',
+        usage: { inputTokens: 125, outputTokens: 12, cachedInputTokens: 100 },
+      });
+    });
+
+    it('refuses an input_json_delta for a block that is not a tool_use, and a tool_use without a name', () => {
+      const d = decoderFor(anthropicAdapter());
+      d.onEvent(a('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }), []);
+      assert.throws(
+        () => d.onEvent(a('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{' } }), []),
+        (e: unknown) => e instanceof ProviderError && e.kind === 'malformed' && /not a tool_use block/.test(e.detail ?? ''),
+      );
+      assert.throws(
+        () => decoderFor(anthropicAdapter()).onEvent(a('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'x' } }), []),
+        (e: unknown) => e instanceof ProviderError && e.kind === 'malformed',
+      );
+    });
+
+    it('ends a stream cut inside a tool_use block with a truncated error naming it; a max_tokens stop marks the arguments invalid', () => {
+      const cut = decoderFor(anthropicAdapter());
+      run(
+        cut,
+        [
+          start,
+          a('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't', name: 'run_command', input: {} } }),
+          a('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"comm' } }),
+        ],
+        false,
+      );
+      assert.throws(
+        () => cut.done([]),
+        (e: unknown) => e instanceof ProviderError && e.kind === 'truncated' && /run_command/.test(e.message),
+      );
+      const long = run(decoderFor(anthropicAdapter()), [
+        start,
+        a('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't', name: 'run_command', input: {} } }),
+        a('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"comm' } }),
+        a('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 4096 } }),
+        a('content_block_stop', { index: 0 }),
+        a('message_stop', {}),
+      ]);
+      const [call] = calls(long) as Array<{ invalidArguments?: { error: string } }>;
+      assert.match(call?.invalidArguments?.error ?? '', /output token limit/);
+    });
+
+    it('maps a sanitised name back to ours', () => {
+      const d = decoderFor(anthropicAdapter(), { tools: [{ name: 'git.status', description: 'd', inputSchema: { type: 'object' } }] });
+      const out = run(d, [
+        start,
+        a('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 't', name: 'git_status', input: {} } }),
+        a('content_block_stop', { index: 0 }),
+        a('message_stop', {}),
+      ]);
+      assert.deepEqual(
+        out.filter((e) => e.type === 'toolCallStart' || e.type === 'toolCall').map((e) => (e.type === 'toolCall' ? e.call.name : e.name)),
+        ['git.status', 'git.status'],
+      );
+    });
+  });
+
+  describe('Gemini', () => {
+    it('keeps the order of text and calls within one chunk, and reads cached tokens', () => {
+      const out = run(decoderFor(geminiAdapter()), [
+        ev({
+          candidates: [
+            {
+              content: {
+                parts: [{ text: 'First ' }, { functionCall: { name: 'read_file', args: { path: 'a' } }, thoughtSignature: 'c2ln' }, { text: 'then.' }],
+              },
+              finishReason: 'STOP',
+            },
+          ],
+          usageMetadata: { promptTokenCount: 300, candidatesTokenCount: 9, cachedContentTokenCount: 256 },
+        }),
+      ]);
+      assert.deepEqual(
+        out.map((e) => e.type),
+        ['delta', 'toolCallStart', 'toolCall', 'delta', 'done'],
+      );
+      assert.deepEqual(
+        out.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text),
+        ['First ', 'then.'],
+      );
+      assert.deepEqual((out.at(-1) as { usage?: unknown }).usage, { inputTokens: 300, outputTokens: 9, cachedInputTokens: 256 });
+    });
+
+    it('marks args that are not an object invalid instead of failing the stream', () => {
+      const out = run(decoderFor(geminiAdapter()), [
+        ev({ candidates: [{ content: { parts: [{ functionCall: { name: 'read_file', args: 'a.ts' } }] }, finishReason: 'STOP' }] }),
+      ]);
+      const [call] = calls(out) as Array<{ invalidArguments?: { error: string } }>;
+      assert.match(call?.invalidArguments?.error ?? '', /not string/);
     });
   });
 });

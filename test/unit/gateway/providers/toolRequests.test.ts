@@ -33,10 +33,78 @@ function history(): ChatMessage[] {
   ];
 }
 
-const EXPECTED: Partial<Record<ProviderId, (req: ChatRequest) => Record<string, unknown>>> = {
+const EXPECTED: Record<ProviderId, (req: ChatRequest) => Record<string, unknown>> = {
   openai: (req) => openAiBody(req, 'openai'),
   'openai-compatible': (req) => openAiBody(req, 'openai-compatible'),
+  anthropic: anthropicBody,
+  gemini: geminiBody,
 };
+
+/** Anthropic: images before text; results of one turn in one user message, with is_error; the user's next text after them. */
+function anthropicBody(req: ChatRequest): Record<string, unknown> {
+  const image = (media_type: string, data: string): unknown => ({ type: 'image', source: { type: 'base64', media_type, data } });
+  return {
+    model: req.model,
+    max_tokens: 500,
+    system: 'You are terse.',
+    stream: true,
+    messages: [
+      { role: 'user', content: [image('image/png', PNG), { type: 'text', text: 'What is in this screenshot and in a.ts?' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Let me read the file.' },
+          { type: 'tool_use', id: 'call_A1', name: 'read_file', input: { path: 'a.ts' } },
+          { type: 'tool_use', id: 'call_B2', name: 'run_command', input: { command: 'cat b.ts' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'call_A1', content: 'export const a = 1;' },
+          { type: 'tool_result', tool_use_id: 'call_B2', content: 'cat: b.ts: No such file', is_error: true },
+        ],
+      },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'call_C3', name: 'read_file', input: {} }] },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'call_C3', content: 'missing path' }, image('image/jpeg', JPEG), { type: 'text', text: 'And this one?' }],
+      },
+    ],
+    tools: TOOLS.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema })),
+  };
+}
+
+/** Gemini: inlineData before text; calls as functionCall parts (the placeholder signature on the first of a turn); results as functionResponse parts. */
+function geminiBody(): Record<string, unknown> {
+  const sig = 'skip_thought_signature_validator';
+  return {
+    contents: [
+      { role: 'user', parts: [{ inlineData: { mimeType: 'image/png', data: PNG } }, { text: 'What is in this screenshot and in a.ts?' }] },
+      {
+        role: 'model',
+        parts: [
+          { text: 'Let me read the file.' },
+          { functionCall: { name: 'read_file', args: { path: 'a.ts' } }, thoughtSignature: sig },
+          { functionCall: { name: 'run_command', args: { command: 'cat b.ts' } } },
+        ],
+      },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'read_file', response: { output: 'export const a = 1;' } } },
+          { functionResponse: { name: 'run_command', response: { error: 'cat: b.ts: No such file' } } },
+        ],
+      },
+      { role: 'model', parts: [{ functionCall: { name: 'read_file', args: {} }, thoughtSignature: sig }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'read_file', response: { output: 'missing path' } } }] },
+      { role: 'user', parts: [{ inlineData: { mimeType: 'image/jpeg', data: JPEG } }, { text: 'And this one?' }] },
+    ],
+    systemInstruction: { parts: [{ text: 'You are terse.' }] },
+    tools: [{ functionDeclarations: TOOLS.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.inputSchema })) }],
+    generationConfig: { maxOutputTokens: 500 },
+  };
+}
 
 function openAiBody(req: ChatRequest, id: ProviderId): Record<string, unknown> {
   const call = (cid: string, name: string, args: unknown): unknown => ({ id: cid, type: 'function', function: { name, arguments: JSON.stringify(args) } });
@@ -101,7 +169,12 @@ describe('provider clients: requests with tools', function () {
         await collect(clientFor(h, server, id), { ...full(), toolChoice: 'none' });
         const [plain, none] = server.requests.map((r) => r.body as Record<string, unknown>);
         for (const key of ['tools', 'tool_choice', 'toolConfig']) assert.equal(plain?.[key], undefined, key);
-        const choice = { openai: { tool_choice: 'none' }, 'openai-compatible': { tool_choice: 'none' } }[id as 'openai'];
+        const choice = {
+          openai: { tool_choice: 'none' },
+          'openai-compatible': { tool_choice: 'none' },
+          anthropic: { tool_choice: { type: 'none' } },
+          gemini: { toolConfig: { functionCallingConfig: { mode: 'NONE' } } },
+        }[id];
         for (const [k, v] of Object.entries(choice)) assert.deepEqual(none?.[k], v, k);
         assert.ok(none?.tools, 'the tools are still described');
       });
@@ -115,7 +188,7 @@ describe('provider clients: requests with tools', function () {
         const out = await collect(clientFor(h, server, id), { model: MODELS[id], messages, tools: TOOLS }, { maxAttempts: 3 });
         assert.equal(out.error?.kind, 'bad_request');
         assert.equal(out.error?.status, 400);
-        assert.match(out.error?.message ?? '', /tool/);
+        assert.match(out.error?.message ?? '', /tool_result|tool_call|function response/);
         assert.equal(server.stats().total, 1, 'not retried');
       });
     });

@@ -1,5 +1,5 @@
 /** Tools and helpers shared by the tool-call tests. */
-import type { ProviderId, ToolDefinition } from '../../../../src/gateway/providers/types';
+import { PROVIDER_IDS, type ProviderId, type ToolDefinition } from '../../../../src/gateway/providers/types';
 
 export const TOOLS: ToolDefinition[] = [
   {
@@ -14,8 +14,7 @@ export const TOOLS: ToolDefinition[] = [
   },
 ];
 
-/** The providers whose adapters speak tools (all four once every adapter is done). */
-export const TOOL_PROVIDERS: ProviderId[] = ['openai', 'openai-compatible'];
+export const TOOL_PROVIDERS: readonly ProviderId[] = PROVIDER_IDS;
 
 /** The tool names a request body declared, in order, for any provider's shape. */
 export function wireToolNames(body: unknown): string[] {
