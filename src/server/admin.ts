@@ -125,6 +125,12 @@ export class Admin {
     return this.q.runNow((tx) => this.services.tasks.createIn(tx, w.id, { type: 'system', id: 'admin-cli' }, { title, prompt, assignee }));
   }
 
+  /** Deletes a task (e.g. one an older server stored that breaks clients); works while the server is down. */
+  deleteTask(slug: string, taskId: string): void {
+    const w = this.workspace(slug);
+    this.q.runNow((tx) => this.services.tasks.deleteIn(tx, w.id, { type: 'system', id: 'admin-cli' }, taskId));
+  }
+
   createAgent(slug: string, name: string, provider: Provider, model: string, systemPrompt: string): string {
     const w = this.workspace(slug);
     return this.q.runNow((tx) => this.services.agents.createIn(tx, w.id, null, { name, provider, model, systemPrompt }).agent.id);

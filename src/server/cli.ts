@@ -28,6 +28,7 @@ const ADMIN_HELP = `admin commands (all take --data-dir DIR):
   add-member --workspace SLUG --email E --role owner|admin|member|viewer
   invite --workspace SLUG --role ROLE [--email E]      prints the invite token (shown once)
   create-task --workspace SLUG --title T --prompt P [--assignee-email E]
+  delete-task --workspace SLUG --task ID     deletes the task, its notes and plans (audited; pushes task.deleted)
   members --workspace SLUG
   set-provider-key --workspace SLUG --provider openai|anthropic|gemini|openai-compatible   key from MULTICLAW_PROVIDER_KEY`;
 
@@ -118,6 +119,7 @@ async function admin(argv: string[]): Promise<number> {
       title: { type: 'string' },
       prompt: { type: 'string' },
       'assignee-email': { type: 'string' },
+      task: { type: 'string' },
       provider: { type: 'string' },
     },
   });
@@ -151,6 +153,10 @@ async function admin(argv: string[]): Promise<number> {
         console.log(JSON.stringify({ taskId: t.id, status: t.status }));
         return 0;
       }
+      case 'delete-task':
+        a.deleteTask(need('workspace'), need('task'));
+        console.log(JSON.stringify({ ok: true }));
+        return 0;
       case 'members':
         for (const m of a.members(need('workspace'))) console.log(`${m.id}\t${m.role.padEnd(7)}\t${m.email}\t${m.name}`);
         return 0;

@@ -92,6 +92,7 @@ export class WorkspaceServer {
     const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 15_000;
     const hub = new Hub(log.child({ topic: 'ws' }), heartbeatIntervalMs);
     const queue = new WriteQueue(db, now, (events) => hub.publish(events), commitMode, walSync);
+    queue.onDeliverError = (err) => log.error('event fan-out failed', { err: err instanceof Error ? err : String(err) });
     const ctx: ServerContext = {
       db,
       queue,
@@ -131,7 +132,12 @@ export class WorkspaceServer {
       },
       log.child({ topic: 'ws' }),
     );
-    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void router.handle(req, res);
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      router.handle(req, res).catch((err: unknown) => {
+        log.error('request handler failed', { err: err instanceof Error ? err : String(err) });
+        res.destroy();
+      });
+    };
     const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onRequest) : http.createServer(onRequest);
     server.requestTimeout = 30_000;
     server.headersTimeout = 15_000;

@@ -107,6 +107,9 @@ export class WorkspaceTasks extends Disposable {
         }
         break;
       }
+      case 'task.deleted':
+        if (this.tasks.delete(e.data.taskId)) this.changeEmitter.fire({ kind: 'remove', id: e.data.taskId, event: e });
+        break;
       default:
         break;
     }

@@ -4,6 +4,7 @@
  * below the server's frame rate, and `req`/`res` RPC with per-request timeouts. Lifecycle decisions
  * (reconnect, renew, give up) belong to `LinkSession`.
  */
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../protocol/jsonLimits';
 import type WebSocket from 'ws';
 import type { ErrorBody } from '../../protocol/workspace/common';
 import { eventSchema, type WorkspaceEvent } from '../../protocol/workspace/events';
@@ -202,9 +203,13 @@ export class WsConnection {
     this.lastReceivedAt = Date.now();
     if (this.closed) return;
     if (isBinary) return this.handlers.onMalformed('a binary frame', this);
+    const text = String(data);
+    // The server refuses input nested deeper than MAX_JSON_DEPTH (its frames wrap that value in a few more
+    // levels); a frame nested deeper than twice that would break every later step (and the state file).
+    if (jsonTooDeep(text, 2 * MAX_JSON_DEPTH)) return this.handlers.onMalformed('a frame nested too deeply', this);
     let obj: unknown;
     try {
-      obj = JSON.parse(String(data));
+      obj = JSON.parse(text);
     } catch {
       return this.handlers.onMalformed('a frame that is not JSON', this);
     }

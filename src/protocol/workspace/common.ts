@@ -4,6 +4,7 @@
  * (`src/server`), the gateway's workspace link and the webviews, so it imports only zod.
  */
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from '../jsonLimits';
 import { PROVIDER_IDS } from '../providerIds';
 
 export const PROTOCOL_VERSION = 1 as const;
@@ -32,8 +33,19 @@ export const LIMITS = {
   maxConsecutiveBadFrames: 20,
   /** Events per page when replaying missed events (the server sends all pages). */
   resumePageSize: 500,
-  /** Outgoing bytes buffered for one socket before it is closed 4429 (slow consumer). */
+  /**
+   * Outgoing bytes queued for one socket (answers, events, and live events held back during a replay)
+   * before it is closed 4429 "slow consumer" (one answer larger than this still goes out to a socket
+   * that has nothing queued).
+   */
   maxBufferedBytes: 8 * 1024 * 1024,
+  /** Bytes of one socket's requests being processed at once (their frames); more → a failed `res` with `rate_limited`. */
+  maxInFlightBytes: 4 * 1024 * 1024,
+  /**
+   * Deepest nesting of arrays and objects in a REST body or a WSS frame (the frame's envelope counts);
+   * deeper → 400 `bad_request` / `bad_frame`, checked on the text before it is parsed.
+   */
+  jsonDepth: MAX_JSON_DEPTH,
 } as const;
 
 export const idSchema = z
@@ -121,7 +133,7 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
 
 /** Every error code the server returns, its HTTP status on REST, and what it means. */
 export const ERROR_CODES = {
-  bad_request: { http: 400, description: 'The request is malformed (not JSON, bad query string).' },
+  bad_request: { http: 400, description: 'The request is malformed (not JSON, nests deeper than `LIMITS.jsonDepth`, bad query string).' },
   validation_failed: { http: 400, description: 'The body, query or frame failed schema validation; `details.issues` lists path and message.' },
   idempotency_key_required: { http: 400, description: 'A mutation was sent without an `Idempotency-Key` header (REST) or `idempotencyKey` (WSS).' },
   unauthorized: { http: 401, description: 'No credentials, or credentials that are unknown, tampered or revoked.' },
@@ -140,7 +152,7 @@ export const ERROR_CODES = {
   idempotency_conflict: { http: 422, description: 'The idempotency key was already used for a different request.' },
   account_locked: { http: 423, description: 'Too many failed sign-ins: the account is locked until `details.retryAfterSec` passes.' },
   rate_limited: { http: 429, description: 'Too many requests or frames: retry after `details.retryAfterSec` (also `Retry-After`).' },
-  bad_frame: { http: 400, description: 'WSS: the frame is not a JSON object (or is binary). The socket stays up.' },
+  bad_frame: { http: 400, description: 'WSS: the frame is not a JSON object, is binary, or nests deeper than `LIMITS.jsonDepth`. The socket stays up.' },
   unknown_type: { http: 400, description: 'WSS: the frame `type` is unknown. The socket stays up.' },
   not_ready: { http: 400, description: 'WSS: the frame needs a completed `hello` first, or `hello` was sent twice.' },
   target_offline: { http: 404, description: 'WSS signalling: the addressed peer is not connected.' },
@@ -185,7 +197,8 @@ export const CLOSE_CODES = {
   rateLimited: {
     code: 4429,
     reconnect: 'yes',
-    description: 'Frame rate limit exceeded repeatedly, or slow consumer (send buffer full). Reconnect with backoff and resume.',
+    description:
+      'Frame flood (the client kept sending after its burst allowance was spent: one `rate_limited` error frame per second, then this close), or slow consumer (more than `maxBufferedBytes` queued for a client that does not read; reason "slow consumer"). Reconnect with backoff and resume.',
   },
 } as const satisfies Record<string, { code: number; reconnect: 'yes' | 'never' | 'after-new-token'; description: string }>;
 

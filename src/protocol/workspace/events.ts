@@ -15,6 +15,8 @@ export const EVENT_DATA = {
    */
   'task.updated': z.object({ task: taskStateSchema, note: progressNoteSchema.nullable() }),
   'task.plan': z.object({ taskId: idSchema, plan: planSchema }),
+  /** An Owner/Admin deleted the task: forget it. */
+  'task.deleted': z.object({ taskId: idSchema }),
   /** Agents, guardrails or provider keys changed: fetch `GET /config` (or WSS `config.get`). */
   'config.changed': z.object({ version: z.number().int().nonnegative(), reason: z.enum(['agent', 'provider_key', 'guardrails']) }),
   'workspace.updated': z.object({ workspace: workspaceSchema.omit({ role: true }) }),
@@ -47,6 +49,7 @@ export const eventSchema = z.discriminatedUnion('name', [
   variant('task.created'),
   variant('task.updated'),
   variant('task.plan'),
+  variant('task.deleted'),
   variant('config.changed'),
   variant('workspace.updated'),
   variant('member.joined'),

@@ -260,6 +260,16 @@ export const ROUTES = {
     response: r.taskDetailResponseSchema,
     description: 'A task with its progress notes and plans.',
   },
+  'tasks.delete': {
+    method: 'DELETE',
+    path: `${W}/tasks/{tid}`,
+    auth: 'account',
+    permission: 'settings.manage',
+    mutation: true,
+    response: r.okResponseSchema,
+    description:
+      'Delete a task (Owner/Admin): its notes and plans go with it, its prompt and context are cleared from the event log, and `task.deleted` is pushed. For a task that should never have been stored (also `admin delete-task`).',
+  },
   'tasks.assign': {
     method: 'POST',
     path: `${W}/tasks/{tid}/assign`,

@@ -167,7 +167,16 @@ export class WriteQueue {
     }
   }
 
+  /** Hands committed events to the fan-out; a failure there never keeps the answers from resolving. */
   private deliver(events: StoredEvent[]): void {
-    if (events.length) this.onCommit(events);
+    if (!events.length) return;
+    try {
+      this.onCommit(events);
+    } catch (err) {
+      this.onDeliverError?.(err);
+    }
   }
+
+  /** Told when the fan-out threw (the server logs it). */
+  onDeliverError: ((err: unknown) => void) | undefined;
 }

@@ -1,5 +1,6 @@
 /** One handler per REST route: unpack the validated request, call the service, shape the answer. */
 import type { z } from 'zod';
+import { clip } from '../../protocol/jsonLimits';
 import { PROTOCOL_VERSION, providerSchema, type Provider, type TaskStatus } from '../../protocol/workspace/common';
 import type * as r from '../../protocol/workspace/rest';
 import { turnCredentials } from '../crypto/turn';
@@ -24,7 +25,7 @@ function cred(c: RequestContext): Credential {
 
 function provider(c: RequestContext): Provider {
   const p = providerSchema.safeParse(c.params.provider);
-  if (!p.success) throw new ApiError('validation_failed', `unknown provider "${c.params.provider}"`);
+  if (!p.success) throw new ApiError('validation_failed', `unknown provider "${clip(c.params.provider, 40)}"`);
   return p.data;
 }
 
@@ -80,6 +81,7 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
       );
     },
     'tasks.get': (c) => ok(s.tasks.get(access(c), c.params.tid)),
+    'tasks.delete': (c) => s.tasks.delete(access(c), c.params.tid, c.idem),
     'tasks.assign': (c) => s.tasks.assign(access(c), c.params.tid, body(c), c.idem),
     'tasks.status': (c) => s.tasks.updateStatus(access(c), c.params.tid, body(c), c.idem),
     'tasks.submitPlan': (c) => s.tasks.submitPlan(access(c), c.params.tid, body(c), c.idem),

@@ -1,11 +1,13 @@
 /**
  * The REST pipeline for every route of `ROUTES`: match (404/405) → auth rate limit → credentials →
  * workspace role and permission → body (size limit, JSON content type, zod) → query (zod) →
- * idempotency key for mutations → handler → JSON answer. No CORS headers are ever sent (a preflight
+ * idempotency key for mutations → handler → JSON answer. A body nested deeper than `LIMITS.jsonDepth`
+ * is refused from its text, before it is parsed; an answer that cannot be encoded fails only itself. No CORS headers are ever sent (a preflight
  * gets 405), answers are `no-store`, and one structured log line per request holds no secret.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { jsonTooDeep } from '../../protocol/jsonLimits';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_REPLAYED_HEADER, idempotencyKeySchema, idSchema, LIMITS } from '../../protocol/workspace/common';
 import { ROUTES, type RouteId, type RouteSpec } from '../../protocol/workspace/routes';
 import { ApiError, validationError } from '../errors';
@@ -177,8 +179,11 @@ export class Router {
       if (raw.length && !/^application\/json\b/i.test(type)) throw new ApiError('unsupported_media_type', 'send Content-Type: application/json');
       let json: unknown = {};
       if (raw.length) {
+        const text = raw.toString('utf8');
+        // Before parsing: a 20,000-deep value would overflow every recursive step after it.
+        if (jsonTooDeep(text, LIMITS.jsonDepth)) throw new ApiError('bad_request', `body nests deeper than ${LIMITS.jsonDepth} levels`);
         try {
-          json = JSON.parse(raw.toString('utf8'));
+          json = JSON.parse(text);
         } catch {
           throw new ApiError('bad_request', 'body is not valid JSON');
         }

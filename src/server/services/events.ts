@@ -2,10 +2,24 @@
  * The persisted event log: per-workspace seq (workspaces.event_seq), read back for resume, pruned by
  * age and count. A resume that reaches below the oldest kept event is a `gap`: the client refetches.
  */
+import { jsonTooDeep } from '../../protocol/jsonLimits';
+import { LIMITS } from '../../protocol/workspace/common';
 import type { WorkspaceEvent } from '../../protocol/workspace/events';
 import { stmt } from '../db/database';
 import type { StoredEvent } from '../db/writeQueue';
 import { iso, type ServerContext } from './context';
+import { TOO_DEEP_MARKER } from './rows';
+
+/**
+ * The data of a stored event as it may be served. A `task.created` stored before the depth limit
+ * existed may carry a context nested too deep for any client: it goes out with a marker instead.
+ */
+function servable(name: StoredEvent['name'], data: string): string {
+  if (name !== 'task.created' || !jsonTooDeep(data, LIMITS.jsonDepth)) return data;
+  const d = JSON.parse(data) as { task: Record<string, unknown> };
+  d.task.context = { ...TOO_DEEP_MARKER };
+  return JSON.stringify(d);
+}
 
 export function eventFrame(e: StoredEvent): string {
   return `{"type":"event","seq":${e.seq},"ts":"${iso(e.ts)}","workspaceId":${JSON.stringify(e.workspaceId)},"name":"${e.name}","data":${e.data}}`;
@@ -43,7 +57,7 @@ export class EventLog {
       this.ctx.db,
       'SELECT workspace_id, seq, ts, name, data FROM events WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
     ).all(workspaceId, after, upTo, limit) as EventRow[];
-    return rows.map((r) => ({ workspaceId: r.workspace_id, seq: r.seq, ts: r.ts, name: r.name, data: r.data }));
+    return rows.map((r) => ({ workspaceId: r.workspace_id, seq: r.seq, ts: r.ts, name: r.name, data: servable(r.name, r.data) }));
   }
 
   list(workspaceId: string, after: number, limit: number): { events: WorkspaceEvent[]; headSeq: number; gap: boolean } {

@@ -15,7 +15,18 @@ import type {
   User,
   Workspace,
 } from '../../protocol/workspace/models';
+import { jsonTooDeep } from '../../protocol/jsonLimits';
+import { LIMITS } from '../../protocol/workspace/common';
 import { iso, isoOrNull } from './context';
+
+/** Stands in for a stored value nested deeper than any input may be now (stored before the limit existed). */
+export const TOO_DEEP_MARKER = { _invalid: 'this value nests too deeply to be served; an Owner or Admin can delete the task' } as const;
+
+/** A JSON object read back from storage: a row stored before the depth limit cannot break a list for everyone. */
+export function storedObject(text: string): Record<string, unknown> {
+  if (jsonTooDeep(text, LIMITS.jsonDepth)) return { ...TOO_DEEP_MARKER };
+  return JSON.parse(text) as Record<string, unknown>;
+}
 
 export interface UserRow {
   id: string;
@@ -194,7 +205,7 @@ export const toTask = (r: TaskRow): Task => ({
       : r.assignee_type === 'instance' && r.assignee_id
         ? { type: 'instance', instanceId: r.assignee_id }
         : null,
-  context: JSON.parse(r.context) as Record<string, unknown>,
+  context: storedObject(r.context),
   status: r.status,
   progress: r.progress,
   result: r.result ? (JSON.parse(r.result) as Task['result']) : null,

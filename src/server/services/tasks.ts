@@ -177,6 +177,39 @@ export class Tasks {
     return { task: toTask(t), progress: progress.map(toProgress), plans: plans.map(toPlan) };
   }
 
+  /** Deletes a task (Owner/Admin; the route checks `settings.manage`). */
+  delete(a: Access, taskId: string, idem: IdempotencyKey | undefined): Promise<Reply<{ ok: true }>> {
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, () => {
+        this.deleteIn(tx, a.workspaceId, actorOf(a), taskId);
+        return { status: 200, body: { ok: true as const } };
+      }),
+    );
+  }
+
+  /**
+   * Transaction body of a deletion (also the admin CLI's `delete-task`, which works while the server is
+   * down): the row with its notes and plans (cascade), the prompt and context in its `task.created`
+   * events, an audit entry, and a `task.deleted` event.
+   */
+  deleteIn(tx: Tx, workspaceId: string, actor: Actor, taskId: string): void {
+    const t = this.row(tx, workspaceId, taskId);
+    stmt(tx.db, 'DELETE FROM tasks WHERE id = ?').run(taskId);
+    const created = stmt(tx.db, "SELECT seq, data FROM events WHERE workspace_id = ? AND name = 'task.created' AND data LIKE ?").all(
+      workspaceId,
+      `%"id":"${taskId}"%`,
+    ) as Array<{ seq: number; data: string }>;
+    for (const e of created) {
+      const d = JSON.parse(e.data) as { task: Task };
+      if (d.task.id !== taskId) continue;
+      d.task.prompt = '';
+      d.task.context = {};
+      stmt(tx.db, 'UPDATE events SET data = ? WHERE workspace_id = ? AND seq = ?').run(JSON.stringify(d), workspaceId, e.seq);
+    }
+    audit(tx, workspaceId, actor, 'task.deleted', { type: 'task', id: taskId }, { title: t.title.slice(0, 200), status: t.status });
+    tx.emit(workspaceId, 'task.deleted', { taskId });
+  }
+
   assign(a: Access, taskId: string, req: z.infer<typeof assignTaskRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<TaskBody>> {
     return this.ctx.queue.run((tx) =>
       idempotent(tx, idem, this.ctx.box, false, () => {

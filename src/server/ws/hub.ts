@@ -125,7 +125,15 @@ export class Hub implements SessionControl {
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
     const framed = events.map((e) => wireEvent(e.seq, eventFrame(e))); // encoded once for every connection
-    for (const c of conns) if (c.ready) c.sendEvents(framed);
+    for (const c of conns) {
+      if (!c.ready) continue;
+      try {
+        c.sendEvents(framed);
+      } catch (err) {
+        this.log.error('event fan-out failed for a connection', { conn: c.id, err: err instanceof Error ? err : String(err) });
+        c.close('internal', 'internal error');
+      }
+    }
   }
 
   /** Picks up commits made by another process (admin CLI) and fans them out. */
@@ -191,7 +199,7 @@ export class Hub implements SessionControl {
       conn.replaying = false;
     }
     conn.send({ type: 'resumed', fromSeq: lastSeq, toSeq: head, count });
-    conn.sendEvents(conn.pendingLive.splice(0));
+    conn.sendEvents(conn.takePending());
   }
 
   // --- heartbeats ------------------------------------------------------------------------------------

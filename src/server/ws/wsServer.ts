@@ -51,7 +51,18 @@ export class WsEndpoint implements ConnectionHost {
     });
   }
 
+  /** The server's 'upgrade' listener: nothing thrown here may reach the event loop. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    try {
+      this.upgrade(req, socket, head);
+    } catch (err) {
+      this.log.error('ws upgrade failed', { err: err instanceof Error ? err : String(err) });
+      socket.destroy();
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== WS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -59,12 +70,17 @@ export class WsEndpoint implements ConnectionHost {
     }
     const verdict = this.authenticate(tokenFromRequest(req));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!verdict.ok) {
-        this.log.info('ws rejected', { code: CLOSE_CODES[verdict.close].code, reason: verdict.reason, ip: req.socket.remoteAddress });
-        ws.close(CLOSE_CODES[verdict.close].code, verdict.reason);
-        return;
+      try {
+        if (!verdict.ok) {
+          this.log.info('ws rejected', { code: CLOSE_CODES[verdict.close].code, reason: verdict.reason, ip: req.socket.remoteAddress });
+          ws.close(CLOSE_CODES[verdict.close].code, verdict.reason);
+          return;
+        }
+        this.attach(ws, verdict.claims);
+      } catch (err) {
+        this.log.error('ws attach failed', { err: err instanceof Error ? err : String(err) });
+        ws.terminate();
       }
-      this.attach(ws, verdict.claims);
     });
   }
 
@@ -113,8 +129,18 @@ export class WsEndpoint implements ConnectionHost {
     this.hub.heartbeatFrom(conn);
   }
 
-  onReq(conn: Connection, frame: z.infer<typeof reqFrameSchema>): void {
-    void dispatchRpc(this.services, conn.access, frame).then((res) => conn.send(res));
+  onReq(conn: Connection, frame: z.infer<typeof reqFrameSchema>, bytes: number): void {
+    conn.inFlightBytes += bytes;
+    dispatchRpc(this.services, conn.access, frame)
+      .then(
+        (res) => conn.send(res),
+        (err: unknown) => {
+          this.log.error('rpc failed', { conn: conn.id, method: frame.method.slice(0, 60), err: err instanceof Error ? err : String(err) });
+          return conn.send({ type: 'res', id: frame.id, ok: false, error: { code: 'internal', message: 'internal error' } });
+        },
+      )
+      .catch((err: unknown) => this.log.error('rpc answer failed', { conn: conn.id, err: err instanceof Error ? err : String(err) }))
+      .finally(() => (conn.inFlightBytes -= bytes));
   }
 
   onSignal(conn: Connection, frame: ClientSignalFrame): void {

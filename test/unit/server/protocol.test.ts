@@ -129,6 +129,8 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
     });
     await api('GET', `${w}/tasks?status=completed&limit=5`, { token: owner });
     await api('GET', t, { token: owner });
+    const doomed = await api<{ task: { id: string } }>('POST', `${w}/tasks`, { token: owner, idem: true, body: { title: 'D', prompt: 'P' } });
+    await api('DELETE', `${w}/tasks/${doomed.task.id}`, { token: owner, idem: true });
     await api('GET', `${w}/audit?limit=5`, { token: owner });
     await api('GET', `${w}/events?after=0&limit=50`, { token: owner });
 
@@ -204,6 +206,7 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
       'task.created',
       'task.updated',
       'task.plan',
+      'task.deleted',
       'config.changed',
       'workspace.updated',
       'member.joined',
