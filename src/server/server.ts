@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { deriveKey, loadMasterKey, SecretBox } from './crypto/keys';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './crypto/passwords';
 import { SessionTokenSigner } from './crypto/tokens';
@@ -23,6 +24,27 @@ import { HEARTBEAT_SLICES, Hub } from './ws/hub';
 import { WsEndpoint } from './ws/wsServer';
 
 export const SERVER_VERSION = '0.1.0';
+
+/** A request Node's parser refused (too large, too slow, not HTTP): a typed JSON answer when the socket can take one, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request line and headers exceed 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', 'bad_request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  const t = setTimeout(() => socket.destroy(), 2_000);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
+}
 
 export interface WorkspaceServerOptions {
   dataDir: string;
@@ -143,7 +165,7 @@ export class WorkspaceServer {
     server.headersTimeout = 15_000;
     server.keepAliveTimeout = 5_000;
     server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
     const s = new WorkspaceServer(services, hub, ws, server, db, queue, Boolean(o.tls), log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

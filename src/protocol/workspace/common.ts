@@ -148,6 +148,8 @@ export const ERROR_CODES = {
   invalid_transition: { http: 409, description: 'The task cannot move from its current status to the requested one.' },
   version_conflict: { http: 409, description: '`expectedVersion` does not match the task version.' },
   payload_too_large: { http: 413, description: 'The body exceeds the route limit.' },
+  headers_too_large: { http: 431, description: 'The request line and headers exceed 16 KiB.' },
+  request_timeout: { http: 408, description: 'The request did not arrive in time (headers 15 s, whole request 30 s).' },
   unsupported_media_type: { http: 415, description: 'A body was sent without `Content-Type: application/json`.' },
   idempotency_conflict: { http: 422, description: 'The idempotency key was already used for a different request.' },
   account_locked: { http: 423, description: 'Too many failed sign-ins: the account is locked until `details.retryAfterSec` passes.' },

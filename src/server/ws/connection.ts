@@ -325,7 +325,7 @@ export class Connection {
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return this.bad('bad_frame', 'frame must be a JSON object', null);
     const rec = obj as Record<string, unknown>;
-    const ref = typeof rec.id === 'string' ? rec.id.slice(0, 100) : null;
+    const ref = typeof rec.id === 'string' && rec.id ? rec.id.slice(0, 100) : null;
     const type = rec.type;
     if (typeof type !== 'string')
       return this.bad('unknown_type', type === undefined ? 'frame has no type' : `frame type must be a string, not ${kindOf(type)}`, ref);
