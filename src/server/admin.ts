@@ -18,6 +18,7 @@ import { createServices, type Services } from './services/registry';
 
 const noSessions: SessionControl = {
   closeMember: () => {},
+  closeSignIn: () => {},
   closeInstance: () => {},
   closeWorkspace: () => {},
   setRole: () => {},
@@ -87,7 +88,10 @@ export class Admin {
 
   async setPassword(email: string, password: string): Promise<void> {
     const hash = await hashPassword(password, this.services.ctx.settings.scryptCost);
-    this.q.runNow((tx) => tx.db.prepare('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0 WHERE email = ?').run(hash, email));
+    this.q.runNow((tx) => {
+      tx.db.prepare('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0 WHERE email = ?').run(hash, email);
+      tx.db.prepare('DELETE FROM login_failures WHERE email = ?').run(email);
+    });
   }
 
   createWorkspace(slug: string, name: string, ownerEmail: string): WorkspaceRow {

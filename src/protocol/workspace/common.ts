@@ -131,6 +131,20 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
   cancelled: [],
 };
 
+/**
+ * Who may assign, reassign or unassign a task (`tasks.assign`), checked in this order against the
+ * caller's role as it is at that moment. Every assignment and claim is an audit entry `task.assigned`
+ * with `from`, `to` and `via` (`assign` or `claim`).
+ */
+export const TASK_ASSIGNMENT_RULES: readonly string[] = [
+  'An Owner or Admin may assign any unfinished task to any member or instance of the workspace, or unassign it.',
+  'A Viewer may not assign anything.',
+  'The assignee (the member, or the member who registered the assigned instance, or that instance) may hand the task to anyone in the workspace, or unassign it.',
+  'Anyone with `agents.use` may take a queued (unassigned) task for themselves or for an instance they registered — not for someone else. Setting a queued task `running` claims it the same way.',
+  'The creator may reassign their task while it has not started (`queued` or `assigned`).',
+  'Nobody else: in particular a Member cannot take a task assigned to someone else, so cannot complete it either (only the assignee, the creator to cancel, or an Owner/Admin changes its status).',
+];
+
 /** Every error code the server returns, its HTTP status on REST, and what it means. */
 export const ERROR_CODES = {
   bad_request: { http: 400, description: 'The request is malformed (not JSON, nests deeper than `LIMITS.jsonDepth`, bad query string).' },
@@ -192,7 +206,8 @@ export const CLOSE_CODES = {
   unauthorized: {
     code: 4401,
     reconnect: 'after-new-token',
-    description: 'Session token missing, invalid, tampered or expired (also sent when it expires mid-session).',
+    description:
+      'Session token missing, invalid, tampered or expired (also sent when it expires mid-session), or its sign-in was signed out (reason "signed out": mint with a valid account token).',
   },
   forbidden: { code: 4403, reconnect: 'never', description: 'Access revoked: the member was removed, the instance deleted, or the workspace deleted.' },
   heartbeatTimeout: { code: 4408, reconnect: 'yes', description: 'Nothing received for 3 heartbeat intervals.' },

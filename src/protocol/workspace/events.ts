@@ -17,8 +17,11 @@ export const EVENT_DATA = {
   'task.plan': z.object({ taskId: idSchema, plan: planSchema }),
   /** An Owner/Admin deleted the task: forget it. */
   'task.deleted': z.object({ taskId: idSchema }),
-  /** Agents, guardrails or provider keys changed: fetch `GET /config` (or WSS `config.get`). */
-  'config.changed': z.object({ version: z.number().int().nonnegative(), reason: z.enum(['agent', 'provider_key', 'guardrails']) }),
+  /**
+   * Agents, guardrails or provider keys changed, or a member's role did (`member_role`: what a snapshot
+   * holds depends on the role): fetch `GET /config` (or WSS `config.get`).
+   */
+  'config.changed': z.object({ version: z.number().int().nonnegative(), reason: z.enum(['agent', 'provider_key', 'guardrails', 'member_role']) }),
   'workspace.updated': z.object({ workspace: workspaceSchema.omit({ role: true }) }),
   'member.joined': z.object({ member: memberSchema.omit({ email: true }) }),
   'member.updated': z.object({ member: memberSchema.omit({ email: true }) }),

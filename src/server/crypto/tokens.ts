@@ -30,6 +30,8 @@ export interface SessionClaims {
   uid: string;
   mid: string;
   iid: string | null;
+  /** The sign-in (account token) it was minted under; logout ends it. Absent when minted with a workspace token. */
+  sid?: string;
   scope: SessionScope;
   /** unix ms */
   iat: number;
@@ -40,6 +42,8 @@ export interface SessionClaims {
 export type VerifyResult = { ok: true; claims: SessionClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
 
 const PREFIX = 'mcs1';
+/** `mcs1.<claims>.<sig>`, both parts base64url without padding (a 32-byte MAC is 43 characters). */
+const TOKEN_SHAPE = /^mcs1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 
 export class SessionTokenSigner {
   constructor(private readonly key: Buffer) {}
@@ -53,11 +57,16 @@ export class SessionTokenSigner {
     return `${body}.${this.mac(body).toString('base64url')}`;
   }
 
+  /**
+   * Verifies in constant time against the canonical encoding only: base64url without padding, every
+   * character significant (a lenient decoder also accepts appended `==` or `!!`, or another last
+   * character with the same leading bits — all refused here).
+   */
   verify(token: string, now: number): VerifyResult {
+    if (token.length > 2000 || !TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
     const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 2000) return { ok: false, reason: 'malformed' };
-    const sig = Buffer.from(parts[2], 'base64url');
-    const expected = this.mac(`${parts[0]}.${parts[1]}`);
+    const expected = Buffer.from(this.mac(`${parts[0]}.${parts[1]}`).toString('base64url'));
+    const sig = Buffer.from(parts[2]);
     if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return { ok: false, reason: 'bad_signature' };
     let claims: SessionClaims;
     try {
@@ -65,7 +74,16 @@ export class SessionTokenSigner {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (claims.v !== 1 || typeof claims.exp !== 'number' || typeof claims.wid !== 'string' || typeof claims.mid !== 'string') {
+    if (
+      typeof claims !== 'object' ||
+      claims === null ||
+      claims.v !== 1 ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.wid !== 'string' ||
+      typeof claims.mid !== 'string' ||
+      typeof claims.uid !== 'string' ||
+      (claims.sid !== undefined && typeof claims.sid !== 'string')
+    ) {
       return { ok: false, reason: 'malformed' };
     }
     if (now >= claims.exp) return { ok: false, reason: 'expired' };

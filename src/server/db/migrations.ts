@@ -170,4 +170,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE instances ADD COLUMN status_reason TEXT;
   ALTER TABLE instances ADD COLUMN label TEXT;
   `,
+  // Logout ends every session minted under that sign-in: session tokens carry the sign-in's id.
+  `
+  ALTER TABLE account_tokens ADD COLUMN sign_in_id TEXT;
+  UPDATE account_tokens SET sign_in_id = lower(hex(randomblob(12))) WHERE sign_in_id IS NULL;
+  CREATE UNIQUE INDEX account_tokens_sign_in ON account_tokens(sign_in_id);
+  CREATE TABLE login_failures (
+    email TEXT PRIMARY KEY COLLATE NOCASE,
+    failures INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

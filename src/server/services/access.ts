@@ -10,8 +10,14 @@ import { hashToken, type SessionClaims } from '../crypto/tokens';
 import type { ServerContext } from './context';
 
 export type Credential =
-  | { kind: 'account'; userId: string; tokenHash: string }
+  | { kind: 'account'; userId: string; tokenHash: string; signInId: string }
   | { kind: 'instance'; userId: string; memberId: string; workspaceId: string; instanceId: string; instanceKind: InstanceKind };
+
+/** A session that may no longer be used, and how its socket is closed (4403 revoked, 4401 signed out). */
+export interface Revoked {
+  revoked: string;
+  close: 'forbidden' | 'unauthorized';
+}
 
 export interface Access {
   userId: string;
@@ -49,10 +55,12 @@ export class AccessResolver {
   private readonly instanceById;
   private readonly memberByUser;
   private readonly memberById;
+  private readonly signInLive;
 
   constructor(private readonly ctx: ServerContext) {
     const db = ctx.db;
-    this.accountByHash = db.prepare('SELECT user_id, expires_at FROM account_tokens WHERE hash = ?');
+    this.accountByHash = db.prepare('SELECT user_id, expires_at, sign_in_id FROM account_tokens WHERE hash = ?');
+    this.signInLive = db.prepare('SELECT 1 FROM account_tokens WHERE sign_in_id = ? AND expires_at > ?');
     const instanceSelect = 'SELECT i.id, i.workspace_id, i.member_id, i.kind, m.user_id, m.role FROM instances i JOIN members m ON m.id = i.member_id';
     this.instanceByHash = db.prepare(`${instanceSelect} WHERE i.token_hash = ?`);
     this.instanceById = db.prepare(`${instanceSelect} WHERE i.id = ?`);
@@ -67,10 +75,10 @@ export class AccessResolver {
     const token = m[1];
     if (token.startsWith('mca_')) {
       const hash = hashToken(token);
-      const row = this.accountByHash.get(hash) as { user_id: string; expires_at: number } | undefined;
+      const row = this.accountByHash.get(hash) as { user_id: string; expires_at: number; sign_in_id: string } | undefined;
       if (!row) throw new ApiError('unauthorized', 'unknown or revoked token');
       if (row.expires_at <= this.ctx.now()) throw new ApiError('token_expired', 'account token expired: sign in again');
-      return { kind: 'account', userId: row.user_id, tokenHash: hash };
+      return { kind: 'account', userId: row.user_id, tokenHash: hash, signInId: row.sign_in_id };
     }
     if (token.startsWith('mcw_')) {
       const row = this.instanceByHash.get(hashToken(token)) as InstanceRow | undefined;
@@ -92,13 +100,18 @@ export class AccessResolver {
     return { userId: cred.userId, memberId: m.id, workspaceId, role: m.role, instanceId: null, instanceKind: null };
   }
 
-  /** Re-checks a verified session token against the database: the member (and instance) must still exist. */
-  fromSession(claims: SessionClaims): Access | { revoked: string } {
+  /**
+   * Re-checks a verified session token against the database, at connect and at every use: the member
+   * (and instance) must still exist, the sign-in it was minted under must not have been signed out, and
+   * the role is the member's role now.
+   */
+  fromSession(claims: SessionClaims): Access | Revoked {
     const m = this.memberById.get(claims.mid, claims.wid) as { id: string; user_id: string; role: Role } | undefined;
-    if (!m || m.user_id !== claims.uid) return { revoked: 'membership revoked' };
+    if (!m || m.user_id !== claims.uid) return { revoked: 'membership revoked', close: 'forbidden' };
+    if (claims.sid && !this.signInLive.get(claims.sid, this.ctx.now())) return { revoked: 'signed out', close: 'unauthorized' };
     if (claims.iid) {
       const i = this.instanceById.get(claims.iid) as InstanceRow | undefined;
-      if (!i || i.member_id !== m.id) return { revoked: 'instance revoked' };
+      if (!i || i.member_id !== m.id) return { revoked: 'instance revoked', close: 'forbidden' };
       return { userId: m.user_id, memberId: m.id, workspaceId: claims.wid, role: m.role, instanceId: i.id, instanceKind: i.kind };
     }
     return { userId: m.user_id, memberId: m.id, workspaceId: claims.wid, role: m.role, instanceId: null, instanceKind: null };

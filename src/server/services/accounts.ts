@@ -3,12 +3,13 @@
  * the database, so a restart does not reset it), account bearer tokens (stored as SHA-256), and the
  * WSS session tokens minted from an account or workspace token.
  */
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { SESSION_TTL_MS, WS_PATH, type SessionScope } from '../../protocol/workspace/common';
 import type { WorkspaceSummary } from '../../protocol/workspace/models';
 import type { loginResponseSchema, meResponseSchema, mintSessionTokenRequestSchema, mintSessionTokenResponseSchema } from '../../protocol/workspace/rest';
 import { hashPassword, verifyPassword } from '../crypto/passwords';
-import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
+import { hashToken, newId, newOpaqueToken, type SessionClaims } from '../crypto/tokens';
 import { stmt } from '../db/database';
 import type { Tx } from '../db/writeQueue';
 import { ApiError, notFound } from '../errors';
@@ -39,51 +40,66 @@ export class Accounts {
     return this.ctx.queue.run(await this.prepareUser(email, name, password));
   }
 
-  /** Issues an account token inside a transaction. */
+  /** Issues an account token (one sign-in, with its own id) inside a transaction. */
   issueAccountToken(tx: Tx, userId: string): { token: string; expiresAt: string } {
     const token = newOpaqueToken('mca');
     const expires = tx.now + this.ctx.settings.accountTokenTtlMs;
-    stmt(tx.db, 'INSERT INTO account_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashToken(token), userId, tx.now, expires);
+    stmt(tx.db, 'INSERT INTO account_tokens (hash, user_id, created_at, expires_at, sign_in_id) VALUES (?, ?, ?, ?, ?)').run(
+      hashToken(token),
+      userId,
+      tx.now,
+      expires,
+      randomBytes(12).toString('hex'),
+    );
     return { token, expiresAt: iso(expires) };
   }
 
+  /**
+   * Sign-in. Failures are counted per email address whether or not an account has it (login_failures,
+   * in the database so a restart does not reset them), and an unknown email costs the same scrypt work:
+   * every answer — wrong password, unknown email, locked — is the same for both.
+   */
   async login(email: string, password: string): Promise<z.infer<typeof loginResponseSchema>> {
     const user = stmt(this.ctx.db, 'SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
-    if (!user) {
-      // Same work as a real check, so timing does not tell which emails exist.
-      await verifyPassword(password, await (this.dummyHash ??= hashPassword('not-a-password', this.ctx.settings.scryptCost)));
-      throw new ApiError('invalid_credentials', 'wrong email or password');
-    }
     const now = this.ctx.now();
-    if (user.locked_until > now) throw this.locked(user.locked_until - now);
-    const ok = await verifyPassword(password, user.password_hash);
+    const throttle = stmt(this.ctx.db, 'SELECT locked_until FROM login_failures WHERE email = ?').get(email) as { locked_until: number } | undefined;
+    if (throttle && throttle.locked_until > now) throw this.locked(throttle.locked_until - now);
+    // Same work as a real check, so timing does not tell which emails exist.
+    const ok = user
+      ? await verifyPassword(password, user.password_hash)
+      : (await verifyPassword(password, await (this.dummyHash ??= hashPassword('not-a-password', this.ctx.settings.scryptCost))), false);
     const { maxFailedLogins, lockoutMs } = this.ctx.settings;
     if (!ok) {
       const lockedFor = await this.ctx.queue.run((tx) => {
-        const r = stmt(tx.db, 'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins').get(user.id) as {
-          failed_logins: number;
-        };
-        if (r.failed_logins < maxFailedLogins) return 0;
-        stmt(tx.db, 'UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?').run(tx.now + lockoutMs, user.id);
+        const r = stmt(
+          tx.db,
+          `INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES (?, 1, 0, ?)
+          ON CONFLICT (email) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at RETURNING failures`,
+        ).get(email, tx.now) as { failures: number };
+        if (r.failures < maxFailedLogins) return 0;
+        stmt(tx.db, 'UPDATE login_failures SET failures = 0, locked_until = ? WHERE email = ?').run(tx.now + lockoutMs, email);
         return lockoutMs;
       });
-      this.ctx.log.warn('sign-in failed', { userId: user.id, locked: lockedFor > 0 });
+      this.ctx.log.warn('sign-in failed', { userId: user?.id ?? null, locked: lockedFor > 0 });
       throw new ApiError('invalid_credentials', 'wrong email or password');
     }
+    const signedIn = user as UserRow;
     const session = await this.ctx.queue.run((tx) => {
-      stmt(tx.db, 'UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?').run(user.id);
-      return this.issueAccountToken(tx, user.id);
+      stmt(tx.db, 'DELETE FROM login_failures WHERE email = ?').run(email);
+      return this.issueAccountToken(tx, signedIn.id);
     });
-    return { session, user: toUser(user), workspaces: this.workspacesOf(user.id) };
+    return { session, user: toUser(signedIn), workspaces: this.workspacesOf(signedIn.id) };
   }
 
   private locked(ms: number): ApiError {
     return new ApiError('account_locked', 'too many failed sign-ins: try again later', { retryAfterSec: Math.ceil(ms / 1000) });
   }
 
+  /** Ends the sign-in: its account token, every session token minted under it, and their sockets (4401 "signed out"). */
   async logout(cred: Credential): Promise<void> {
     if (cred.kind !== 'account') return;
     await this.ctx.queue.run((tx) => stmt(tx.db, 'DELETE FROM account_tokens WHERE hash = ?').run(cred.tokenHash));
+    this.ctx.sessions.closeSignIn(cred.signInId, 'signed out');
   }
 
   me(userId: string): z.infer<typeof meResponseSchema> {
@@ -107,7 +123,9 @@ export class Accounts {
     const a = this.access.inWorkspace(cred, workspaceId);
     const now = this.ctx.now();
     const exp = now + SESSION_TTL_MS[scope];
-    const token = this.ctx.signer.sign({ v: 1, wid: workspaceId, uid: a.userId, mid: a.memberId, iid: a.instanceId, scope, iat: now, exp, jti: newId('jti') });
+    const claims: SessionClaims = { v: 1, wid: workspaceId, uid: a.userId, mid: a.memberId, iid: a.instanceId, scope, iat: now, exp, jti: newId('jti') };
+    if (cred.kind === 'account') claims.sid = cred.signInId;
+    const token = this.ctx.signer.sign(claims);
     return { token, scope, workspaceId, expiresAt: iso(exp), wsPath: WS_PATH };
   }
 

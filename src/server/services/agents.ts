@@ -5,7 +5,7 @@
  * carries one in plain text. A removed key is simply absent from the next snapshot.
  */
 import type { z } from 'zod';
-import type { Provider } from '../../protocol/workspace/common';
+import { roleHas, type Provider } from '../../protocol/workspace/common';
 import type { Agent, ConfigSnapshot, Guardrails, ProviderKeyInfo } from '../../protocol/workspace/models';
 import type { createAgentRequestSchema, updateAgentRequestSchema } from '../../protocol/workspace/rest';
 import { sealKeyBlob } from '../crypto/keyBlob';
@@ -169,7 +169,10 @@ export class AgentsConfig {
     );
   }
 
-  /** The snapshot for `a`; provider keys only for an instance, re-encrypted for it. */
+  /**
+   * The snapshot for `a`, decided from `a.role` as it is now (the caller re-reads it): provider keys
+   * only for an instance whose member may use agents (a Viewer gets none), re-encrypted for it.
+   */
   snapshot(a: Access): ConfigSnapshot {
     const ws = stmt(this.ctx.db, 'SELECT guardrails, config_version FROM workspaces WHERE id = ?').get(a.workspaceId) as
       | { guardrails: string; config_version: number }
@@ -177,7 +180,7 @@ export class AgentsConfig {
     if (!ws) throw notFound('workspace');
     const agents = (stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[]).map(toAgent);
     const providerKeys: ConfigSnapshot['providerKeys'] = {};
-    if (a.instanceId) {
+    if (a.instanceId && roleHas(a.role, 'agents.use')) {
       const secret = this.instances.secretOf(a.instanceId);
       const rows = stmt(this.ctx.db, 'SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?').all(a.workspaceId) as Array<{
         provider: Provider;

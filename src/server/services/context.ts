@@ -11,6 +11,8 @@ import type { Logger } from '../log';
 /** The WebSocket side, as the services see it (revocation and presence). */
 export interface SessionControl {
   closeMember(workspaceId: string, memberId: string, reason: string): void;
+  /** Closes (4401) every socket whose session token was minted under that sign-in. */
+  closeSignIn(signInId: string, reason: string): void;
   closeInstance(instanceId: string, reason: string): void;
   closeWorkspace(workspaceId: string, reason: string): void;
   setRole(workspaceId: string, memberId: string, role: Role): void;

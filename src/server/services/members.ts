@@ -57,6 +57,13 @@ export class Members {
         const updated = { ...target, role };
         audit(tx, a.workspaceId, actorOf(a), 'member.role_changed', { type: 'member', id: memberId }, { from: target.role, to: role });
         tx.emit(a.workspaceId, 'member.updated', { member: publicMember(updated) });
+        if (role !== target.role) {
+          // What a config snapshot holds depends on the role (provider keys): every instance refetches now.
+          const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version')
+            .pluck()
+            .get(a.workspaceId) as number;
+          tx.emit(a.workspaceId, 'config.changed', { version, reason: 'member_role' });
+        }
         return { status: 200, body: { member: toMember(updated, true) } };
       }),
     );

@@ -6,6 +6,8 @@
  * Who may change a task: Owner/Admin always; otherwise its assignee (the member, the instance, or the
  * member who registered the assigned instance). A queued (unassigned) task is claimed by whoever sets
  * it `running`. The creator may also cancel. A plan is never decided by the instance that submitted it.
+ * Who may (re)assign: `TASK_ASSIGNMENT_RULES` (common.ts, in docs/protocol.md), enforced by `canAssign`;
+ * every assignment and claim is an audit entry `task.assigned` with `from`, `to` and `via`.
  */
 import type { z } from 'zod';
 import { roleHas, TASK_TRANSITIONS, TERMINAL_TASK_STATUSES, taskStatusSchema, type TaskStatus } from '../../protocol/workspace/common';
@@ -41,6 +43,14 @@ export interface TaskFilter {
 type TaskBody = { task: Task };
 
 const stateOf = ({ prompt: _p, context: _c, ...state }: Task): TaskState => state;
+const assigneeRef = (x: Assignee): { type: 'member' | 'instance'; id: string } =>
+  x.type === 'member' ? { type: 'member', id: x.memberId } : { type: 'instance', id: x.instanceId };
+const assigneeOf = (t: Pick<TaskRow, 'assignee_type' | 'assignee_id'>): Assignee | null =>
+  t.assignee_type === 'member' && t.assignee_id
+    ? { type: 'member', memberId: t.assignee_id }
+    : t.assignee_type === 'instance' && t.assignee_id
+      ? { type: 'instance', instanceId: t.assignee_id }
+      : null;
 type PlanBody = { task: Task; plan: Plan };
 
 export class Tasks {
@@ -61,14 +71,27 @@ export class Tasks {
   }
 
   private canWork(tx: Tx, a: Access, t: TaskRow): boolean {
-    if (roleHas(a.role, 'settings.manage')) return true;
-    if (t.assignee_type === 'member') return t.assignee_id === a.memberId;
-    if (t.assignee_type === 'instance') {
-      if (t.assignee_id === a.instanceId) return true;
-      const owner = stmt(tx.db, 'SELECT member_id FROM instances WHERE id = ?').get(t.assignee_id) as { member_id: string } | undefined;
+    return roleHas(a.role, 'settings.manage') || this.isMine(tx, a, { type: t.assignee_type, id: t.assignee_id });
+  }
+
+  /** Whether an assignee is the caller: their member, or an instance they registered (or the calling instance). */
+  private isMine(tx: Tx, a: Access, who: { type: TaskRow['assignee_type']; id: string | null }): boolean {
+    if (who.type === 'member') return who.id === a.memberId;
+    if (who.type === 'instance') {
+      if (who.id === a.instanceId) return true;
+      const owner = stmt(tx.db, 'SELECT member_id FROM instances WHERE id = ?').get(who.id) as { member_id: string } | undefined;
       return owner?.member_id === a.memberId;
     }
     return false;
+  }
+
+  /** TASK_ASSIGNMENT_RULES, in order. */
+  private canAssign(tx: Tx, a: Access, t: TaskRow, to: Assignee | null): boolean {
+    if (roleHas(a.role, 'settings.manage')) return true;
+    if (!roleHas(a.role, 'agents.use')) return false;
+    if (this.isMine(tx, a, { type: t.assignee_type, id: t.assignee_id })) return true;
+    if (t.assignee_type === null && to !== null) return this.isMine(tx, a, assigneeRef(to));
+    return this.isCreator(a, t) && (t.status === 'queued' || t.status === 'assigned');
   }
 
   private isCreator(a: Access, t: TaskRow): boolean {
@@ -215,6 +238,8 @@ export class Tasks {
       idempotent(tx, idem, this.ctx.box, false, () => {
         const t = this.row(tx, a.workspaceId, taskId);
         if (TERMINAL_TASK_STATUSES.includes(t.status)) throw new ApiError('invalid_transition', `task is ${t.status}`);
+        if (!this.canAssign(tx, a, t, req.assignee))
+          throw forbidden('only an Owner/Admin, the assignee, or the creator of a task that has not started may reassign it; anyone may take a queued task');
         this.checkVersion(t, req.expectedVersion);
         if (req.assignee) this.checkAssignee(tx, a.workspaceId, req.assignee);
         const status: TaskStatus = req.assignee ? 'assigned' : 'queued';
@@ -229,7 +254,7 @@ export class Tasks {
         const actor = actorOf(a);
         const n = this.note(tx, taskId, status, req.assignee ? `assigned to ${req.assignee.type} ${assigneeId}` : 'unassigned', null, actor);
         const task = toTask(this.row(tx, a.workspaceId, taskId));
-        audit(tx, a.workspaceId, actor, 'task.assigned', { type: 'task', id: taskId }, { assignee: req.assignee });
+        audit(tx, a.workspaceId, actor, 'task.assigned', { type: 'task', id: taskId }, { from: assigneeOf(t), to: req.assignee, via: 'assign' });
         tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
         return { status: 200, body: { task } };
       }),
@@ -268,6 +293,7 @@ export class Tasks {
       updated.assignee_id = actor.id;
     }
     const task = toTask(updated);
+    if (claim) audit(tx, a.workspaceId, actor, 'task.assigned', { type: 'task', id: taskId }, { from: null, to: task.assignee, via: 'claim' });
     if (req.status !== t.status && (TERMINAL_TASK_STATUSES.includes(req.status) || req.status === 'running')) {
       const details: Record<string, unknown> = { from: t.status };
       if (req.result) details.outcome = req.result.error ? 'error' : 'ok';

@@ -89,6 +89,8 @@ export class Connection {
   private pendingBytes = 0;
   lastReceivedAt = Date.now();
   closed = false;
+  /** The sign-in its session token was minted under (none for a workspace token). */
+  signInId: string | undefined;
   /** Bytes of the requests handed to the host whose answer is not sent yet. */
   inFlightBytes = 0;
   private disposed = false;

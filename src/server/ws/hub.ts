@@ -233,6 +233,11 @@ export class Hub implements SessionControl {
     for (const c of [...(this.byWorkspace.get(workspaceId) ?? [])]) if (c.access.memberId === memberId) c.close('forbidden', reason);
   }
 
+  closeSignIn(signInId: string, reason: string): void {
+    if (!signInId) return;
+    for (const c of [...this.conns.values()]) if (c.signInId !== undefined && c.signInId === signInId) c.close('unauthorized', reason);
+  }
+
   closeInstance(instanceId: string, reason: string): void {
     for (const c of [...(this.byInstance.get(instanceId) ?? [])]) c.close('forbidden', reason);
   }

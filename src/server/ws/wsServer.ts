@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { CLOSE_CODES } from '../../protocol/workspace/common';
 import { newId, type SessionClaims } from '../crypto/tokens';
 import type { Logger } from '../log';
+import type { Access } from '../services/access';
 import { iso } from '../services/context';
 import type { Services } from '../services/registry';
 import { Connection, type ConnectionHost, type ConnectionLimits } from './connection';
@@ -35,6 +36,7 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
 
 export class WsEndpoint implements ConnectionHost {
   private readonly wss: WebSocketServer;
+  private readonly claims = new WeakMap<Connection, SessionClaims>();
 
   constructor(
     private readonly services: Services,
@@ -89,7 +91,7 @@ export class WsEndpoint implements ConnectionHost {
     const v = this.services.ctx.signer.verify(token, this.services.ctx.now());
     if (!v.ok) return { ok: false, close: 'unauthorized', reason: v.reason === 'expired' ? 'token expired' : 'invalid token' };
     const a = this.services.access.fromSession(v.claims);
-    if ('revoked' in a) return { ok: false, close: 'forbidden', reason: a.revoked };
+    if ('revoked' in a) return { ok: false, close: a.close, reason: a.revoked };
     return { ok: true, claims: v.claims };
   }
 
@@ -97,10 +99,12 @@ export class WsEndpoint implements ConnectionHost {
     // Checked again after the handshake: a member removed meanwhile must not slip in.
     const access = this.services.access.fromSession(claims);
     if ('revoked' in access) {
-      ws.close(CLOSE_CODES.forbidden.code, access.revoked);
+      ws.close(CLOSE_CODES[access.close].code, access.revoked);
       return;
     }
     const conn = new Connection(newId('conn'), ws, access, claims.scope, claims.exp, this, this.limits, this.log, claims.exp - this.services.ctx.now());
+    conn.signInId = claims.sid;
+    this.claims.set(conn, claims);
     this.hub.add(conn);
     this.log.debug('ws open', { conn: conn.id, workspaceId: access.workspaceId, memberId: access.memberId, instanceId: access.instanceId });
   }
@@ -129,9 +133,27 @@ export class WsEndpoint implements ConnectionHost {
     this.hub.heartbeatFrom(conn);
   }
 
+  /**
+   * The connection's access as it is now, read from the database at every use (a role changed by
+   * another node or the admin CLI, a removed member, a signed-out sign-in); a revoked one is closed.
+   */
+  private current(conn: Connection): Access | undefined {
+    const claims = this.claims.get(conn);
+    if (!claims) return undefined;
+    const a = this.services.access.fromSession(claims);
+    if ('revoked' in a) {
+      conn.close(a.close, a.revoked);
+      return undefined;
+    }
+    conn.access = a;
+    return a;
+  }
+
   onReq(conn: Connection, frame: z.infer<typeof reqFrameSchema>, bytes: number): void {
+    const access = this.current(conn);
+    if (!access) return;
     conn.inFlightBytes += bytes;
-    dispatchRpc(this.services, conn.access, frame)
+    dispatchRpc(this.services, access, frame)
       .then(
         (res) => conn.send(res),
         (err: unknown) => {
@@ -144,6 +166,7 @@ export class WsEndpoint implements ConnectionHost {
   }
 
   onSignal(conn: Connection, frame: ClientSignalFrame): void {
+    if (!this.current(conn)) return;
     relaySignal(this.hub, conn, frame);
   }
 

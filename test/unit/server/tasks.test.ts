@@ -107,7 +107,9 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
       body: { assignee: { type: 'member', memberId: team.people.admin.memberId } },
     });
     assert.deepEqual(a2.body.task.assignee, { type: 'member', memberId: team.people.admin.memberId });
-    const un = await call<{ task: Task }>(ts.url, 'POST', path, { token: team.people.member.token, idem: true, body: { assignee: null } });
+    const notTheirs = await call(ts.url, 'POST', path, { token: team.people.member.token, idem: true, body: { assignee: null } });
+    assert.equal(notTheirs.status, 403, 'handed on: no longer the member’s to change');
+    const un = await call<{ task: Task }>(ts.url, 'POST', path, { token: team.people.admin.token, idem: true, body: { assignee: null } });
     assert.equal(un.body.task.status, 'queued');
     assert.equal(un.body.task.assignee, null);
     await status(team.owner, t.id, { status: 'cancelled' });
@@ -210,7 +212,7 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     const mine = r.body.entries.filter((e) => e.resource.id === t.id);
     assert.deepEqual(
       mine.map((e) => e.action),
-      ['task.failed', 'task.running', 'task.created'],
+      ['task.failed', 'task.running', 'task.assigned', 'task.created'],
     );
     assert.equal(mine[0].details.outcome, 'error');
     assert.equal(mine[0].actor.id, team.people.member.memberId);
