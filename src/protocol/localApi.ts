@@ -4,6 +4,7 @@
  * `multiclaw` CLI and tests, so it imports only zod.
  */
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from './jsonLimits';
 
 export const LOCAL_API_VERSION = 1 as const;
 export const DEFAULT_LOCAL_API_PORT = 18789;
@@ -17,12 +18,13 @@ export const LOCAL_API_LIMITS = {
   wsFrameBytes: 64 * 1024,
   /** Task prompts and chat messages. */
   textChars: 200_000,
+  /** Deepest nesting of arrays and objects in a request body; deeper → 400 `invalid_json`, checked before parsing. */
+  jsonDepth: MAX_JSON_DEPTH,
 } as const;
 
 /** Every `error.code` the API answers with. */
 export const localApiErrorCodeSchema = z.enum([
   'unauthorized',
-  'locked_out',
   'forbidden_origin',
   'bad_host',
   'token_in_query',

@@ -79,7 +79,15 @@ export class EventHub extends Disposable {
       c.ws.close(1008, 'slow consumer');
       return;
     }
-    c.ws.send(JSON.stringify({ ...body, seq: ++c.seq }));
+    let text: string;
+    try {
+      text = JSON.stringify({ ...body, seq: c.seq + 1 });
+    } catch (err) {
+      this.log.warn(`an event could not be encoded (${err instanceof Error ? err.message : String(err)}); not sent`);
+      return;
+    }
+    c.seq++;
+    c.ws.send(text);
   }
 
   private heartbeat(): void {

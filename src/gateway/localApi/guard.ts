@@ -4,22 +4,25 @@
  * forced; a rate-limit bypass):
  *   1. `Host` must be 127.0.0.1, localhost or [::1] with our port (DNS rebinding);
  *   2. any `Origin` (and any browser `Sec-Fetch-Site` other than `none`) is refused: no web page, no CORS;
+ *   2b. so is a `Referer` (a browser sends one; a local program does not);
  *   3. a token-like query parameter is refused (URLs end up in logs and shell history);
- *   4. while locked out (too many failed authentications), everything is refused without looking at the token;
- *   5. `Authorization: Bearer <token>` is checked by comparing HMAC-SHA256 digests in constant time.
+ *   4. `Authorization: Bearer <token>` is checked by comparing HMAC-SHA256 digests in constant time;
+ *      a connection that keeps failing waits longer and longer for its 401 (AuthDelay) — only that
+ *      connection: no global lockout that any local process could hold for everyone. Refusals for
+ *      Host, Origin, Referer or a token in the query never count.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LocalApiErrorCode } from '../../protocol/localApi';
-import type { Clock } from '../ports';
 import type { LocalApiLimits } from './types';
 
-/** A refusal: HTTP status, error code, message and extra headers. */
+/** A refusal: HTTP status, error code, message and extra headers (and how long to hold it back). */
 export interface Refusal {
   status: number;
   code: LocalApiErrorCode;
   message: string;
   headers?: Record<string, string>;
+  delayMs?: number;
 }
 
 const TOKEN_PREFIX = 'mcl_';
@@ -65,42 +68,26 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /**
- * Failed authentications within a sliding window; at `maxAuthFailures` the API locks: every request is
- * refused (429 + Retry-After) without its token being checked, so guessing cannot continue. Lockouts in
- * a row double, up to `maxLockoutMs`; a successful authentication resets the doubling. One counter for
- * the whole listener: every client is on loopback, so there is no address to tell clients apart.
+ * Failed authentications per connection. Each failure on a connection delays that connection's 401
+ * (`authDelayMs`, doubling with every further failure, at most `maxAuthDelayMs`); a success resets it.
+ * With 256-bit tokens guessing is hopeless anyway; the delay only slows a client that hammers, and it
+ * never touches another connection (a global lockout let any local process lock everyone out).
  */
-export class AuthLimiter {
-  private failures: number[] = [];
-  private lockedUntil = 0;
-  private lockouts = 0;
+export class AuthDelay {
+  private readonly failures = new WeakMap<object, number>();
 
-  constructor(
-    private readonly limits: Pick<LocalApiLimits, 'maxAuthFailures' | 'failureWindowMs' | 'lockoutMs' | 'maxLockoutMs'>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly limits: Pick<LocalApiLimits, 'authDelayMs' | 'maxAuthDelayMs'>) {}
 
-  /** Milliseconds of lockout left (0 = not locked). */
-  lockedForMs(): number {
-    return Math.max(0, this.lockedUntil - this.clock.now());
+  /** Records a failure on `connection`; returns the failure count there and how long to hold the answer. */
+  fail(connection: object): { failures: number; delayMs: number } {
+    const failures = (this.failures.get(connection) ?? 0) + 1;
+    this.failures.set(connection, failures);
+    const delayMs = Math.min(this.limits.maxAuthDelayMs, this.limits.authDelayMs * 2 ** Math.min(failures - 1, 30));
+    return { failures, delayMs };
   }
 
-  /** Records a failure; returns the new lockout's length in ms when this failure triggered one. */
-  fail(): number | undefined {
-    const now = this.clock.now();
-    const since = now - this.limits.failureWindowMs;
-    this.failures = this.failures.filter((t) => t > since);
-    this.failures.push(now);
-    if (this.failures.length < this.limits.maxAuthFailures) return undefined;
-    const ms = Math.min(this.limits.maxLockoutMs, this.limits.lockoutMs * 2 ** this.lockouts);
-    this.lockouts++;
-    this.lockedUntil = now + ms;
-    this.failures = [];
-    return ms;
-  }
-
-  succeed(): void {
-    this.lockouts = 0;
+  succeed(connection: object): void {
+    this.failures.delete(connection);
   }
 }
 
@@ -123,10 +110,10 @@ export function checkHost(host: string | undefined, port: number): Refusal | und
   };
 }
 
-/** Refuses any request a web page could have sent: an `Origin` header, or a browser's cross-context `Sec-Fetch-Site`. */
+/** Refuses any request a web page could have sent: an `Origin` or `Referer` header, or a browser's cross-context `Sec-Fetch-Site`. */
 export function checkOrigin(headers: IncomingHttpHeaders): Refusal | undefined {
   const site = headers['sec-fetch-site'];
-  if (headers.origin !== undefined || (site !== undefined && site !== 'none')) {
+  if (headers.origin !== undefined || headers.referer !== undefined || (site !== undefined && site !== 'none')) {
     return {
       status: 403,
       code: 'forbidden_origin',

@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
-import type { LocalApiError, LocalApiErrorCode } from '../../protocol/localApi';
+import { clip, jsonTooDeep } from '../../protocol/jsonLimits';
+import { LOCAL_API_LIMITS, type LocalApiError, type LocalApiErrorCode } from '../../protocol/localApi';
 import { errorMessage } from '../errors';
 
 /** A request the API refuses with a status and a code (thrown by handlers, answered by the server). */
@@ -134,10 +135,13 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
     });
   });
   if (!text.trim()) throw new ApiError(400, 'invalid_json', 'The request body is empty; send a JSON object.');
+  // Before parsing: a value nested thousands deep would overflow every recursive step after it.
+  if (jsonTooDeep(text, LOCAL_API_LIMITS.jsonDepth))
+    throw new ApiError(400, 'invalid_json', `The request body nests deeper than ${LOCAL_API_LIMITS.jsonDepth} levels.`);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${errorMessage(err)}`);
+    throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${clip(errorMessage(err), 200)}`);
   }
 }
 
@@ -159,7 +163,7 @@ function drain(req: IncomingMessage): void {
 export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: clip(i.path.map(String).join('.'), 200), message: clip(i.message, 200) }));
   throw new ApiError(400, 'invalid_request', `Invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, { issues });
 }
 

@@ -3,6 +3,7 @@
  * schemas of `src/protocol/localApi.ts` and throws ApiError for a refusal; the server answers it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clip } from '../../protocol/jsonLimits';
 import { dispatchTaskRequestSchema, LOCAL_API_VERSION, type LocalAgent, listTasksQuerySchema, type StatusResponse } from '../../protocol/localApi';
 import type { Logger } from '../ports';
 import { TaskError } from '../tasks/taskService';
@@ -53,8 +54,8 @@ export function route(method: string, pathname: string): { handler: Handler; par
     pathMatched = true;
     if (r.method === method) return { handler: r.handler, params: m.slice(1).map(decode) };
   }
-  if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${pathname}.`);
-  throw new ApiError(404, 'not_found', `No route ${pathname}. See GET /v1/status.`);
+  if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${clip(method, 20)} is not allowed on ${clip(pathname, 100)}.`);
+  throw new ApiError(404, 'not_found', `No route ${clip(pathname, 100)}. See GET /v1/status.`);
 }
 
 function decode(s: string): string {
@@ -106,7 +107,7 @@ async function dispatchTask(ctx: ApiContext, req: IncomingMessage, res: ServerRe
 
 function getTask(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, params: string[]): void {
   const task = ctx.gateway.tasks.get(params[0]);
-  if (!task) throw new ApiError(404, 'task_not_found', `No task ${params[0]}.`);
+  if (!task) throw new ApiError(404, 'task_not_found', `No task ${clip(params[0] ?? '', 100)}.`);
   sendJson(res, 200, { task });
 }
 

@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { clip } from '../../protocol/jsonLimits';
 import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
 import { isGatewayNotRunning } from '../errors';
 import type { Redactor } from '../log/redact';
@@ -17,7 +18,7 @@ import type { TaskService } from '../tasks/taskService';
 import { Disposable } from '../util/disposable';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discovery';
 import { EventHub } from './events';
-import { AuthLimiter, bearerToken, checkHost, checkOrigin, checkQuery, isAcceptableToken, newToken, type Refusal, TokenVerifier } from './guard';
+import { AuthDelay, bearerToken, checkHost, checkOrigin, checkQuery, isAcceptableToken, newToken, type Refusal, TokenVerifier } from './guard';
 import { ApiError, endRaw, errorBody, refuseUpgrade, sendError, sendJson } from './http';
 import { OPENAI_ERROR_TYPE } from './openAiCompat';
 import { type ApiContext, route } from './routes';
@@ -56,7 +57,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
   private usualHost = '';
   private readonly server: http.Server;
   private readonly verifier: TokenVerifier;
-  private readonly limiter: AuthLimiter;
+  private readonly authDelay: AuthDelay;
   private readonly limits: LocalApiLimits;
   private readonly hub: EventHub;
   private readonly ctx: ApiContext;
@@ -73,7 +74,7 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     this.token = o.token ?? newToken();
     deps.redactor.add(this.token);
     this.verifier = new TokenVerifier(this.token);
-    this.limiter = new AuthLimiter(this.limits, clock);
+    this.authDelay = new AuthDelay(this.limits);
     this.requestedPort = deps.port;
     this.discoveryFile = path.join(deps.storageDir, DISCOVERY_FILE_NAME);
     this.hub = this._register(new EventHub(deps.host, deps.tasks, this.limits, this.log.child('events')));
@@ -158,30 +159,28 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     });
   }
 
-  /** The guard, in order: Host, Origin, token in the query, lockout, bearer token. */
+  /**
+   * The guard, in order: Host, Origin/Referer, token in the query (none of these counts as a failed
+   * authentication), then the bearer token — a failure holds this connection's answer (AuthDelay).
+   */
   private guard(req: IncomingMessage, query: string): Refusal | undefined {
     const host = req.headers.host;
     const refusal = (host === this.usualHost ? undefined : checkHost(host, this._port)) ?? checkOrigin(req.headers) ?? checkQuery(query);
     if (refusal) return refusal;
-    const locked = this.limiter.lockedForMs();
-    if (locked > 0) return this.lockedOut(locked);
     const token = bearerToken(req.headers);
     if (token !== undefined && this.verifier.verify(token)) {
-      this.limiter.succeed();
+      this.authDelay.succeed(req.socket);
       return undefined;
     }
-    const lockout = this.limiter.fail();
-    if (lockout !== undefined) {
-      this.log.warn(
-        `${this.limits.maxAuthFailures} failed authentications within ${this.limits.failureWindowMs / 1000} s: the local API refuses every request for ${Math.ceil(lockout / 1000)} s`,
-      );
-      return this.lockedOut(lockout);
-    }
-    this.log.debug(`refused a request without a valid token (${req.method ?? '?'} ${(req.url ?? '').split('?')[0]})`);
+    const { failures, delayMs } = this.authDelay.fail(req.socket);
+    this.log.debug(
+      `refused a request without a valid token (${req.method ?? '?'} ${clip((req.url ?? '').split('?')[0] ?? '', 100)}); failure ${failures} on this connection, answered after ${delayMs} ms`,
+    );
     return {
       status: 401,
       code: 'unauthorized',
       headers: { 'www-authenticate': 'Bearer realm="multiclaw"' },
+      delayMs,
       message:
         token === undefined
           ? 'Send the session token as "Authorization: Bearer <token>" (MultiClaw: Copy Local API Token, or the discovery file).'
@@ -189,24 +188,47 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     };
   }
 
-  private lockedOut(ms: number): Refusal {
-    const s = Math.ceil(ms / 1000);
-    return {
-      status: 429,
-      code: 'locked_out',
-      headers: { 'retry-after': String(s) },
-      message: `Too many failed authentications: the local API refuses every request for ${s} s.`,
-    };
+  /** Runs `answer` after `ms` (at once for 0); dropped if the connection closes meanwhile. */
+  private later(socket: Socket, ms: number | undefined, answer: () => void): void {
+    if (!ms) return answer();
+    const t = setTimeout(() => {
+      socket.off('close', cancel);
+      this.safely('a delayed refusal', answer);
+    }, ms);
+    const cancel = (): void => clearTimeout(t);
+    socket.once('close', cancel);
+  }
+
+  /** Runs a listener callback; a throw is logged and fails only that request. */
+  private safely(what: string, fn: () => void, onError?: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error(`${what} failed:`, err instanceof Error ? err : String(err));
+      try {
+        onError?.();
+      } catch {
+        // nothing more to do for this connection
+      }
+    }
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.safely(
+      'request',
+      () => this.handleRequest(req, res),
+      () => (res.headersSent ? res.destroy() : sendError(res, new ApiError(500, 'internal', 'Internal error; see the MultiClaw log.'))),
+    );
+  }
+
+  private handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     const refusal = this.guard(req, query);
     if (refusal) {
-      sendJson(res, refusal.status, errorBody(refusal.code, refusal.message), refusal.headers);
+      this.later(req.socket, refusal.delayMs, () => sendJson(res, refusal.status, errorBody(refusal.code, refusal.message), refusal.headers));
       return;
     }
     try {
@@ -232,12 +254,20 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
+    this.safely(
+      'upgrade',
+      () => this.handleUpgrade(req, socket, head),
+      () => socket.destroy(),
+    );
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const refusal = this.guard(req, q === -1 ? '' : url.slice(q + 1));
-    if (refusal) return refuseUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers);
-    if (pathname !== '/v1/events') return refuseUpgrade(socket, 404, 'not_found', `No WebSocket endpoint ${pathname}; use /v1/events.`);
+    if (refusal) return this.later(req.socket, refusal.delayMs, () => refuseUpgrade(socket, refusal.status, refusal.code, refusal.message, refusal.headers));
+    if (pathname !== '/v1/events') return refuseUpgrade(socket, 404, 'not_found', `No WebSocket endpoint ${clip(pathname, 100)}; use /v1/events.`);
     if (this.closed) return refuseUpgrade(socket, 503, 'gateway_not_running', 'The gateway is stopping.');
     this.hub.accept(req, socket, head, this.deps.host.state);
   }

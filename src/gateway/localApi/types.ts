@@ -40,12 +40,10 @@ export interface LocalApiLimits {
   requestTimeoutMs: number;
   /** Idle keep-alive time between requests (default 5 s). */
   keepAliveTimeoutMs: number;
-  /** Failed authentications tolerated within `failureWindowMs` before a lockout (default 10). */
-  maxAuthFailures: number;
-  failureWindowMs: number;
-  /** First lockout (default 30 s); each further lockout in a row doubles it, up to `maxLockoutMs`. */
-  lockoutMs: number;
-  maxLockoutMs: number;
+  /** How long the 401 for a connection's first failed authentication is held (default 100 ms); each further failure there doubles it. */
+  authDelayMs: number;
+  /** The longest such delay (default 5 s). */
+  maxAuthDelayMs: number;
   /** WebSocket ping interval; a socket that misses a pong is dropped (default 30 s). */
   wsHeartbeatMs: number;
   /** Bytes buffered for one WebSocket before it is closed as a slow consumer (default 4 MiB). */
@@ -59,10 +57,8 @@ export const DEFAULT_LOCAL_API_LIMITS: LocalApiLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  maxAuthFailures: 10,
-  failureWindowMs: 60_000,
-  lockoutMs: 30_000,
-  maxLockoutMs: 10 * 60_000,
+  authDelayMs: 100,
+  maxAuthDelayMs: 5_000,
   wsHeartbeatMs: 30_000,
   wsMaxBufferedBytes: 4 * 1024 * 1024,
   maxConnections: 256,

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { localApiErrorCodeSchema } from '../../../../src/protocol/localApi';
+import fc from 'fast-check';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
+import { bodyText, bounded, fuzzBudget, nastyString } from '../../../support/fuzz';
 import { type ApiHarness, request, startApiGateway } from './helpers';
 
 /** mulberry32: a small seeded PRNG, so a failure can be replayed with its seed. */
@@ -31,7 +33,7 @@ describe('Local API: fuzz', function () {
 
   before(async () => {
     server = await startProviderServer();
-    h = await startApiGateway(server, { limits: { maxAuthFailures: 1e9, headersTimeoutMs: 1000, requestTimeoutMs: 2000, bodyBytes: 32 * 1024 } });
+    h = await startApiGateway(server, { limits: { authDelayMs: 0, headersTimeoutMs: 1000, requestTimeoutMs: 2000, bodyBytes: 32 * 1024 } });
   });
   after(async () => {
     await h.close();
@@ -171,5 +173,64 @@ describe('Local API: fuzz', function () {
       h.sink.lines.every((l) => !/request .* failed:/.test(l)),
       'no internal error was logged',
     );
+  });
+
+  const budget = fuzzBudget(40);
+  const ROUTES: Array<[string, string, Record<string, unknown> | undefined]> = [
+    ['GET', '/v1/status', undefined],
+    ['GET', '/v1/agents', undefined],
+    ['GET', '/v1/tasks', undefined],
+    ['POST', '/v1/tasks', { agentId: 'default-openai-compatible', prompt: 'p', title: 't', context: { a: [1] } }],
+    ['GET', '/v1/tasks/{id}', undefined],
+    ['POST', '/v1/tasks/{id}/cancel', undefined],
+    ['POST', '/v1/conversations/{id}/messages', { text: 'hi', agentId: 'default-openai-compatible' }],
+    ['POST', '/v1/chat/completions', { model: 'default-openai-compatible', messages: [{ role: 'user', content: 'hi' }], stream: false }],
+    ['GET', '/v1/models', undefined],
+  ];
+
+  it(`answers every route with a typed error or success: property-based (seed ${budget.seed}, ${budget.numRuns} runs per route)`, async () => {
+    const unhandled: unknown[] = [];
+    const on = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', on);
+    process.on('uncaughtException', on);
+    try {
+      for (const [method, path, sample] of ROUTES) {
+        const arb = fc.record({
+          id: fc.oneof(
+            fc.constant('new'),
+            fc.constant('tsk_nope'),
+            nastyString.map((x) => encodeURIComponent(x.replace(/[\ud800-\udfff]/g, '?')).slice(0, 300) || 'x'),
+          ),
+          body: bodyText(sample ? [sample] : []),
+          json: fc.boolean(),
+          token: fc.constantFrom<string | null | undefined>(undefined, undefined, null, 'mcl_' + 'x'.repeat(43)),
+          query: fc.option(fc.constantFrom('limit=5', 'status=running', 'limit=-1', 'status=' + 'x'.repeat(500), 'a=%', 'agentId=%00'), { nil: undefined }),
+        });
+        await fc.assert(
+          fc.asyncProperty(arb, async (q) => {
+            const p = path.replace('{id}', q.id) + (q.query ? `?${q.query}` : '');
+            const r = await request(h.api, {
+              method,
+              path: p,
+              token: q.token,
+              headers: q.json ? { 'content-type': 'application/json' } : { 'content-type': 'text/plain' },
+              body: method === 'GET' ? undefined : q.body,
+            });
+            assert.ok(r.status < 500, `${method} ${p.slice(0, 80)} → ${r.status} ${r.text.slice(0, 200)}`);
+            if (r.status >= 400 && r.headers['content-type']?.startsWith('application/json')) {
+              const e = (r.json as { error?: { code?: unknown; message?: unknown } }).error;
+              assert.ok(localApiErrorCodeSchema.safeParse(e?.code).success, `untyped error ${r.text.slice(0, 200)}`);
+              assert.ok(typeof e?.message === 'string' && bounded(e.message, 2_500), `unbounded message for ${method} ${path}`);
+            }
+          }),
+          { seed: budget.seed, numRuns: budget.numRuns, endOnFailure: true },
+        );
+      }
+      assert.equal((await request(h.api, { path: '/v1/status' })).status, 200, 'the API still serves');
+      assert.deepEqual(unhandled.map(String), []);
+    } finally {
+      process.off('unhandledRejection', on);
+      process.off('uncaughtException', on);
+    }
   });
 });

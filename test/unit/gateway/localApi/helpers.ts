@@ -63,6 +63,8 @@ export interface RawRequest {
   body?: string | Buffer;
   /** Address to connect to (default 127.0.0.1). */
   address?: string;
+  /** A keep-alive agent, to send several requests over one connection (default: a new connection each). */
+  agent?: http.Agent;
 }
 
 /** One HTTP request with exactly the headers given (no automatic Host). */
@@ -75,7 +77,7 @@ export function request(api: LocalApiInfo, r: RawRequest): Promise<Reply> {
   if (r.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: r.address ?? '127.0.0.1', port: api.port, method: r.method ?? 'GET', path: r.path, headers, setHost: false, agent: false },
+      { host: r.address ?? '127.0.0.1', port: api.port, method: r.method ?? 'GET', path: r.path, headers, setHost: false, agent: r.agent ?? false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
