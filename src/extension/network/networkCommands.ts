@@ -67,7 +67,8 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
       .then((b) => b && vscode.commands.executeCommand('workbench.action.openSettings', 'multiclaw.network.strictSSL'));
   };
 
-  const diagnoseNow = async (targets: DiagnoseTarget[], token?: vscode.CancellationToken): Promise<string> => {
+  /** `withWorkspace`: also the workspace server the link uses (not for an explicit target list). */
+  const diagnoseNow = async (targets: DiagnoseTarget[], withWorkspace: boolean, token?: vscode.CancellationToken): Promise<string> => {
     const { diagnose, describeEnvironment, formatReport } = await import('../../gateway/net/diagnose');
     let net: NetService;
     let temporary: NetService | undefined;
@@ -77,8 +78,11 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
       net = temporary = new NetService({ config: gateway.config.network, logger, ledger: gateway.ledger });
     }
     try {
-      const env = [...describeEnvironment(net), 'Workspace (api/ws.multiclaw.io) and TURN relay: not connected (no workspace configured), nothing to check'];
-      const report = await diagnose(net, targets, env);
+      const { workspaceDiagnoseTargets, workspaceEnvironment } = await import('../../gateway/workspace/diagnoseTargets');
+      // Signed in (also Offline or Reconnecting): exactly the server the link uses.
+      const link = gateway.linkStatus.current;
+      const env = [...describeEnvironment(net), workspaceEnvironment(link)];
+      const report = await diagnose(net, withWorkspace ? [...targets, ...workspaceDiagnoseTargets(link)] : targets, env);
       if (token?.isCancellationRequested) return '';
       return formatReport(report, [`MultiClaw ${d.version} · VS Code ${vscode.version} · ${process.platform}/${process.arch}`]);
     } finally {
@@ -113,11 +117,12 @@ export function registerNetwork(d: NetworkDeps): vscode.Disposable[] {
       view.setVisible(tree.visible);
     }),
     vscode.commands.registerCommand(CMD.diagnoseConnection, async (arg?: unknown): Promise<string | undefined> => {
-      const targets = isTargetList(arg) ? arg : diagnoseTargets(gateway);
+      const explicit = isTargetList(arg);
+      const targets = explicit ? arg : diagnoseTargets(gateway);
       try {
         const text = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'MultiClaw: diagnosing connections…', cancellable: true },
-          (_p, token) => diagnoseNow(targets, token),
+          (_p, token) => diagnoseNow(targets, !explicit, token),
         );
         if (!text) return undefined;
         const id = String(Date.now());
