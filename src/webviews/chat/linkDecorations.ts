@@ -4,16 +4,24 @@
  * data: URIs; the webview never loads anything from the network. Rendering never waits: a row is
  * drawn at once and decorated when (if) the metadata arrives. Titles go beside links in any message;
  * favicons beside links in agent replies (where tool-call URLs appear).
+ *
+ * A URL an agent wrote is asked for only when the user points at it, focuses it or clicks it (a URL
+ * the user wrote in this conversation is asked for at once, as before): an agent that read a
+ * prompt-injected file could otherwise put data in a URL that the preview service would fetch.
  */
 import type { ChatViewMessage, LinkMeta } from '../../protocol/chatView';
 import { h } from './dom';
 import { safeLinkTarget } from './markdown';
 
 const BATCH = 20;
+/** What counts as the user's intent to look at a link (pointer, keyboard focus, click). */
+const INTENT_EVENTS = ['pointerenter', 'focus', 'click'] as const;
 
 export class LinkDecorations {
   private readonly meta = new Map<string, LinkMeta>();
   private readonly requested = new Set<string>();
+  /** URLs the user wrote in this conversation (previewed at once wherever they appear). */
+  private readonly userWritten = new Set<string>();
   /** URL -> ids of the messages that show it. */
   private readonly shownIn = new Map<string, Set<string>>();
   /** URLs to ask for, sent together once the current render pass is done. */
@@ -33,13 +41,29 @@ export class LinkDecorations {
       let ids = this.shownIn.get(url);
       if (!ids) this.shownIn.set(url, (ids = new Set()));
       ids.add(m.id);
+      if (m.role === 'user') this.userWritten.add(url);
       const meta = this.meta.get(url);
       if (meta) apply(a, meta, m.role === 'assistant');
-      else if (!this.requested.has(url)) {
-        this.requested.add(url);
-        if (this.pending.push(url) === 1) queueMicrotask(() => this.flush());
-      }
+      else if (m.role === 'assistant' && !this.userWritten.has(url)) this.onIntent(a, url);
+      else this.want(url);
     }
+  }
+
+  private want(url: string): void {
+    if (this.requested.has(url)) return;
+    this.requested.add(url);
+    if (this.pending.push(url) === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Asks for an agent-written URL once the user points at, focuses or clicks its link. */
+  private onIntent(a: HTMLAnchorElement, url: string): void {
+    if (this.requested.has(url) || a.dataset.previewOnIntent === '1') return;
+    a.dataset.previewOnIntent = '1';
+    const go = (): void => {
+      for (const e of INTENT_EVENTS) a.removeEventListener(e, go);
+      this.want(url);
+    };
+    for (const e of INTENT_EVENTS) a.addEventListener(e, go);
   }
 
   private flush(): void {
