@@ -6,7 +6,7 @@
 #   - code-server (a real VS Code 1.139 server) built with --nodedir against that Node
 #   (playwright-core, which drives Debian's Chromium and never downloads a browser, is a devDependency)
 # Prints the environment to export as KEY=VALUE lines on stdout (last lines); logs go to stderr.
-# Usage: bash scripts/setup-test-env.sh [--print-env]
+# Usage: bash scripts/setup-test-env.sh [--print-env] [--apt-only]   (--apt-only: the Debian packages, nothing else)
 set -euo pipefail
 CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
 NODE24_VERSION=24.21.0
@@ -24,10 +24,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   log "installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
-    log "apt-get failed; install by hand: sudo apt-get install -y ${missing[*]}"; exit 1; }
+  # A fresh machine's first apt run often races another one (unattended upgrades, a second set-up):
+  # wait up to 5 min for the dpkg and list locks instead of failing at once, and retry a run that
+  # still lost the race.
+  APT_WAIT=(-o DPkg::Lock::Timeout=300 -o APT::Lock::Timeout=300)
+  apt_retry() {
+    local i
+    for i in 1 2 3; do
+      "$@" && return 0
+      log "apt-get did not finish (attempt $i of 3; another apt or dpkg may hold the lock)"
+      [ "$i" -lt 3 ] && sleep 10
+    done
+    return 1
+  }
+  apt_retry $SUDO apt-get "${APT_WAIT[@]}" update -qq >&2 || log "apt-get update failed; trying the install with the lists we have"
+  apt_retry $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+    log "apt-get failed; install by hand: sudo apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends ${missing[*]}"; exit 1; }
 fi
+for a in "$@"; do [ "$a" = --apt-only ] && exit 0; done
 
 mkdir -p "$CACHE"
 cd "$CACHE"
