@@ -88,13 +88,21 @@ describe('MultiClaw UI (packaged VSIX in code-server + Chromium)', function () {
   });
 
   it('stops a streaming reply with the Stop button', async () => {
+    // The reply sends two deltas, then nothing until it is stopped (or the 60 s idle timeout): it is
+    // "streaming" until the Stop click, however late this test gets to look. (A reply that streamed
+    // for a few seconds and then finished could complete before a loaded machine rendered the
+    // streaming state, and the wait for it timed out.) The focus is in the editor after the test
+    // before: the composer is clicked first.
     const input = chat.locator('[data-testid="composer-input"]');
-    await input.fill('count slowly #scenario:slow:300');
+    await input.click();
+    await input.fill('count slowly #scenario:stall');
     await input.press('Enter');
     const streaming = chat.locator('[data-testid="message"][data-role="assistant"][data-status="streaming"]').last();
-    await streaming.waitFor({ timeout: 20_000 });
-    await chat.locator('[data-testid="stop"]').click();
-    await chat.locator('[data-testid="message"][data-role="assistant"][data-status="cancelled"]').last().waitFor({ timeout: 10_000 });
+    await streaming.waitFor({ timeout: 30_000 });
+    const stop = chat.locator('[data-testid="stop"]');
+    await stop.waitFor({ state: 'visible', timeout: 10_000 });
+    await stop.click();
+    await chat.locator('[data-testid="message"][data-role="assistant"][data-status="cancelled"]').last().waitFor({ timeout: 20_000 });
   });
 
   it('shows an error card when a reply fails mid-stream, and Retry answers', async () => {
