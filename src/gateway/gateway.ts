@@ -12,6 +12,7 @@ import { ConnectionLedger } from './net/ledger';
 import type { LinkPreviews } from './net/linkPreviews';
 import type { NetOptions, NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
+import type { InstanceMetrics } from '../protocol/workspace/models';
 import type { Conversation, ConversationChange, ConversationStore, ConversationSummary } from './store/conversationStore';
 import type { LocalTask, TaskChange, TaskService } from './tasks/taskService';
 import { Disposable, DisposableStore, Emitter, type Event } from './util/disposable';
@@ -44,6 +45,8 @@ export interface GatewayDeps {
   version?: string;
   /** Workspace link timings for tests (backoff, token renewal, RPC timeout…). */
   linkTuning?: LinkTuning;
+  /** A cloud desktop (`multiclaw desktop`): instance credentials only, and metrics in the heartbeats. */
+  desktop?: { metrics: () => InstanceMetrics | undefined };
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -342,6 +345,8 @@ export class Gateway extends Disposable {
         onAgentsChanged: () => this.onDidChangeAgentsEmitter.fire(),
         version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0',
         tuning: this.deps.linkTuning,
+        instanceOnly: !!this.deps.desktop,
+        metrics: this.deps.desktop?.metrics,
       });
     } catch (err) {
       this.log.error('the workspace link did not load:', err instanceof Error ? err : String(err));

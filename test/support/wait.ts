@@ -59,3 +59,22 @@ export function until<T>(
     }
   });
 }
+
+/**
+ * For state outside this process that announces nothing (a child's log file, an X server's pointer):
+ * resolves once `check()` is truthy, looking again every `everyMs`. Rejects after `ms`.
+ */
+export async function poll<T>(
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 10_000,
+  what = 'condition',
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

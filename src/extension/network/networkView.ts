@@ -18,6 +18,8 @@ const PURPOSE_LABELS: Record<ConnectionPurpose, string> = {
   'link-preview': 'Link previews',
   favicon: 'Favicons',
   diagnostics: 'Diagnose Connection',
+  'desktop:peer': 'Cloud desktop peer (this desktop)',
+  'desktop:viewer': 'Cloud desktop viewer (webview, self-reported)',
 };
 
 export function formatBytes(n: number): string {
@@ -97,7 +99,9 @@ export class NetworkActivityView extends Disposable implements vscode.TreeDataPr
             ? 'cloud'
             : node.purpose === 'diagnostics'
               ? 'debug-console'
-              : 'link',
+              : node.purpose.startsWith('desktop:')
+                ? 'vm'
+                : 'link',
       );
       return item;
     }

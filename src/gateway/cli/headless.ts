@@ -18,7 +18,7 @@ import { CliError, EXIT } from './usage';
 import { errorMessage } from '../errors';
 
 /** Provider keys from the environment or config file, in memory only (the SecretStore port). */
-class MemorySecrets implements SecretStore {
+export class MemorySecrets implements SecretStore {
   private readonly map = new Map<string, string>();
   async get(k: string): Promise<string | undefined> {
     return this.map.get(k);
@@ -31,7 +31,7 @@ class MemorySecrets implements SecretStore {
   }
 }
 
-class FileSink implements LogSink {
+export class FileSink implements LogSink {
   constructor(private readonly stream: WriteStream) {}
   write(level: LogLevel, line: string): void {
     this.stream.write(`${new Date().toISOString()} ${level.padEnd(5)} ${line}\n`);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as commands from './commands';
+import { runDesktop } from './desktop';
 import { runGateway } from './headless';
 import { CliError, EXIT, type ExitCode, HELP } from './usage';
 import { errorMessage } from '../errors';
@@ -46,6 +47,15 @@ const OPTIONS = {
   limit: { type: 'string' },
   port: { type: 'string' },
   'discovery-file': { type: 'string' },
+  server: { type: 'string' },
+  workspace: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string' },
+  size: { type: 'string' },
+  fps: { type: 'string' },
+  app: { type: 'string', multiple: true },
+  wm: { type: 'string' },
+  'turn-transport': { type: 'string' },
 } as const;
 
 function usage(message: string): CliError {
@@ -83,6 +93,24 @@ export async function main(argv: string[]): Promise<ExitCode> {
       const port = v.port === undefined ? undefined : Number(v.port);
       if (port !== undefined && !Number.isInteger(port)) throw usage('--port takes a number');
       return (await runGateway(productVersion(), port, (line) => process.stdout.write(line + '\n'))) as ExitCode;
+    }
+    case 'desktop': {
+      noExtra(0);
+      const port = v.port === undefined ? undefined : Number(v.port);
+      if (port !== undefined && !Number.isInteger(port)) throw usage('--port takes a number');
+      const flags = {
+        server: v.server,
+        workspace: v.workspace,
+        name: v.name,
+        label: v.label,
+        size: v.size,
+        fps: v.fps,
+        apps: v.app ?? [],
+        wm: v.wm,
+        port,
+        turnTransport: v['turn-transport'],
+      };
+      return (await runDesktop(productVersion(), flags, (line) => process.stdout.write(line + '\n'))) as ExitCode;
     }
     case 'status':
       noExtra(0);
@@ -124,7 +152,7 @@ if (require.main === module) {
     (code) => {
       process.exitCode = code;
       // The headless gateway has stopped and flushed its log: leave even if a library keeps a handle open.
-      if (process.argv[2] === 'gateway') setImmediate(() => process.exit(code));
+      if (process.argv[2] === 'gateway' || process.argv[2] === 'desktop') setImmediate(() => process.exit(code));
     },
     (err: unknown) => {
       if (err instanceof CliError) {

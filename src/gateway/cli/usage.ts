@@ -31,6 +31,12 @@ export const HELP = `multiclaw — the MultiClaw agent gateway from a terminal
 
 Usage:
   multiclaw gateway [--port N]             Run the gateway without VS Code (headless), with its local API
+  multiclaw desktop --server URL [--workspace ID] [--name N] [--label L] [--size 1280x720] [--fps 30]
+                   [--app CMD]... [--wm openbox|none] [--turn-transport udp|tcp|tls] [--port N]
+                                           Run this machine as a cloud desktop of the workspace (Xvfb display,
+                                           WebRTC viewer, lifecycle, agents for its tasks); enrolls on first start
+                                           with MULTICLAW_ENROLL_TOKEN (account token) or MULTICLAW_EMAIL/PASSWORD.
+                                           Needs xvfb, openbox, ffmpeg and xdotool (Debian packages)
   multiclaw status [--json]                The running gateway: state, port, agents, tasks
   multiclaw agents [--json]                The agents you can dispatch to
   multiclaw tasks [--status S] [--agent ID] [--limit N] [--json]

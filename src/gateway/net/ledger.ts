@@ -15,14 +15,18 @@ export type ConnectionPurpose =
   | 'workspace:ws'
   | 'link-preview'
   | 'favicon'
-  | 'diagnostics';
+  | 'diagnostics'
+  /** The cloud desktop's own WebRTC peer (werift): the viewer or TURN it reached. */
+  | 'desktop:peer'
+  /** The viewer webview's WebRTC connection, as its getStats() reports it (Chromium owns that socket). */
+  | 'desktop:viewer';
 
 export interface LedgerEntry {
   readonly id: number;
   host: string;
   port: number;
   purpose: ConnectionPurpose;
-  scheme: 'https' | 'http' | 'wss' | 'ws';
+  scheme: 'https' | 'http' | 'wss' | 'ws' | 'udp' | 'tcp' | 'tls';
   /** The proxy that carried it (host:port, no credentials), or null when direct. */
   proxied: string | null;
   /** Negotiated TLS version ("TLSv1.3"), when TLS. */

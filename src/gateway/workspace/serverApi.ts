@@ -169,11 +169,15 @@ export class ServerApi {
     await this.call(okResponseSchema, 'POST', '/v1/auth/logout', { token: accountToken });
   }
 
-  registerInstance(accountToken: string, workspaceId: string, body: { name: string; platform: string; version: string }): Promise<RegisterInstanceResponse> {
+  registerInstance(
+    accountToken: string,
+    workspaceId: string,
+    body: { name: string; platform: string; version: string; kind?: 'gateway' | 'desktop' },
+  ): Promise<RegisterInstanceResponse> {
     return this.call(registerInstanceResponseSchema, 'POST', `/v1/workspaces/${enc(workspaceId)}/instances`, {
       token: accountToken,
       idem: true,
-      body: { ...body, kind: 'gateway' },
+      body: { ...body, kind: body.kind ?? 'gateway' },
     });
   }
 

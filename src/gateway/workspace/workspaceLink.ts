@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Provider } from '../../protocol/workspace/common';
 import type { WorkspaceEvent } from '../../protocol/workspace/events';
-import { configSnapshotSchema, type Plan } from '../../protocol/workspace/models';
+import type { ClientSignalFrame, ServerSignalFrame } from '../../protocol/workspace/frames';
+import { configSnapshotSchema, type InstanceMetrics, type Plan } from '../../protocol/workspace/models';
 import { taskDetailResponseSchema, taskListResponseSchema } from '../../protocol/workspace/rest';
 import type { ResolvedAgent } from '../agents';
 import type { Redactor } from '../log/redact';
@@ -55,6 +56,10 @@ export interface WorkspaceLinkDeps {
   onAgentsChanged: () => void;
   version: string;
   tuning?: LinkTuning;
+  /** A cloud desktop daemon: it holds only its instance credentials (no account session to check). */
+  instanceOnly?: boolean;
+  /** CPU, memory and disk for the heartbeats (cloud desktops). */
+  metrics?: () => InstanceMetrics | undefined;
 }
 
 /** The parts that exist while signed in. */
@@ -85,6 +90,18 @@ export class WorkspaceLink extends Disposable {
   private readonly onDidChangeTasksEmitter = this._register(new Emitter<WorkspaceTaskChange>());
   /** A workspace task changed; fires across sign-ins (a sign-out fires one `reset`). */
   readonly onDidChangeTasks: Event<WorkspaceTaskChange> = this.onDidChangeTasksEmitter.event;
+  private readonly eventEmitter = this._register(new Emitter<WorkspaceEvent>());
+  /** Every workspace event, once, in order (across sign-ins). */
+  readonly onDidReceiveEvent: Event<WorkspaceEvent> = this.eventEmitter.event;
+  private readonly signalEmitter = this._register(new Emitter<ServerSignalFrame>());
+  /** Cloud desktop signalling for this machine (across sign-ins). */
+  readonly onDidReceiveSignal: Event<ServerSignalFrame> = this.signalEmitter.event;
+  private readonly signalRefusedEmitter = this._register(new Emitter<{ ref: string; code: string; message: string }>());
+  /** The server refused a signal sent with an id starting `sig-`. */
+  readonly onDidRefuseSignal: Event<{ ref: string; code: string; message: string }> = this.signalRefusedEmitter.event;
+  private readonly connectedEmitter = this._register(new Emitter<boolean>());
+  /** The WSS session became connected (true) or lost its socket (false). */
+  readonly onDidChangeConnected: Event<boolean> = this.connectedEmitter.event;
 
   private constructor(readonly deps: WorkspaceLinkDeps) {
     super();
@@ -149,6 +166,22 @@ export class WorkspaceLink extends Disposable {
     return this.live?.runner;
   }
 
+  get isConnected(): boolean {
+    return !!this.live?.session.isConnected;
+  }
+
+  /** Sends a signalling frame; false when not connected. */
+  sendSignal(frame: Omit<ClientSignalFrame, 'type'>): boolean {
+    return this.live?.session.sendSignal(frame) ?? false;
+  }
+
+  /** An RPC on the WSS session (rejects when not connected). */
+  request(method: string, params: unknown, idempotencyKey?: string): Promise<unknown> {
+    const live = this.live;
+    if (!live) return Promise.reject(new Error('not signed in to a workspace'));
+    return live.session.request(method, params, idempotencyKey);
+  }
+
   /** Workspace agents (`source: 'workspace'`), when signed in. */
   agents(): ResolvedAgent[] {
     return this.live ? this.config.agents(this.deps.hasLocalKey) : [];
@@ -179,6 +212,7 @@ export class WorkspaceLink extends Disposable {
       offlineAfterAttempts: t.offlineAfterAttempts,
       busy: () => this.deps.tasks.counts().running > 0,
       onHalfOpen: () => this.deps.net.resetConnections('workspace:api'),
+      metrics: this.deps.metrics,
     });
     const sender = new OutboxSender(outbox, session, this.log.child('outbox'));
     const runner = new TaskRunner({
@@ -210,7 +244,16 @@ export class WorkspaceLink extends Disposable {
     tasks.onDidChange((c) => this.onDidChangeTasksEmitter.fire(c));
     session.onDidReceiveEvent((e) => this.onEvent(e));
     session.onDidSync((s) => void this.onSync(live, s.resync, s.headSeq));
-    session.onDidChangeState(() => this.publish());
+    session.onDidReceiveSignal((f) => this.signalEmitter.fire(f));
+    session.onDidRefuseSignal((e) => this.signalRefusedEmitter.fire(e));
+    let wasConnected = false;
+    session.onDidChangeState(() => {
+      if (session.isConnected !== wasConnected) {
+        wasConnected = session.isConnected;
+        this.connectedEmitter.fire(wasConnected);
+      }
+      this.publish();
+    });
     session.onDidEnd((end) => void this.onEnd(end));
     session.onDidHeartbeat((h) => {
       this.heartbeat = { at: h.at, latencyMs: h.latencyMs ?? this.heartbeat.latencyMs };
@@ -226,6 +269,7 @@ export class WorkspaceLink extends Disposable {
     const live = this.live;
     if (!live) return;
     live.tasks.apply(e);
+    this.eventEmitter.fire(e);
     switch (e.name) {
       case 'config.changed':
         if (e.data.version > this.config.version) void this.refreshConfig();
@@ -294,7 +338,7 @@ export class WorkspaceLink extends Disposable {
   /** Signs out when the sign-in session has expired or was revoked. */
   async checkAccount(): Promise<void> {
     const live = this.live;
-    if (!live) return;
+    if (!live || this.deps.instanceOnly) return;
     if (Date.parse(live.account.expiresAt) <= Date.now()) return this.endSession('expired', 'Your MultiClaw sign-in expired.');
     try {
       await live.api.me(live.account.token);
