@@ -35,6 +35,14 @@ export const CMD = {
   openTaskConversation: 'multiclaw.openTaskConversation',
   approvePlan: 'multiclaw.approvePlan',
   rejectPlan: 'multiclaw.rejectPlan',
+  connectDesktop: 'multiclaw.connectDesktop',
+  disconnectDesktop: 'multiclaw.disconnectDesktop',
+  startDesktop: 'multiclaw.startDesktop',
+  stopDesktop: 'multiclaw.stopDesktop',
+  restartDesktop: 'multiclaw.restartDesktop',
+  terminateDesktop: 'multiclaw.terminateDesktop',
+  refreshInstances: 'multiclaw.refreshInstances',
+  diagnoseDesktop: 'multiclaw.diagnoseDesktop',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 
@@ -43,6 +51,7 @@ export const VIEW = {
   conversations: 'multiclaw.conversations',
   tasks: 'multiclaw.tasks',
   network: 'multiclaw.network',
+  instances: 'multiclaw.instances',
 } as const;
 
 /** `when`-clause context keys the extension sets. */
@@ -55,6 +64,7 @@ export const CTX = {
   workspacePhase: 'multiclaw.workspacePhase',
   canManageWorkspace: 'multiclaw.canManageWorkspace',
   networkViewEnabled: 'multiclaw.networkViewEnabled',
+  desktopConnected: 'multiclaw.desktopConnected',
 } as const;
 export type ContextKey = (typeof CTX)[keyof typeof CTX];
 

@@ -13,6 +13,8 @@ import { registerLocalApi } from './localApi';
 import { createLogger } from './logging';
 import { registerNetwork } from './network/networkCommands';
 import { readAutoStart, readGatewayConfig } from './settings';
+import { registerInstanceCommands, type DesktopUi } from './instances/instanceCommands';
+import { InstancesTree } from './instances/instancesTree';
 import { GatewayStatusBar } from './statusBar';
 import { TasksTree } from './tasksTree';
 import { AUTH_PROVIDER_ID, MultiClawAuthProvider } from './workspace/authProvider';
@@ -25,6 +27,8 @@ export interface MultiClawApi {
   readonly chatView: ChatViewProvider;
   readonly tasksTree: TasksTree;
   readonly statusBar: GatewayStatusBar;
+  /** The Instances view, the open viewer and the cloud desktop status item. */
+  readonly desktop: DesktopUi;
   readonly activatedInMs: number;
 }
 
@@ -47,6 +51,10 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   const tasksTree = new TasksTree(gateway, logger.child('tasks'));
   const tasksView = vscode.window.createTreeView(VIEW.tasks, { treeDataProvider: tasksTree, showCollapseAll: true });
   tasksTree.attach(tasksView);
+  const instancesTree = new InstancesTree(gateway, logger.child('instances'));
+  const instancesView = vscode.window.createTreeView(VIEW.instances, { treeDataProvider: instancesTree });
+  instancesTree.attach(instancesView);
+  const desktop = registerInstanceCommands({ extensionUri: context.extensionUri, gateway, tree: instancesTree, logger: logger.child('desktop') });
   const auth = new MultiClawAuthProvider(
     context.secrets,
     gateway,
@@ -64,6 +72,9 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     statusBar,
     tasksTree,
     tasksView,
+    instancesTree,
+    instancesView,
+    ...desktop.disposables,
     auth,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
@@ -92,7 +103,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   });
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
-  return { gateway, chatView, tasksTree, statusBar, activatedInMs };
+  return { gateway, chatView, tasksTree, statusBar, desktop: desktop.ui, activatedInMs };
 }
 
 export function deactivate(): void {

@@ -23,14 +23,14 @@ export class Workbench {
   }
 
   /** Starts code-server (clean user data, own port), Chromium, and opens the workbench on a workspace folder. */
-  static async open(options: CodeServerOptions & { files?: Record<string, string> } = {}): Promise<Workbench> {
+  static async open(options: CodeServerOptions & { files?: Record<string, string>; chromiumArgs?: string[] } = {}): Promise<Workbench> {
     const cs = new CodeServer({ label: 'multiclaw-e2e', ...options });
     for (const [name, content] of Object.entries(options.files ?? {})) {
       fs.mkdirSync(path.dirname(path.join(cs.workspaceDir, name)), { recursive: true });
       fs.writeFileSync(path.join(cs.workspaceDir, name), content);
     }
     await cs.start();
-    const browser = await launchChromium();
+    const browser = await launchChromium({ args: options.chromiumArgs ?? [] });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const wb = new Workbench(page, cs, browser);
     await page.goto(cs.workbenchUrl());

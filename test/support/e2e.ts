@@ -11,7 +11,7 @@ import { Workbench } from '../harness/workbench';
 
 export const VSIX = process.env.MULTICLAW_VSIX ?? 'dist/multiclaw.vsix';
 
-export type WorkbenchOptions = CodeServerOptions & { files?: Record<string, string> };
+export type WorkbenchOptions = CodeServerOptions & { files?: Record<string, string>; chromiumArgs?: string[] };
 
 export function useWorkbench(hooks: { setUp: () => Promise<WorkbenchOptions>; opened: (wb: Workbench) => void; tearDown?: () => Promise<void> }): void {
   let wb: Workbench | undefined;

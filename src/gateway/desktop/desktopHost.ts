@@ -366,20 +366,21 @@ export class DesktopHost extends Disposable {
     else if (this._status === 'running' && !busy) this.setStatus('online', null);
     if (!this.sessions.size) return;
     // The slowest viewer sets the level (each still drops frames at its own window).
-    let acked: number | undefined;
+    let worst: { offered: number; dropped: number; acked: number } | undefined;
     let rtt: number | undefined;
     for (const s of this.sessions.values()) {
       const st = s.sender?.stats;
       if (!st) continue;
-      const n = st.acked - s.ackedBefore;
+      const sample = { offered: s.offered, dropped: st.dropped - s.droppedBefore, acked: st.acked - s.ackedBefore };
+      s.offered = 0;
+      s.droppedBefore = st.dropped;
       s.ackedBefore = st.acked;
-      acked = Math.min(acked ?? Infinity, n);
+      if (!worst || sample.acked < worst.acked) worst = sample;
       const r = s.sender?.takeRtt();
       if (r !== undefined) rtt = Math.max(rtt ?? 0, r);
-      s.offered = 0;
     }
-    if (acked !== undefined && this.capture?.running && this.quality === 'auto' && Date.now() - this.levelChangedAt > 3000) {
-      this.setLevel(this.adapter.update({ acked, ackRttMs: rtt }));
+    if (worst && this.capture?.running && this.quality === 'auto' && Date.now() - this.levelChangedAt > 3000) {
+      this.setLevel(this.adapter.update({ ...worst, ackRttMs: rtt }));
     }
     for (const s of this.sessions.values()) this.sendStatus(s);
   }

@@ -120,29 +120,36 @@ export class FrameSender {
   }
 }
 
-/** Quality levels: ffmpeg `-q:v` and the frame-rate cap at each. */
+/**
+ * Quality levels: ffmpeg `-q:v` (smaller JPEGs as it grows) and the frame-rate cap. The ack window
+ * already paces the rate to what the path carries, so only the last level caps it (to spare a very slow
+ * viewer); stepping down trades sharpness for frames.
+ */
 export const LEVELS = [
   { q: 5, fps: 30 },
   { q: 8, fps: 30 },
-  { q: 12, fps: 24 },
-  { q: 18, fps: 15 },
-  { q: 26, fps: 10 },
+  { q: 12, fps: 30 },
+  { q: 18, fps: 30 },
+  { q: 26, fps: 15 },
 ] as const;
 
 /**
- * Picks the level from what the viewers got over the last second: frames delivered (acked) well below
- * the level's rate for two seconds in a row, or a slow ack round trip → one level down (smaller JPEGs,
- * lower rate); five calm seconds at the rate → one level up. Pure: tests drive it directly.
+ * Picks the level from what the viewers got over the last second. It steps down only when the viewer
+ * or the network is the bottleneck — frames were dropped at the source (the window was full) and fewer
+ * than 80% of the level's rate got through, two seconds in a row — or when the ack round trip is slow;
+ * a slow capture alone (nothing dropped) changes nothing. Five calm seconds → one level up.
+ * Pure: tests drive it directly.
  */
 export class Adapter {
   level = 0;
   private calm = 0;
   private behind = 0;
 
-  update(s: { acked: number; ackRttMs: number | undefined }): number {
+  update(s: { offered: number; dropped: number; acked: number; ackRttMs: number | undefined }): number {
     const target = LEVELS[this.level].fps;
+    const dropRate = s.offered ? s.dropped / s.offered : 0;
     const slow = s.ackRttMs !== undefined && s.ackRttMs > 400;
-    if (s.acked < target * 0.7 || slow) {
+    if ((dropRate > 0.2 && s.acked < target * 0.8) || slow) {
       this.calm = 0;
       if (++this.behind >= 2 && this.level < LEVELS.length - 1) {
         this.level++;
@@ -150,7 +157,7 @@ export class Adapter {
       }
     } else {
       this.behind = 0;
-      if (s.acked >= target * 0.9 && ++this.calm >= 5 && this.level > 0) {
+      if (dropRate < 0.05 && ++this.calm >= 5 && this.level > 0) {
         this.level--;
         this.calm = 0;
       }

@@ -48,6 +48,7 @@ export class ViewerSession extends Disposable {
   offered = 0;
   /** Acks counted up to the last adapter tick. */
   ackedBefore = 0;
+  droppedBefore = 0;
   readonly mayControl: boolean;
   state = 'new';
   private readonly stateEmitter = this._register(new Emitter<string>());

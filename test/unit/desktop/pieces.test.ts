@@ -60,13 +60,15 @@ describe('cloud desktop pieces: frame wire, splitter, flow control, keys, relay 
     assert.equal(fs.stats.acked, 1);
   });
 
-  it('adapts: steps down when viewers fall behind, back up after calm seconds', () => {
+  it('adapts: steps down when the viewer falls behind (drops), not for a slow capture; back up after calm seconds', () => {
     const a = new Adapter();
-    a.update({ acked: 10, ackRttMs: 100 });
+    for (let i = 0; i < 5; i++) a.update({ offered: 12, dropped: 0, acked: 12, ackRttMs: 30 });
+    assert.equal(a.level, 0, 'a slow capture with nothing dropped changes nothing');
+    a.update({ offered: 30, dropped: 18, acked: 12, ackRttMs: 100 });
     assert.equal(a.level, 0, 'one bad second is not enough');
-    a.update({ acked: 10, ackRttMs: 100 });
+    a.update({ offered: 30, dropped: 18, acked: 12, ackRttMs: 100 });
     assert.equal(a.level, 1);
-    for (let i = 0; i < 5; i++) a.update({ acked: LEVELS[1].fps, ackRttMs: 20 });
+    for (let i = 0; i < 5; i++) a.update({ offered: 30, dropped: 0, acked: LEVELS[1].fps, ackRttMs: 20 });
     assert.equal(a.level, 0);
   });
 
