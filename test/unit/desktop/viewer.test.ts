@@ -23,6 +23,11 @@ describe('cloud desktop: daemon, viewer, TURN, proxy, reconnect (private network
     assert.equal(typeof f.cpuPct, 'number');
   });
 
+  it('runs a task assigned to it: its agent proposes the plan, and after approval completes it', () => {
+    assert.equal(f.planBy, 'desktop', JSON.stringify(f));
+    assert.equal(f.taskDone, 'completed');
+  });
+
   it('draws frames with the known pattern (root colour, the xterm where it was placed)', () => {
     assert.ok(Number(f.autoFrames) >= 10, JSON.stringify(f));
     assert.equal(f.rootMatches, true, `root pixel ${JSON.stringify(f.rootPixel)}`);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTinyproxy } from '../gateway/net/helpers';
+import { startProviderServer } from '../../fixtures/providerServer';
 import { createTestGateway } from '../../support/gateway';
 import { call, makeTeam } from '../../support/server';
 import { startDaemon, startRig, ViewerHost, xrun, type Daemon, type ViewerPage } from '../../support/desktop/rig';
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
   const typed = path.join(rig.dir, 'typed.txt');
   const apps = [`xsetroot -solid '#3060c0'`, `xterm -geometry 40x6+${XTERM.x}+${XTERM.y} -bg '#20c040' -fg black -e sh -c 'cat > ${typed}'`];
   const home = path.join(rig.dir, 'desktop-home');
-  let daemon: Daemon = await startDaemon(rig.server, rig.team, rig.team.people.admin, home, { apps });
+  const providers = await startProviderServer();
+  const extraEnv = { MULTICLAW_OPENAI_COMPATIBLE_BASE_URL: providers.baseUrls['openai-compatible'] };
+  let daemon: Daemon = await startDaemon(rig.server, rig.team, rig.team.people.admin, home, { apps, extraEnv });
   const instance = { id: daemon.instanceId, name: 'Build box' };
   try {
     // Status and metrics through the workspace.
@@ -85,6 +88,33 @@ async function main(): Promise<void> {
     facts.label = listed.label;
     facts.cpuPct = listed.metrics?.cpuPct;
     log('desktop online');
+
+    // 0. A task assigned to the desktop runs there by itself: its agent's plan comes back for approval, then the result.
+    const w = `/v1/workspaces/${rig.team.wid}`;
+    const created = await call<{ task: { id: string } }>(rig.server.url, 'POST', `${w}/tasks`, {
+      token: rig.team.owner.token,
+      idem: true,
+      body: { title: 'Tidy the desktop', prompt: 'List what is open.', assignee: { type: 'instance', instanceId: instance.id } },
+    });
+    const taskId = created.body.task.id;
+    type Detail = { task: { status: string }; plans: Array<{ id: string; submittedBy: { id: string } }> };
+    const detail = () => call<Detail>(rig.server.url, 'GET', `${w}/tasks/${taskId}`, { token: rig.team.owner.token });
+    const planned = await poll(
+      async () => {
+        const d = (await detail()).body;
+        return d.task.status === 'awaiting_approval' && d.plans.length ? d : undefined;
+      },
+      30_000,
+      'the desktop’s plan',
+    );
+    facts.planBy = planned.plans[0].submittedBy.id === instance.id ? 'desktop' : planned.plans[0].submittedBy.id;
+    await call(rig.server.url, 'POST', `${w}/tasks/${taskId}/plans/${planned.plans[0].id}/decision`, {
+      token: rig.team.owner.token,
+      idem: true,
+      body: { decision: 'approved' },
+    });
+    facts.taskDone = await poll(async () => ((await detail()).body.task.status === 'completed' ? 'completed' : undefined), 30_000, 'the task completed');
+    log('task ok');
 
     // 1. Auto mode: frames drawn; the known pattern is on the canvas.
     const v = await host.open(rig.viewerGateway, instance, 'auto');
@@ -195,7 +225,7 @@ async function main(): Promise<void> {
       timeout: 30_000,
     });
     facts.afterKill = 'reconnecting';
-    daemon = await startDaemon(rig.server, rig.team, rig.team.people.admin, home, { apps });
+    daemon = await startDaemon(rig.server, rig.team, rig.team.people.admin, home, { apps, extraEnv });
     facts.sameInstance = daemon.instanceId === instance.id;
     await connected(v, 60_000);
     facts.afterReturn = await v.state();
@@ -238,6 +268,7 @@ async function main(): Promise<void> {
     await daemon.stop().catch(() => undefined);
     await host.close();
     await rig.close().catch(() => undefined);
+    await providers.close();
   }
   process.stdout.write(JSON.stringify(facts) + '\n');
 }

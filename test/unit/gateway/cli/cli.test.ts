@@ -188,6 +188,24 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
     fs.rmSync(empty, { recursive: true, force: true });
   });
 
+  it('desktop: bad flags exit 2 with what to type; without enrolment credentials it exits 1 and says which are needed', async () => {
+    const dhome = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-desktop-cli-'));
+    const denv = { ...env, MULTICLAW_HOME: dhome };
+    const noServer = await runCli(['desktop'], denv);
+    assert.equal(noServer.code, 2);
+    assert.match(noServer.stderr, /--server <url> or MULTICLAW_WORKSPACE_URL/);
+    const size = await runCli(['desktop', '--server', 'http://127.0.0.1:9', '--size', '12x12'], denv);
+    assert.equal(size.code, 2);
+    assert.match(size.stderr, /--size takes WIDTHxHEIGHT/);
+    assert.equal((await runCli(['desktop', '--server', 'http://127.0.0.1:9', '--fps', '500'], denv)).code, 2);
+    assert.equal((await runCli(['desktop', '--server', 'http://127.0.0.1:9', '--turn-transport', 'carrier-pigeon'], denv)).code, 2);
+    const noCreds = await runCli(['desktop', '--server', 'http://127.0.0.1:9', '--port', '0'], denv);
+    assert.equal(noCreds.code, 1, noCreds.stderr);
+    assert.match(noCreds.stderr, /MULTICLAW_ENROLL_TOKEN/);
+    assert.equal(fs.existsSync(path.join(dhome, 'desktop', 'credentials.json')), false, 'nothing enrolled');
+    fs.rmSync(dhome, { recursive: true, force: true });
+  });
+
   it('refuses a second gateway on the same MULTICLAW_HOME (9), a config file others can read (8), a weak token (8)', async () => {
     const second = await runCli(['gateway'], env);
     assert.equal(second.code, 9);
