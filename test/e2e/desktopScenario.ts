@@ -68,12 +68,33 @@ async function pixel(f: Frame, x: number, y: number): Promise<number[]> {
   );
 }
 
+/**
+ * Does `act` until `shown` answers: the Instances rows redraw with every heartbeat's metrics, and a
+ * redraw between the hover (or the right-click) and the click swallows that click on a loaded machine.
+ * Each `act` here is idempotent (Connect reveals the open viewer; a second menu replaces the first).
+ */
+async function untilShown<T>(what: string, act: () => Promise<void>, shown: () => Promise<T>, tries = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      await act();
+      return await shown();
+    } catch (err) {
+      if (i >= tries) throw err;
+      log(`${what}: not shown after try ${i}; again`);
+    }
+  }
+}
+
 async function connectFromTree(wb: Workbench): Promise<Frame> {
   const row = wb.treeRow('Instances', 'Build box');
-  await row.hover();
-  await row.locator('.action-label[aria-label="Connect to Cloud Desktop"]').click();
-  const f = await wb.webview('[data-testid="screen"]', 60_000);
-  return f;
+  return untilShown(
+    'Connect',
+    async () => {
+      await row.hover();
+      await row.locator('.action-label[aria-label="Connect to Cloud Desktop"]').click();
+    },
+    () => wb.webview('[data-testid="screen"]', 20_000),
+  );
 }
 
 async function darkRun(rig: Rig, daemonRef: { d: Daemon }, apps: string[], home: string, typed: string): Promise<void> {
@@ -155,9 +176,17 @@ async function lightRun(rig: Rig): Promise<void> {
     await wb.screenshot('desktop-viewer-relay-light');
     // Terminate from the view's context menu (an Admin): the viewer says Failed, the row goes.
     const row = wb.treeRow('Instances', 'Build box');
-    await row.click({ button: 'right' });
-    await wb.page.locator('.monaco-menu .action-label', { hasText: 'Terminate…' }).click();
-    await wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Terminate' }).click();
+    const confirm = wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Terminate' });
+    await untilShown(
+      'Terminate…',
+      async () => {
+        if (await confirm.isVisible()) return;
+        await row.click({ button: 'right' });
+        await wb.page.locator('.monaco-menu .action-label', { hasText: 'Terminate…' }).click({ timeout: 10_000 });
+      },
+      () => confirm.waitFor({ timeout: 10_000 }),
+    );
+    await confirm.click();
     await waitState(f, 'failed', 30_000);
     facts.failedText = await f.locator('[data-testid="panel"]').innerText();
     await wb.screenshot('desktop-viewer-failed-light');

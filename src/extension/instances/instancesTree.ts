@@ -40,6 +40,8 @@ export class InstancesTree extends Disposable implements vscode.TreeDataProvider
   private view: vscode.TreeView<InstanceNode> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
+  /** What the tree last drew (instances and error), so an unchanged refresh redraws nothing. */
+  private shown: string | undefined;
   /** The instance whose viewer is open (the row shows Disconnect). */
   connectedId: string | undefined;
   error: string | undefined;
@@ -111,6 +113,10 @@ export class InstancesTree extends Disposable implements vscode.TreeDataProvider
       this.view.message = this.error ? `Could not list cloud desktops: ${this.error}` : undefined;
       this.view.badge = undefined;
     }
+    // Redraw only what changed: a redraw re-renders the rows, which closes a context menu open on one.
+    const shown = JSON.stringify([this.instances, this.error]);
+    if (shown === this.shown) return;
+    this.shown = shown;
     this.changeEmitter.fire();
   }
 
