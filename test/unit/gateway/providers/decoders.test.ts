@@ -65,6 +65,33 @@ describe('provider decoders', () => {
       throwsKind(() => dec(openAiAdapter('openai-compatible')).onEvent(ev({ error: 'model crashed' }), []), 'server', /model crashed/);
     });
 
+    it('reads plain text chunks on the fast path exactly as the schema would, and sends odd ones to the schema', () => {
+      const d = dec(openAiAdapter());
+      const plain = [
+        { id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'a' }, finish_reason: null, logprobs: null }] },
+        { choices: [{ delta: { content: 'b', tool_calls: null } }], usage: null },
+        { choices: [{ delta: { content: '' } }] },
+        { choices: [{ delta: { content: null } }] },
+      ];
+      assert.deepEqual(
+        feed(
+          d,
+          plain.map((c) => ev(c)),
+        ),
+        ['a', 'b', ''],
+      );
+      // Not plain text: a wrong type still fails the schema, a finish still ends, usage is still read.
+      throwsKind(() => feed(dec(openAiAdapter()), [ev({ choices: [{ delta: { content: 5 } }] })]), 'malformed', /content/);
+      throwsKind(() => feed(dec(openAiAdapter()), [ev({ choices: [{ delta: 'x' }] })]), 'malformed');
+      const e = dec(openAiAdapter());
+      assert.deepEqual(feed(e, [ev({ choices: [{ delta: { content: 'z' }, finish_reason: 'stop' }], usage: { prompt_tokens: 2, completion_tokens: 1 } })]), [
+        'z',
+      ]);
+      const done = e.done([]);
+      assert.equal(done?.finishReason, 'stop');
+      assert.equal(done?.usage?.inputTokens, 2);
+    });
+
     it('rejects a chunk whose choices is not a list', () => {
       throwsKind(() => dec(openAiAdapter()).onEvent(ev({ choices: { delta: 'x' } }), []), 'malformed', /choices/);
     });
