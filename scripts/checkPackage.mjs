@@ -21,8 +21,23 @@ const REQUIRED = [
   'extension/dist/webviews/codicons/codicon.css',
   'extension/dist/webviews/codicons/codicon.ttf',
   'extension/media/multiclaw.svg',
+  'extension/media/icon.png',
+  'extension/LICENSE.txt',
+  'extension/changelog.md',
 ];
-const FORBIDDEN = [/^extension\/src\//, /^extension\/test\//, /node_modules\//, /^extension\/out\//, /\.ts$/, /\.vsix$/];
+/** The whole VSIX: what a user downloads (source maps stay out of it). */
+const VSIX_BUDGET = 800_000;
+const FORBIDDEN = [
+  /^extension\/src\//,
+  /^extension\/test\//,
+  /node_modules\//,
+  /^extension\/out\//,
+  /^extension\/docs\//,
+  /\.ts$/,
+  /\.map$/,
+  /\.vsix$/,
+  /^extension\/media\/icon\.svg$/,
+];
 
 /** Reads a ZIP's central directory: name -> { size, offset, method, csize }. */
 function readZip(buf) {
@@ -54,6 +69,36 @@ function read(buf, e) {
   return e.method === 8 ? zlib.inflateRawSync(data) : data;
 }
 
+/** What the Marketplace and Open VSX show: icon, banner, keywords, a real repository, licence. */
+function manifestProblems(pkg) {
+  const out = [];
+  const hostOf = (u) => {
+    try {
+      return new URL(String(u)).hostname;
+    } catch {
+      return '';
+    }
+  };
+  const placeholder = (h) => !h || /(^|\.)(example|invalid|test|localhost)(\.|$)|example\.(com|org|net)$/.test(h);
+  if (!/\.png$/.test(pkg.icon ?? '')) out.push('package.json "icon" must be a PNG');
+  else {
+    const png = fs.readFileSync(path.join(root, pkg.icon));
+    if (png.readUInt32BE(16) < 128 || png.readUInt32BE(20) < 128) out.push(`${pkg.icon} must be at least 128×128`);
+  }
+  if (!pkg.galleryBanner?.color || !['dark', 'light'].includes(pkg.galleryBanner?.theme)) out.push('package.json needs galleryBanner { color, theme }');
+  if (!Array.isArray(pkg.keywords) || pkg.keywords.length < 5) out.push('package.json needs keywords');
+  for (const [k, u] of [
+    ['repository', pkg.repository?.url],
+    ['bugs', pkg.bugs?.url],
+    ['homepage', pkg.homepage],
+  ])
+    if (placeholder(hostOf(u))) out.push(`package.json "${k}" must be a real address, not ${u ?? 'missing'}`);
+  const license = fs.existsSync(path.join(root, 'LICENSE')) ? fs.readFileSync(path.join(root, 'LICENSE'), 'utf8') : '';
+  if (!license.startsWith(`${pkg.license} License`)) out.push(`LICENSE must be the ${pkg.license} licence that package.json names`);
+  if (!fs.existsSync(path.join(root, 'CHANGELOG.md'))) out.push('CHANGELOG.md is missing');
+  return out;
+}
+
 const problems = [];
 if (!fs.existsSync(vsix)) problems.push(`no VSIX at ${vsix}`);
 else {
@@ -72,7 +117,9 @@ else {
   const min = /^\^?(\d+\.\d+\.\d+)$/.exec(local.engines.vscode)?.[1];
   if (local.devDependencies['@types/vscode'] !== min)
     problems.push(`@types/vscode (${local.devDependencies['@types/vscode']}) must be pinned to the engines minimum ${min}`);
-  console.log(`${path.relative(root, vsix)}: ${entries.size} files, ${buf.length} bytes`);
+  for (const problem of manifestProblems(pkg)) problems.push(problem);
+  if (buf.length > VSIX_BUDGET) problems.push(`the VSIX is ${buf.length} bytes, over its ${VSIX_BUDGET}-byte budget`);
+  console.log(`${path.relative(root, vsix)}: ${entries.size} files, ${buf.length} bytes (budget ${VSIX_BUDGET})`);
 }
 // The Gateway class lives in the extension bundle only: the runtime reaches it through narrow host
 // interfaces (e.g. LocalApiHost). A module in both bundles exists twice (compare errors by name).

@@ -39,16 +39,7 @@ const env = Object.fromEntries(
     .map((m) => [m[1], m[2]]),
 );
 step(process.execPath, ['esbuild.js', '--production']);
-step(process.execPath, [
-  path.join(root, 'node_modules/@vscode/vsce/vsce'),
-  'package',
-  '--no-dependencies',
-  '--allow-missing-repository',
-  '--skip-license',
-  '--no-rewrite-relative-links',
-  '-o',
-  'dist/multiclaw.vsix',
-]);
+step(process.execPath, [path.join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', 'dist/multiclaw.vsix']);
 
 const profile = path.join(process.env.MULTICLAW_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'multiclaw-test'), 'start-profile');
 const dirs = ['--user-data-dir', path.join(profile, 'user-data'), '--extensions-dir', path.join(profile, 'extensions')];

@@ -68,16 +68,7 @@ const tiers = [
     kind: 'step',
     run: async () =>
       (await run(node, [path.join(root, 'esbuild.js'), '--production'])) ||
-      (await run(node, [
-        bin('@vscode/vsce', 'vsce'),
-        'package',
-        '--no-dependencies',
-        '--allow-missing-repository',
-        '--skip-license',
-        '--no-rewrite-relative-links',
-        '-o',
-        'dist/multiclaw.vsix',
-      ])) ||
+      (await run(node, [bin('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '-o', 'dist/multiclaw.vsix'])) ||
       run(node, [path.join(root, 'scripts/checkPackage.mjs')]),
   },
   {
