@@ -65,6 +65,8 @@ export const CTX = {
   canManageWorkspace: 'multiclaw.canManageWorkspace',
   networkViewEnabled: 'multiclaw.networkViewEnabled',
   desktopConnected: 'multiclaw.desktopConnected',
+  /** The Tasks list shows a connected cloud desktop's tasks. */
+  tasksFocus: 'multiclaw.tasksFocus',
 } as const;
 export type ContextKey = (typeof CTX)[keyof typeof CTX];
 

@@ -55,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   const instancesView = vscode.window.createTreeView(VIEW.instances, { treeDataProvider: instancesTree });
   instancesTree.attach(instancesView);
   const desktop = registerInstanceCommands({ extensionUri: context.extensionUri, gateway, tree: instancesTree, logger: logger.child('desktop') });
+  desktop.ui.onDidChangeConnected((instance) => tasksTree.setFocus(instance));
   const auth = new MultiClawAuthProvider(
     context.secrets,
     gateway,

@@ -84,6 +84,7 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
   private timer: NodeJS.Timeout | undefined;
   private view: vscode.TreeView<Node> | undefined;
   private build: typeof buildTaskGroups | undefined;
+  private focus: { instanceId: string; name: string } | undefined;
 
   constructor(
     private readonly gateway: Gateway,
@@ -100,6 +101,15 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
 
   attach(view: vscode.TreeView<Node>): void {
     this.view = view;
+    this.schedule();
+  }
+
+  /** Connected to a cloud desktop: the list shows that desktop's tasks (and says so); undefined: this machine's again. */
+  setFocus(instance: { id: string; name: string } | undefined): void {
+    if (this.focus?.instanceId === instance?.id) return;
+    this.focus = instance ? { instanceId: instance.id, name: instance.name } : undefined;
+    if (this.view) this.view.description = instance ? `Cloud desktop · ${instance.name}` : undefined;
+    setContext(CTX.tasksFocus, !!instance);
     this.schedule();
   }
 
@@ -125,7 +135,7 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
     try {
       this.build ??= (await import('../gateway/tasks/taskGroups')).buildTaskGroups;
       const g = this.gateway;
-      const model = this.build({ local: g.localTasks(), workspace: g.workspaceTasks(), me: g.workspaceIdentity() });
+      const model = this.build({ local: g.localTasks(), workspace: g.workspaceTasks(), me: g.workspaceIdentity(), focus: this.focus });
       this.groups = model.groups;
       this.rows = new Map(model.groups.flatMap((gr) => gr.rows.map((r) => [r.key, r] as const)));
       if (this.view) {

@@ -22,9 +22,10 @@ describe('MultiClaw cloud desktops UI (packaged VSIX in code-server + Chromium, 
     assert.match(String(f.metricsRow), /CPU \d+% · RAM .* GB · Disk .* GB/, String(f.metricsRow));
   });
 
-  it('connects from the view: the viewer tab draws the desktop, the status bar names it', () => {
+  it('connects from the view: the viewer tab draws the desktop, the status bar names it, the Tasks list switches to it', () => {
     assert.match(String(f.darkChip), /Connected · (direct|relay)/);
     assert.match(String(f.statusItem), /Cloud desktop · Build box/);
+    assert.match(String(f.tasksFocus), /Tasks.*Cloud desktop · Build box/i, 'the Tasks list switches to the connected desktop');
     const near = (a: unknown, b: number[]) => (a as number[]).every((v, i) => Math.abs(v - b[i]) <= 40);
     assert.ok(near(f.darkRoot, [0x30, 0x60, 0xc0]), `root ${JSON.stringify(f.darkRoot)}`);
     assert.ok(near(f.darkXterm, [0x20, 0xc0, 0x40]), `xterm ${JSON.stringify(f.darkXterm)}`);

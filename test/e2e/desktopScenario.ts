@@ -124,6 +124,10 @@ async function darkRun(rig: Rig, daemonRef: { d: Daemon }, apps: string[], home:
     facts.darkXterm = await pixel(f, XTERM.x + 60, XTERM.y + 60);
     facts.darkChip = await f.locator('[data-testid="state"]').innerText();
     facts.statusItem = await wb.statusBarItem(/Cloud desktop · Build box/).innerText();
+    // The Tasks list switches to the connected desktop and says so in its header.
+    const tasksHeader = wb.viewPane('Tasks').locator('.pane-header');
+    await tasksHeader.filter({ hasText: 'Cloud desktop · Build box' }).waitFor({ timeout: 20_000 });
+    facts.tasksFocus = (await tasksHeader.innerText()).replace(/\s+/g, ' ');
     await wb.screenshot('desktop-viewer-connected-dark');
     // Click into the xterm (through the canvas scaling) and type.
     const box = await f.locator('[data-testid="screen"]').boundingBox();

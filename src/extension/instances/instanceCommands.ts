@@ -34,6 +34,8 @@ export interface DesktopUi {
   tree: InstancesTree;
   panel(): ViewerPanel | undefined;
   statusItem: vscode.StatusBarItem;
+  /** The desktop whose viewer is open changed (undefined: none): the Tasks list switches to it. */
+  onDidChangeConnected: vscode.Event<{ id: string; name: string } | undefined>;
 }
 
 export function registerInstanceCommands(o: { extensionUri: vscode.Uri; gateway: Gateway; tree: InstancesTree; logger: Logger }): {
@@ -45,6 +47,7 @@ export function registerInstanceCommands(o: { extensionUri: vscode.Uri; gateway:
   const statusItem = vscode.window.createStatusBarItem('multiclaw.desktop', vscode.StatusBarAlignment.Left, 99);
   statusItem.name = 'MultiClaw Cloud Desktop';
   statusItem.command = CMD.connectDesktop;
+  const connectedEmitter = new vscode.EventEmitter<{ id: string; name: string } | undefined>();
 
   const showStatus = (): void => {
     if (!panel) {
@@ -113,9 +116,11 @@ export function registerInstanceCommands(o: { extensionUri: vscode.Uri; gateway:
       if (panel !== p) return;
       panel = undefined;
       tree.setConnected(undefined);
+      connectedEmitter.fire(undefined);
       showStatus();
     });
     tree.setConnected(inst.id);
+    connectedEmitter.fire({ id: inst.id, name: inst.name });
     showStatus();
     return p;
   };
@@ -199,6 +204,7 @@ export function registerInstanceCommands(o: { extensionUri: vscode.Uri; gateway:
     statusItem,
     auto,
     { dispose: () => panel?.dispose() },
+    connectedEmitter,
     vscode.commands.registerCommand(CMD.connectDesktop, (arg?: unknown) => connect(arg)),
     vscode.commands.registerCommand(CMD.disconnectDesktop, () => {
       panel?.dispose();
@@ -210,5 +216,5 @@ export function registerInstanceCommands(o: { extensionUri: vscode.Uri; gateway:
     vscode.commands.registerCommand(CMD.refreshInstances, () => tree.refresh()),
     vscode.commands.registerCommand(CMD.diagnoseDesktop, (arg?: unknown) => diagnose(arg)),
   ];
-  return { disposables, ui: { tree, panel: () => panel, statusItem } };
+  return { disposables, ui: { tree, panel: () => panel, statusItem, onDidChangeConnected: connectedEmitter.event } };
 }

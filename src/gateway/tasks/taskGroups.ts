@@ -44,6 +44,11 @@ export interface TaskGroupsInput {
   workspace: WorkspaceTask[];
   /** Me in the workspace (absent in local mode). */
   me?: { memberId: string; instanceId: string };
+  /**
+   * The cloud desktop the user is connected to: the list switches to it (only the workspace tasks
+   * assigned to that instance; this machine's local tasks are not its).
+   */
+  focus?: { instanceId: string; name: string };
 }
 
 export const GROUP_ORDER: ReadonlyArray<[TaskStatus, string]> = [
@@ -58,17 +63,20 @@ export const GROUP_ORDER: ReadonlyArray<[TaskStatus, string]> = [
 
 const TERMINAL: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
 
-function assigneeLabel(t: WorkspaceTask, me: TaskGroupsInput['me']): string | null {
+function assigneeLabel(t: WorkspaceTask, input: TaskGroupsInput): string | null {
   const a = t.assignee;
+  const me = input.me;
   if (!a) return null;
   if (a.type === 'member') return a.memberId === me?.memberId ? 'you' : `teammate ${a.memberId}`;
-  return a.instanceId === me?.instanceId ? 'this machine' : `instance ${a.instanceId}`;
+  if (a.instanceId === me?.instanceId) return 'this machine';
+  return a.instanceId === input.focus?.instanceId ? input.focus.name : `instance ${a.instanceId}`;
 }
 
 export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; waitingForMe: number } {
   const runs = new Map<string, LocalTask[]>();
   const rows: TaskRow[] = [];
-  for (const t of input.local) {
+  const focus = input.focus;
+  for (const t of focus ? [] : input.local) {
     if (t.workspaceTaskId) {
       const list = runs.get(t.workspaceTaskId) ?? [];
       list.push(t);
@@ -95,6 +103,7 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
   }
   const me = input.me;
   for (const t of input.workspace) {
+    if (focus && !(t.assignee?.type === 'instance' && t.assignee.instanceId === focus.instanceId)) continue;
     const mine = runs.get(t.id) ?? [];
     const active = mine.find((r) => r.status === 'queued' || r.status === 'running');
     const conversationId = mine.find((r) => r.conversationId)?.conversationId ?? null;
@@ -116,7 +125,7 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
       agentId: t.agentId ?? active?.agentId ?? mine[0]?.agentId ?? null,
       createdAt: t.createdAt,
       progress: t.progress,
-      assignee: assigneeLabel(t, me),
+      assignee: assigneeLabel(t, input),
       conversationId,
       runningHere: !!active,
       waitingForMe: here && ((t.status === 'assigned' && !active) || !!pending),
