@@ -78,6 +78,27 @@ const NEVER_RULE = new Set([
   'export',
   'trap',
 ]);
+/** Tools with sub-commands: the rule needs one (`git status *`), never `git *` from `git -c x=y …`. */
+const MULTI_COMMAND = new Set([
+  'git',
+  'npm',
+  'pnpm',
+  'yarn',
+  'npx',
+  'docker',
+  'podman',
+  'kubectl',
+  'cargo',
+  'go',
+  'dotnet',
+  'gh',
+  'bun',
+  'deno',
+  'pip',
+  'pip3',
+  'uv',
+  'poetry',
+]);
 /** Tools whose second word is usually a file or option, not a sub-command: the rule is `tool *`. */
 const SINGLE_WORD_TOOLS = new Set([
   ...READ_ONLY,
@@ -195,7 +216,9 @@ function unwrap(words: string[]): Unwrapped {
       i = 1;
       while (i < w.length && (isFlag(w[i]) || /^[A-Za-z_]\w*=/.test(w[i]))) {
         if (/^[A-Za-z_]\w*=/.test(w[i])) out.assignments.push(w[i].split('=')[0]);
-        if (w[i] === '-u' || w[i] === '-C' || w[i] === '-S') i++;
+        if ((w[i] === '-S' || w[i] === '--split-string') && w[i + 1] !== undefined) out.lines.push(w[i + 1]);
+        else if (/^(-S|--split-string=)./.test(w[i])) out.lines.push(w[i].replace(/^(-S|--split-string=)/, ''));
+        if (w[i] === '-u' || w[i] === '-C' || w[i] === '-S' || w[i] === '--split-string') i++;
         i++;
       }
     } else if (b === 'nohup' || b === 'builtin') i = 1;
@@ -314,10 +337,11 @@ export function analyseCommand(line: string, depth = 0): CommandAnalysis {
 
 /** A shell or interpreter running code it did not get from a file: piped in, `<(…)`, `-c "$(…)"`, `eval`. */
 function checkExecution(pc: ParsedCommand, u: Unwrapped, downloads: boolean, flag: (key: 'denied' | 'noRule' | 'mustAsk', reason: string) => void): void {
-  for (const words of u.commands) {
+  for (const words of [pc.words, ...u.commands]) {
     const b = base(words[0]);
     const args = words.slice(1);
-    const fromStdin = INTERPRETERS.has(b) && pc.stage > 0 && args.every((a) => isFlag(a) || a === '-');
+    // No script file: it reads its code from a pipe or a process substitution (`| sh`, `> >(sh)`).
+    const fromStdin = INTERPRETERS.has(b) && (pc.stage > 0 || pc.depth > 0) && args.every((a) => isFlag(a) || a === '-');
     const fromSubst = (INTERPRETERS.has(b) || b === 'source' || b === '.' || b === 'eval') && pc.substituted.length > 0;
     if (fromStdin || fromSubst || b === 'eval') {
       flag('noRule', `it runs code through ${b}`);
@@ -338,11 +362,12 @@ export function ruleForWords(words: readonly string[]): string | undefined {
     return `${first} ${second} *`;
   }
   if (second && !SINGLE_WORD_TOOLS.has(base(first)) && /^[A-Za-z][\w:-]*$/.test(second)) return `${first} ${second} *`;
-  return `${first} *`;
+  return MULTI_COMMAND.has(base(first)) ? undefined : `${first} *`;
 }
 
 export function isHarmless(words: readonly string[]): boolean {
   const b = base(words[0] ?? '');
+  if (b === 'printf' && words.some((w) => w.startsWith('-v'))) return false;
   if (b === 'set') return words.slice(1).every((w) => /^[-+][euxvo]+$/.test(w) || w === 'pipefail');
   if (['export', 'declare', 'typeset', 'local', 'readonly'].includes(b)) return words.slice(1).every((w) => /^[A-Za-z_]\w*(=|$)/.test(w) && !/[$`]/.test(w));
   return HARMLESS.has(b);
