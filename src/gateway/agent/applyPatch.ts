@@ -109,7 +109,7 @@ export function parsePatch(text: string): { ok: true; files: PatchFile[] } | { o
   return { ok: true, files };
 }
 
-const indentOf = (s: string): string => /^[ \t]*/.exec(s)![0];
+const indentOf = (s: string): string => /^\uFEFF?([ \t]*)/.exec(s)![1];
 
 /** Applies an update's hunks to the file's text; if one fails, nothing applies. */
 export function applyPatchToText(original: string, hunks: PatchHunk[]): EditResult {
@@ -157,8 +157,10 @@ export function applyPatchToText(original: string, hunks: PatchHunk[]): EditResu
     applied.push({ index: h, line: found.start + 1, mode: found.mode });
     pos = found.start + newLines.length;
   }
-  const text = lines.join('\n');
-  if (!text.trim() && original.trim()) return { ok: false, error: 'the patch would leave the file empty; use "*** Delete File:" to delete it.' };
+  let text = lines.join('\n');
+  if (original.startsWith('\uFEFF') && !text.startsWith('\uFEFF')) text = '\uFEFF' + text;
+  if (!text.replace(/^\uFEFF/, '').trim() && original.trim())
+    return { ok: false, error: 'the patch would leave the file empty; use "*** Delete File:" to delete it.' };
   return { ok: true, text, applied };
 }
 

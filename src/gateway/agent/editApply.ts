@@ -42,7 +42,7 @@ function linesAt(text: string, offsets: readonly number[]): number[] {
   }
   return out;
 }
-const indentOf = (s: string): string => /^[ \t]*/.exec(s)![0];
+const indentOf = (s: string): string => /^\uFEFF?([ \t]*)/.exec(s)![1];
 const stripCr = (s: string): string => (s.endsWith('\r') ? s.slice(0, -1) : s);
 
 /** Numbered lines around `line` (1-based), `radius` either side, each capped at 200 characters. */
@@ -208,28 +208,75 @@ function applyOne(cur: string, edit: Edit, eol: string, label: string): Applied 
       label,
       starts.map((s) => s + 1),
     );
-  const k0 = want.findIndex((l) => l);
   let out = lines;
-  for (const s of [...starts].reverse()) out = replaceLines(out, s, want.length, newLines, indentOf(oldLines[k0]), indentOf(lines[s + k0]), eol);
+  for (const s of [...starts].reverse()) {
+    const region = lines.slice(s, s + want.length).map((l) => stripCr(l).replace(/^\uFEFF/, ''));
+    out = replaceLines(out, s, want.length, tolerantBody(oldLines, region, newLines), eol);
+  }
   const whole = starts[0] === 0 && lines.slice(want.length).every((l) => !l.trim());
   return { text: out.join('\n'), line: starts[0] + 1, mode: 'whitespace', whole };
 }
 
-/** Replaces lines [s, s + n) with `newLines` re-indented (none: the lines are removed); the last replaced line's ending is kept. */
-export function replaceLines(
-  lines: readonly string[],
-  s: number,
-  n: number,
-  newLines: readonly string[],
-  fromIndent: string,
-  toIndent: string,
-  eol: string,
-): string[] {
-  if (newLines.length === 0) return [...lines.slice(0, s), ...lines.slice(s + n)];
+/** Replaces lines [s, s + n) with `body` (none: the lines are removed); the last replaced line keeps its ending. */
+export function replaceLines(lines: readonly string[], s: number, n: number, body: readonly string[], eol: string): string[] {
+  if (body.length === 0) return [...lines.slice(0, s), ...lines.slice(s + n)];
   const cr = eol === '\r\n' ? '\r' : '';
   const lastCr = lines[s + n - 1]?.endsWith('\r') ? '\r' : '';
-  const body = reindent(newLines, fromIndent, toIndent).map((l, k, all) => l + (k < all.length - 1 ? cr : lastCr));
-  return [...lines.slice(0, s), ...body, ...lines.slice(s + n)];
+  return [...lines.slice(0, s), ...body.map((l, k) => l + (k < body.length - 1 ? cr : lastCr)), ...lines.slice(s + n)];
+}
+
+/**
+ * The new lines for a whitespace-tolerant match. `oldLines` (the model's) matched `region` (the file's)
+ * line by line. New lines equal to an old line (by a longest common subsequence) are the file's line,
+ * verbatim; the others are re-indented by the shift between the model's and the file's version of the
+ * old line they replace (same place in the same gap), or of the nearest old line before them.
+ */
+export function tolerantBody(oldLines: readonly string[], region: readonly string[], newLines: readonly string[]): string[] {
+  const pairs = lcsPairs(oldLines, newLines);
+  const out: string[] = [];
+  let ref = { model: oldLines.find((l) => l.trim()) ?? '', file: region[oldLines.findIndex((l) => l.trim())] ?? '' };
+  let i0 = 0;
+  let j0 = 0;
+  for (const [pi, pj] of [...pairs, [oldLines.length, newLines.length] as const]) {
+    for (let j = j0; j < pj; j++) {
+      const i = i0 + (j - j0);
+      if (i < pi && oldLines[i].trim()) ref = { model: oldLines[i], file: region[i] };
+      out.push(reindent([newLines[j]], indentOf(ref.model), indentOf(ref.file))[0]);
+    }
+    if (pi < oldLines.length) {
+      out.push(region[pi]);
+      if (oldLines[pi].trim()) ref = { model: oldLines[pi], file: region[pi] };
+    }
+    [i0, j0] = [pi + 1, pj + 1];
+  }
+  return out;
+}
+
+/** Index pairs of a longest common subsequence of two line lists (exact equality), in order. Large inputs: only the common prefix and suffix. */
+function lcsPairs(a: readonly string[], b: readonly string[]): [number, number][] {
+  let lo = 0;
+  while (lo < a.length && lo < b.length && a[lo] === b[lo]) lo++;
+  let ea = a.length;
+  let eb = b.length;
+  while (ea > lo && eb > lo && a[ea - 1] === b[eb - 1]) [ea, eb] = [ea - 1, eb - 1];
+  const head = Array.from({ length: lo }, (_, k) => [k, k] as [number, number]);
+  const tail = Array.from({ length: a.length - ea }, (_, k) => [ea + k, eb + k] as [number, number]);
+  const n = ea - lo;
+  const m = eb - lo;
+  if (n === 0 || m === 0 || n * m > 4_000_000) return [...head, ...tail];
+  const dp = new Uint32Array((n + 1) * (m + 1));
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      dp[i * (m + 1) + j] = a[lo + i] === b[lo + j] ? dp[(i + 1) * (m + 1) + j + 1] + 1 : Math.max(dp[(i + 1) * (m + 1) + j], dp[i * (m + 1) + j + 1]);
+  const mid: [number, number][] = [];
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (a[lo + i] === b[lo + j]) {
+      mid.push([lo + i, lo + j]);
+      [i, j] = [i + 1, j + 1];
+    } else if (dp[(i + 1) * (m + 1) + j] >= dp[i * (m + 1) + j + 1]) i++;
+    else j++;
+  }
+  return [...head, ...mid, ...tail];
 }
 
 function nonOverlapping(hits: number[], n: number): number[] {
@@ -264,7 +311,9 @@ export function applyEdits(text: string, edits: Edit[]): EditResult {
     whole ||= r.whole && cur === text;
     cur = r.text;
   }
-  if (!cur.trim() && text.trim() && !whole)
+  // A byte-order mark stays (a tolerant match replaces whole lines, the first one included).
+  if (text.startsWith('\uFEFF') && !cur.startsWith('\uFEFF') && cur !== '') cur = '\uFEFF' + cur;
+  if (!cur.replace(/^\uFEFF/, '').trim() && text.trim() && !whole)
     return { ok: false, error: 'the edits would leave the file empty; to delete all of its text, give the whole file as old_text. No edit was applied.' };
   return { ok: true, text: cur, applied };
 }

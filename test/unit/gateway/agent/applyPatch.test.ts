@@ -142,6 +142,7 @@ describe('applyPatchToText', () => {
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.error, /^hunk 2 of 2: .*No hunk was applied\.$/s);
     assert.equal(apply('a\r\nb\r\n', patch('f', ' a', '+new', ' b')), 'a\r\nnew\r\nb\r\n');
+    assert.equal(apply('\uFEFFa\nb\n', patch('f', '-a', '+A', ' b')), '\uFEFFA\nb\n');
     const e = applyPatchToText('a\nb\n', hunksOf(patch('f', '-a', '-b')));
     assert.equal(e.ok, false);
     if (!e.ok) assert.match(e.error, /Delete File/);
