@@ -20,6 +20,7 @@ const PURPOSE_LABELS: Record<ConnectionPurpose, string> = {
   diagnostics: 'Diagnose Connection',
   'desktop:peer': 'Cloud desktop peer (this desktop)',
   'desktop:viewer': 'Cloud desktop viewer (webview, self-reported)',
+  mcp: 'MCP server',
 };
 
 export function formatBytes(n: number): string {

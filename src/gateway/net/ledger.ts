@@ -19,7 +19,9 @@ export type ConnectionPurpose =
   /** The cloud desktop's own WebRTC peer (werift): the viewer or TURN it reached. */
   | 'desktop:peer'
   /** The viewer webview's WebRTC connection, as its getStats() reports it (Chromium owns that socket). */
-  | 'desktop:viewer';
+  | 'desktop:viewer'
+  /** An MCP server over HTTP (Streamable HTTP or HTTP+SSE), configured by the user. */
+  | 'mcp';
 
 export interface LedgerEntry {
   readonly id: number;
