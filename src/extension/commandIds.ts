@@ -43,6 +43,11 @@ export const CMD = {
   terminateDesktop: 'multiclaw.terminateDesktop',
   refreshInstances: 'multiclaw.refreshInstances',
   diagnoseDesktop: 'multiclaw.diagnoseDesktop',
+  keepChanges: 'multiclaw.keepChanges',
+  undoChanges: 'multiclaw.undoChanges',
+  keepAllChanges: 'multiclaw.keepAllChanges',
+  undoAllChanges: 'multiclaw.undoAllChanges',
+  revertToHere: 'multiclaw.revertToHere',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 
@@ -67,6 +72,9 @@ export const CTX = {
   desktopConnected: 'multiclaw.desktopConnected',
   /** The Tasks list shows a connected cloud desktop's tasks. */
   tasksFocus: 'multiclaw.tasksFocus',
+  /** Paths of the files an agent changed that are pending review (for `resourcePath in …`). */
+  pendingFiles: 'multiclaw.pendingFiles',
+  hasPendingChanges: 'multiclaw.hasPendingChanges',
 } as const;
 export type ContextKey = (typeof CTX)[keyof typeof CTX];
 

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { CMD, VIEW, CTX, setContext } from './commandIds';
 import { Gateway } from '../gateway/gateway';
 import { Redactor } from '../gateway/log/redact';
+import { registerReviewCommands } from './agent/editReview';
 import { ChatViewProvider } from './chat/chatViewProvider';
 import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
@@ -84,6 +85,11 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
     ...registerWorkspaceCommands({ gateway, chatView, tasksTree, logger: logger.child('workspace') }),
+    ...registerReviewCommands(
+      () => undefined,
+      () => chatView.conversationId,
+      logger.child('review'),
+    ),
     gateway.onDidChangeState(({ state, error }) => {
       setContext(CTX.gatewayState, state);
       if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);

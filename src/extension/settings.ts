@@ -63,6 +63,36 @@ function readString(cfg: vscode.WorkspaceConfiguration, key: string, fallback: s
   return fallback;
 }
 
+/** A list of non-empty strings (trimmed, at most `max`); anything else falls back to the default with a log line. */
+function readStringList(cfg: vscode.WorkspaceConfiguration, key: string, logger: Logger, max = 500): string[] {
+  const v = cfg.get<unknown>(key);
+  if (v === undefined) return [];
+  if (Array.isArray(v) && v.length <= max && v.every((x) => typeof x === 'string')) return [...new Set(v.map((x: string) => x.trim()).filter(Boolean))];
+  logger.warn(`setting multiclaw.${key} must be a list of at most ${max} strings; using the default (empty)`);
+  return [];
+}
+
+/** How agents use tools (`multiclaw.agent.*`). The rule lists are `application`-scoped: a workspace cannot widen them. */
+export interface AgentSettings {
+  tools: boolean;
+  maxSteps: number;
+  commandsAllow: string[];
+  commandsDeny: string[];
+  fetchAllowedDomains: string[];
+  autoApproveEdits: boolean;
+}
+
+export function readAgentSettings(cfg: vscode.WorkspaceConfiguration, logger: Logger): AgentSettings {
+  return {
+    tools: readBoolean(cfg, 'agent.tools', true, logger),
+    maxSteps: Math.round(readNumber(cfg, 'agent.maxSteps', 25, 1, 200, logger)),
+    commandsAllow: readStringList(cfg, 'agent.commands.allow', logger),
+    commandsDeny: readStringList(cfg, 'agent.commands.deny', logger),
+    fetchAllowedDomains: readStringList(cfg, 'agent.fetch.allowedDomains', logger),
+    autoApproveEdits: readBoolean(cfg, 'agent.autoApproveEdits', true, logger),
+  };
+}
+
 /**
  * One typed snapshot of every MultiClaw setting the gateway uses. Invalid values fall back to
  * defaults with a log line. Async: the agents' zod schema loads on first use, not at activation.

@@ -4,6 +4,7 @@
  * Only incremental changes cross after the ready handshake: the host never re-sends the transcript.
  */
 import { z } from 'zod';
+import { approvalDecisionSchema, fileChangeSchema, toolCallViewSchema } from './agent';
 import { PROVIDER_IDS } from './providerIds';
 
 export const providerIdSchema = z.enum(PROVIDER_IDS);
@@ -38,6 +39,8 @@ export const chatMessageSchema = z.object({
   finishReason: z.string().optional(),
   usage: z.object({ inputTokens: z.number().optional(), outputTokens: z.number().optional() }).optional(),
   error: chatErrorSchema.optional(),
+  /** The tool calls this assistant message made (cards under its text), in call order. */
+  toolCalls: z.array(toolCallViewSchema).max(500).optional(),
 });
 export type ChatViewMessage = z.infer<typeof chatMessageSchema>;
 
@@ -61,6 +64,8 @@ export const chatStateSchema = z.object({
   firstIndex: z.number().int().nonnegative(),
   busy: z.boolean(),
   gatewayState: z.enum(['stopped', 'starting', 'running', 'error']),
+  /** Files the agent changed in this conversation that are not kept or undone yet (the changes bar). */
+  changes: z.array(fileChangeSchema).max(10_000).optional(),
 });
 export type ChatState = z.infer<typeof chatStateSchema>;
 
@@ -99,6 +104,20 @@ export const chatCommandSchemas = {
   'chat/command': z.object({ command: z.enum(['setProviderKey', 'openLogs', 'openSettings', 'startGateway']) }),
   /** Asks for link titles / favicons of URLs shown in finished messages (answered by `chat/linkMeta` notifications). */
   'chat/linkMeta': z.object({ urls: z.array(z.string().url().max(2000)).min(1).max(20) }),
+  /** The user's answer on a tool card (Allow / Deny / Always allow the suggested rule). */
+  'chat/approve': z.object({
+    approvalId: z.string().min(1).max(100),
+    decision: approvalDecisionSchema.shape.decision,
+    always: z.boolean().optional(),
+  }),
+  /** Keep / Undo one file the agent changed, or all of this conversation's; open one file's diff. */
+  'chat/keepFile': z.object({ path: z.string().min(1).max(4000) }),
+  'chat/undoFile': z.object({ path: z.string().min(1).max(4000) }),
+  'chat/keepAll': z.object({}),
+  'chat/undoAll': z.object({}),
+  'chat/openDiff': z.object({ path: z.string().min(1).max(4000) }),
+  /** Restore every file the agent touched since this message to its state before it. */
+  'chat/revertTo': z.object({ messageId: z.string().min(1).max(100) }),
 } as const;
 
 /* ---------- host -> webview ---------- */
@@ -125,6 +144,10 @@ export const chatNotificationSchemas = {
   'chat/focusInput': z.object({}),
   /** A link's page title and/or favicon (a data: URI; the webview loads nothing from the network). */
   'chat/linkMeta': linkMetaSchema,
+  /** One tool call changed (streamed arguments, approval asked, running, result): upsert its card. */
+  'chat/toolCall': z.object({ call: toolCallViewSchema }),
+  /** The files pending review in this conversation (replaces the previous list). */
+  'chat/changes': z.object({ files: z.array(fileChangeSchema).max(10_000) }),
 } as const;
 
 export type ChatRequestMethod = keyof typeof chatRequestSchemas;

@@ -21,6 +21,7 @@ import type {
 } from '../../protocol/chatView';
 import type * as ChatProtocol from '../../protocol/chatView';
 import { CMD, CTX, setContext, VIEW } from '../commandIds';
+import { agentCommandHandlers, type AgentParts } from './agentHandlers';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -60,6 +61,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private readonly pendingDeltas = new Map<string, string>();
   private flushScheduled = false;
   private readonly log: Logger;
+  private agent: AgentParts | undefined;
   private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
   /** Fires when the webview has loaded and completed the ready handshake. */
   readonly onDidBecomeReady = this.onDidBecomeReadyEmitter.event;
@@ -86,6 +88,16 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Whether the view is on screen (approvals are asked on the card then, else in a notification). */
+  get isVisible(): boolean {
+    return this.view?.visible ?? false;
+  }
+
+  /** The agent's approvals and review (the composition root attaches them once both exist). */
+  attachAgent(parts: AgentParts): void {
+    this.agent = parts;
   }
 
   get conversationId(): string | null {
@@ -296,6 +308,10 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         });
       }
     },
+    ...agentCommandHandlers(
+      () => this.agent,
+      () => this.currentId,
+    ),
   };
 
   private async onMessage(raw: unknown): Promise<void> {

@@ -4,6 +4,7 @@
  * transcript is a VirtualList of messageView rows, the input is the Composer, the rest is panels.ts.
  */
 import type { AgentInfo, ChatNotificationParams, ChatState, ChatViewMessage, ConversationInfo } from '../../protocol/chatView';
+import { AgentUi } from './agentUi';
 import { Composer } from './composer';
 import { codicon, h } from './dom';
 import { HostClient, type NotificationHandlers } from './hostClient';
@@ -47,6 +48,7 @@ export class ChatApp {
   );
   private readonly list: VirtualList<ChatViewMessage>;
   private readonly composer: Composer;
+  private readonly agentUi: AgentUi;
   private readonly titleBar = new TitleBar();
   private readonly banners = h('div', { class: 'banners' });
   private readonly overlay = h('div', { class: 'overlay' });
@@ -72,13 +74,20 @@ export class ChatApp {
       renderMarkdown: (container, text) => renderMarkdownInto(container, text, this.markdown),
       position: (i) => ({ pos: this.firstIndex + i + 1, size: Math.max(this.conversation.messageCount, this.firstIndex + this.list.length) }),
       decorateLinks: (body, m) => this.links.decorate(body, m),
+      toolCards: {
+        isExpanded: (id) => this.agentUi.cards.isExpanded(id),
+        setExpanded: (id, open) => this.agentUi.cards.setExpanded(id, open),
+        favicon: (url) => this.agentUi.cards.favicon(url),
+        wantFavicon: (url, messageId) => this.agentUi.cards.wantFavicon(url, messageId),
+      },
+      neighbour: (i, offset) => this.list.at(i + offset),
     };
     this.list = new VirtualList<ChatViewMessage>({
       scroller: this.transcript,
       canvas: this.canvas,
       windowed: options.windowed,
       render: (m, i) => renderMessage(m, i, ctx),
-      update: (el, m) => updateMessage(el, m, ctx),
+      update: (el, m, i) => updateMessage(el, m, ctx, i),
       estimate: estimateMessageHeight,
       onNearTop: () => this.loadOlder(),
       onScroll: () => this.scheduleSave(),
@@ -96,9 +105,22 @@ export class ChatApp {
       draftChanged: () => this.scheduleSave(),
     });
     this.client = new HostClient(api, this.handlers());
+    this.agentUi = new AgentUi({
+      command: (method, params) => this.client.command(method, params),
+      links: this.links,
+      list: this.list,
+      transcript: this.transcript,
+      input: this.composer.input,
+    });
 
     this.transcript.append(this.canvas);
-    root.replaceChildren(this.titleBar.el, this.banners, h('main', { class: 'main' }, this.olderProgress, this.transcript, this.overlay), this.composer.el);
+    root.replaceChildren(
+      this.titleBar.el,
+      this.banners,
+      h('main', { class: 'main' }, this.olderProgress, this.transcript, this.overlay),
+      this.agentUi.changes.el,
+      this.composer.el,
+    );
     if (this.saved) this.composer.setDraft(this.saved.draft);
     this.wireEvents();
     this.refreshChrome();
@@ -126,7 +148,10 @@ export class ChatApp {
       },
       'chat/messageAdded': (m) => {
         if (this.list.indexOf(m.id) >= 0) return warn(`duplicate message ${m.id}`);
+        const prev = this.list.at(this.list.length - 1);
         this.list.append(m);
+        // The previous reply now continues in this one (one turn, tool-call continuations): re-render its bottom edge.
+        if (prev?.role === 'assistant' && m.role === 'assistant') this.list.invalidate(prev.id);
         if (m.role === 'user') this.list.scrollToBottom();
         this.refreshChrome();
       },
@@ -138,7 +163,10 @@ export class ChatApp {
       },
       'chat/messageUpdated': (u) => this.updateMessage(u),
       'chat/messageRemoved': (r) => {
+        const i = this.list.indexOf(r.messageId);
+        const around = [this.list.at(i - 1), this.list.at(i + 1)];
         this.list.remove(r.messageId);
+        for (const n of around) if (n && i >= 0) this.list.invalidate(n.id);
         this.refreshChrome();
       },
       'chat/busy': (b) => {
@@ -151,6 +179,8 @@ export class ChatApp {
       },
       'chat/focusInput': () => this.composer.focus(),
       'chat/linkMeta': (meta) => this.links.receive(meta),
+      'chat/toolCall': (p) => this.agentUi.upsert(p.call),
+      'chat/changes': (p) => this.agentUi.changes.set(p.files),
     };
   }
 
@@ -166,6 +196,7 @@ export class ChatApp {
     const restore = fromReady && this.saved && this.saved.conversationId === s.conversation.id ? this.saved.scroll : { pinned: true as const };
     this.refreshChrome(s.messages.length);
     this.list.reset(s.messages, restore);
+    this.agentUi.reset(s.messages, s.changes);
     // Lay out now rather than on the next frame, so the transcript is in the very next paint.
     this.list.flush();
   }
@@ -246,6 +277,7 @@ export class ChatApp {
     // Middle-click on a link would otherwise try to open it in a new browsing context.
     this.canvas.addEventListener('auxclick', (e) => this.onTranscriptClick(e));
     document.addEventListener('keydown', (e) => {
+      if (this.agentUi.onKeydown(e)) return;
       if (e.key === 'Escape' && this.busy && !e.defaultPrevented) {
         e.preventDefault();
         this.client.command('chat/stop', {});
@@ -272,6 +304,7 @@ export class ChatApp {
     if (e.type !== 'click') return;
     const button = e.target.closest('button[data-testid]');
     if (!(button instanceof HTMLButtonElement)) return;
+    if (this.agentUi.onClick(button)) return;
     const action = button.dataset.testid;
     if (action === 'copy-code' || action === 'insert-code') {
       const text = button.closest('.code-block')?.querySelector('code')?.textContent ?? '';

@@ -49,6 +49,22 @@ export class LinkDecorations {
     }
   }
 
+  /** The metadata the host sent for `url`, if any. */
+  get(url: string): LinkMeta | undefined {
+    return this.meta.get(url);
+  }
+
+  /**
+   * A URL a tool call names (web_fetch), shown on its card in message `messageId`: asked for at once —
+   * the card asks only for calls the policy let run, whose URL the gateway fetches anyway.
+   */
+  watch(url: string, messageId: string): void {
+    let ids = this.shownIn.get(url);
+    if (!ids) this.shownIn.set(url, (ids = new Set()));
+    ids.add(messageId);
+    this.want(url);
+  }
+
   private want(url: string): void {
     if (this.requested.has(url)) return;
     this.requested.add(url);

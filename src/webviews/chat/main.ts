@@ -2,6 +2,7 @@
 import './zodJitless';
 import './chat.css';
 import './transcript.css';
+import './toolCards.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';

@@ -4,7 +4,8 @@
  * data-testid values; their clicks are handled by one delegated listener in the app.
  */
 import type { ChatViewMessage } from '../../protocol/chatView';
-import { codicon, h, textButton } from './dom';
+import { codicon, h, iconButton, textButton } from './dom';
+import { estimateToolCardsHeight, reconcileToolCards, type ToolCardContext } from './toolCards';
 
 export interface MessageContext {
   agentName(agentId: string | undefined): string;
@@ -14,6 +15,33 @@ export interface MessageContext {
   position(index: number): { pos: number; size: number };
   /** Adds link titles / favicons the host has sent (never waits for them). */
   decorateLinks?(body: HTMLElement, m: ChatViewMessage): void;
+  /** Tool-call cards (expansion state, favicons). */
+  toolCards?: ToolCardContext;
+  /** The message before / after `index` in the list: consecutive assistant messages of a turn render as one reply. */
+  neighbour?(index: number, offset: -1 | 1): ChatViewMessage | undefined;
+}
+
+/** An assistant message right after another one of the same agent (a tool-call continuation). */
+function continues(prev: ChatViewMessage | undefined, m: ChatViewMessage | undefined): boolean {
+  return !!prev && !!m && prev.role === 'assistant' && m.role === 'assistant' && prev.agentId === m.agentId;
+}
+
+function groupClasses(el: HTMLElement, m: ChatViewMessage, index: number, ctx: MessageContext): void {
+  el.classList.toggle('continuation', continues(ctx.neighbour?.(index, -1), m));
+  el.classList.toggle('continued', continues(m, ctx.neighbour?.(index, 1)));
+}
+
+function renderCards(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext): void {
+  let container = el.querySelector<HTMLElement>(':scope > .tool-calls');
+  if (!m.toolCalls?.length || !ctx.toolCards) {
+    container?.remove();
+    return;
+  }
+  if (!container) {
+    container = h('div', { class: 'tool-calls', 'data-testid': 'tool-calls' });
+    el.querySelector(':scope > .markdown')?.after(container);
+  }
+  reconcileToolCards(container, m.toolCalls, ctx.toolCards);
 }
 
 export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageContext): HTMLElement {
@@ -38,12 +66,16 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
       { class: 'message-header', title: time ? time.toLocaleString() : undefined },
       h('span', { class: 'avatar' }, codicon(isUser ? 'account' : 'hubot')),
       h('span', { class: 'author' }, author),
+      isUser ? h('span', { class: 'spacer' }) : null,
+      isUser ? revertButton() : null,
     ),
   );
   const body = h('div', { class: 'markdown' });
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
   el.append(body, ...decorations(m));
+  renderCards(el, m, ctx);
+  groupClasses(el, m, index, ctx);
   return el;
 }
 
@@ -52,7 +84,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
  * block and only changed decorations are replaced, so focus and selection in the text survive.
  * Returns false when the element is not this message's row.
  */
-export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext): boolean {
+export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext, index = -1): boolean {
   const body = el.querySelector<HTMLElement>(':scope > .markdown');
   if (el.dataset.messageId !== m.id || !body) return false;
   ctx.renderMarkdown(body, m.text);
@@ -64,6 +96,8 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
     for (const c of current) c.remove();
     el.append(...wanted);
   }
+  renderCards(el, m, ctx);
+  if (index >= 0) groupClasses(el, m, index, ctx);
   el.dataset.status = m.status;
   el.classList.remove(...[...el.classList].filter((c) => c.startsWith('status-')));
   el.classList.add(`status-${m.status}`);
@@ -75,13 +109,21 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
 /** What follows the text: progress while nothing arrived yet, the error card, or a status note. */
 function decorations(m: ChatViewMessage): HTMLElement[] {
   const out: HTMLElement[] = [];
-  if (m.status === 'streaming' && !m.text) {
+  if (m.status === 'streaming' && !m.text && !m.toolCalls?.length) {
     out.push(h('div', { class: 'progress decoration', role: 'status' }, codicon('loading', 'codicon-modifier-spin'), h('span', {}, 'Working…')));
   }
   if (m.status === 'error') out.push(errorCard(m));
   if (m.status === 'interrupted') out.push(statusNote('debug-disconnect', 'Reply interrupted'));
   if (m.status === 'cancelled') out.push(statusNote('circle-slash', 'Stopped'));
   return out;
+}
+
+/** On the user's messages: restore every file the agent touched since this message (shown once the agent edited files). */
+function revertButton(): HTMLElement {
+  const b = iconButton('discard', 'Revert files to here', 'revert-to');
+  b.classList.add('revert-to');
+  b.title = 'Revert to here: restore the files the agent changed since this message';
+  return b;
 }
 
 function errorCard(m: ChatViewMessage): HTMLElement {
@@ -132,6 +174,7 @@ export function estimateMessageHeight(m: ChatViewMessage, width: number): number
     else height += Math.ceil(len / charsPerLine) * LINE_PX;
     start = end + 1;
   }
+  height += estimateToolCardsHeight(m.toolCalls);
   if (m.status === 'error') height += 64;
   else if (m.status === 'interrupted' || m.status === 'cancelled') height += 24;
   else if (m.status === 'streaming' && !text) height += 24;

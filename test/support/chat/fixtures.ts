@@ -1,4 +1,5 @@
 /** Builders for chat protocol payloads, and a deterministic, realistic long conversation. */
+import type { ApprovalRequest, ToolCallView } from '../../../src/protocol/agent';
 import type { AgentInfo, ChatState, ChatViewMessage, ConversationInfo } from '../../../src/protocol/chatView';
 
 export function agent(over: Partial<AgentInfo> = {}): AgentInfo {
@@ -82,4 +83,14 @@ export function replyDeltas(total: number): string[] {
     pos += size;
   }
   return out;
+}
+
+/** A tool call as the gateway shows it (a done read_file unless overridden). */
+export function toolCall(over: Partial<ToolCallView> & { id: string; messageId: string }): ToolCallView {
+  return { name: 'read_file', kind: 'read', subject: 'src/app.ts', status: 'done', startedAt: 1_760_000_000_000, durationMs: 42, ...over };
+}
+
+/** An approval request for a call (a command that is not in the allow list unless overridden). */
+export function approval(over: Partial<ApprovalRequest> & { id: string; callId: string; messageId: string }): ApprovalRequest {
+  return { conversationId: 'c1', toolName: 'run_command', title: 'Run npm test', reason: 'not in the allow list', ts: 1_760_000_000_000, ...over };
 }

@@ -23,6 +23,8 @@ export interface PageElement {
   querySelectorAll(selector: string): ArrayLike<PageElement>;
   scrollBy(x: number, y: number): void;
   dispatchEvent(e: unknown): boolean;
+  closest(selector: string): PageElement | null;
+  blur(): void;
 }
 
 export interface PageEvent {
@@ -42,12 +44,14 @@ export interface PageGlobals {
   readonly document: {
     readonly documentElement: PageElement;
     readonly body: PageElement;
+    readonly activeElement: PageElement | null;
     querySelector(selector: string): PageElement | null;
     querySelectorAll(selector: string): ArrayLike<PageElement>;
     addEventListener(type: string, cb: (e: PageEvent) => void, options?: { once?: boolean }): void;
     dispatchEvent(e: unknown): boolean;
   };
   readonly performance: { now(): number };
+  getComputedStyle(el: unknown): { readonly textOverflow: string; readonly display: string };
   Event: new (type: string) => unknown;
   MessageChannel: new () => { port1: { onmessage: (() => void) | null }; port2: { postMessage(m: unknown): void } };
   PerformanceObserver: new (cb: (list: { getEntries(): PerformanceEntryLike[] }) => void) => { observe(o: { type: string; buffered?: boolean }): void };
