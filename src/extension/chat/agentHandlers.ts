@@ -4,6 +4,7 @@
  * they say so instead of failing silently.
  */
 import * as vscode from 'vscode';
+import type { ToolCallView } from '../../protocol/agent';
 import type { ChatCommandMethod, ChatCommandParams } from '../../protocol/chatView';
 import type { AgentGatewayApi } from '../agent/agentApi';
 import type { EditReview } from '../agent/editReview';
@@ -49,3 +50,22 @@ export function agentCommandHandlers(parts: () => AgentParts | undefined, conver
 
 /** Compile-time check that the list above names chat commands. */
 export const agentCommandMethods: readonly ChatCommandMethod[] = AGENT_COMMANDS;
+
+const clip = (s: string | undefined, max: number): string | undefined => (s === undefined || s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/**
+ * A call as the webview's schema accepts it: every text within its limit (the webview drops a
+ * notification that fails its schema, so a long result must not make a card disappear).
+ */
+export function viewCall(call: ToolCallView): ToolCallView {
+  const a = call.approval;
+  return {
+    ...call,
+    subject: clip(call.subject, 2000) ?? '',
+    url: call.url && call.url.length <= 4000 ? call.url : undefined,
+    preview: clip(call.preview, 4000),
+    argumentsJson: clip(call.argumentsJson, 20_000),
+    result: clip(call.result, 50_000),
+    approval: a && { ...a, title: clip(a.title, 2000) ?? '', reason: clip(a.reason, 2000) ?? '', detail: clip(a.detail, 20_000), suggestedRule: clip(a.suggestedRule, 500) },
+  };
+}
