@@ -66,6 +66,12 @@ export function viewCall(call: ToolCallView): ToolCallView {
     preview: clip(call.preview, 4000),
     argumentsJson: clip(call.argumentsJson, 20_000),
     result: clip(call.result, 50_000),
-    approval: a && { ...a, title: clip(a.title, 2000) ?? '', reason: clip(a.reason, 2000) ?? '', detail: clip(a.detail, 20_000), suggestedRule: clip(a.suggestedRule, 500) },
+    approval: a && {
+      ...a,
+      title: clip(a.title, 2000) ?? '',
+      reason: clip(a.reason, 2000) ?? '',
+      detail: clip(a.detail, 20_000),
+      suggestedRule: clip(a.suggestedRule, 500),
+    },
   };
 }
