@@ -4,8 +4,8 @@
  * `callTool` round trips (`echo`, a short text) to the SDK-built test server over stdio (a child
  * process) and over Streamable HTTP (in this process, 127.0.0.1), through our layer (McpManager.call:
  * our client, our stdio transport, NetService for HTTP) and through the SDK used bare (Client +
- * StdioClientTransport / StreamableHTTPClientTransport with Node's fetch), in the same run. The four
- * series are interleaved in blocks so machine load hits them alike. `ratioVsBare` = bare p50 / our p50
+ * StdioClientTransport / StreamableHTTPClientTransport with Node's fetch), in the same run, ours and
+ * bare alternating call by call so machine load and GC hit them alike. `ratioVsBare` = bare p50 / our p50
  * (the worse of the two transports; ≥ 0.9 means our layer costs under 10 %).
  * The last line is one JSON object: {"bench":"mcp", stdioP50Ms, httpP50Ms, ratioVsBare, …}.
  */
@@ -88,12 +88,19 @@ async function main(): Promise<void> {
   };
   try {
     for (const s of Object.values(series)) for (let i = 0; i < WARMUP; i++) await s.call();
+    // Ours and bare alternate call by call (per transport), so GC debt and machine load fall on both alike.
     for (let done = 0; done < CALLS; done += BLOCK) {
-      for (const s of Object.values(series)) {
+      for (const [a, b] of [
+        ['oursStdio', 'bareStdio'],
+        ['oursHttp', 'bareHttp'],
+      ] as const) {
         for (let i = 0; i < Math.min(BLOCK, CALLS - done); i++) {
-          const t = performance.now();
-          await s.call();
-          s.ms.push(performance.now() - t);
+          for (const k of i % 2 ? [b, a] : [a, b]) {
+            const s = series[k]!;
+            const t = performance.now();
+            await s.call();
+            s.ms.push(performance.now() - t);
+          }
         }
       }
     }
