@@ -33,9 +33,9 @@ export async function seedTeam(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), '
   };
   await admin.createUser(team.owner.email, 'Owner', team.owner.password);
   await admin.createUser(team.member.email, 'Member', team.member.password);
-  admin.createWorkspace(team.slug, 'Bench', team.owner.email);
-  admin.addMember(team.slug, team.member.email, 'member');
-  admin.close();
+  await admin.createWorkspace(team.slug, 'Bench', team.owner.email);
+  await admin.addMember(team.slug, team.member.email, 'member');
+  await admin.close();
   return team;
 }
 

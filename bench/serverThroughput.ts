@@ -351,8 +351,8 @@ async function main(): Promise<void> {
   const password = `pw-${randomUUID()}`;
   const admin = new Admin(dataDir);
   await admin.createUser(email, 'Bench', password);
-  const wid = admin.createWorkspace('bench', 'Bench', email).id;
-  admin.close();
+  const wid = (await admin.createWorkspace('bench', 'Bench', email)).id;
+  await admin.close();
   try {
     let srv = await startServer(dataDir, 'batched');
     const s = await prepare(srv.url, srv.wsUrl, email, password, wid, 256);

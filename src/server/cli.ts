@@ -3,6 +3,7 @@
  *
  *   node dist/server.js [--port 8787] [--host 127.0.0.1] [--data-dir DIR] [--tls-cert F --tls-key F] [--demo]
  *                      [--turn-url URL]... [--log-level info] [--sync full|normal] [--commit-mode batched|per-op]
+ *                      [--database-url postgres://…] [--node-id ID]
  *   node dist/server.js admin <command> --data-dir DIR [...]   (see `admin help`)
  *
  * Secrets never go on the command line: TURN_SECRET / MULTICLAW_TURN_SECRET, MULTICLAW_SERVER_MASTER_KEY,
@@ -17,12 +18,15 @@ import { Admin } from './admin';
 import { seedDemo } from './demo';
 import { ApiError } from './errors';
 import { createLogger, type LogLevel } from './log';
+import { MASTER_KEY_ENV } from './crypto/keys';
 import { WorkspaceServer } from './server';
 import { errorMessage } from './errors';
 
 const DEFAULT_DATA_DIR = './multiclaw-server-data';
+/** `postgres://user@host:port/db`: PostgreSQL instead of the SQLite file (several nodes may share it). */
+export const DATABASE_URL_ENV = 'MULTICLAW_DATABASE_URL';
 
-const ADMIN_HELP = `admin commands (all take --data-dir DIR):
+const ADMIN_HELP = `admin commands (all take --data-dir DIR, or --database-url URL / MULTICLAW_DATABASE_URL):
   create-user --email E --name N            password from MULTICLAW_PASSWORD, else generated and printed
   create-workspace --slug S --name N --owner EMAIL
   add-member --workspace SLUG --email E --role owner|admin|member|viewer
@@ -39,6 +43,8 @@ async function serve(argv: string[]): Promise<number> {
       port: { type: 'string', default: '8787' },
       host: { type: 'string', default: '127.0.0.1' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      'database-url': { type: 'string' },
+      'node-id': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       demo: { type: 'boolean', default: false },
@@ -60,8 +66,13 @@ async function serve(argv: string[]): Promise<number> {
   const dataDir = values['data-dir'];
   const log = createLogger(process.stdout, values['log-level'] as LogLevel);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) } : undefined;
+  const databaseUrl = values['database-url'] ?? process.env[DATABASE_URL_ENV];
+  if (databaseUrl && !process.env[MASTER_KEY_ENV])
+    throw new Error(`with a database URL every node needs the same master key: set ${MASTER_KEY_ENV} (32 bytes, base64 or hex)`);
   const server = await WorkspaceServer.start({
     dataDir,
+    databaseUrl,
+    nodeId: values['node-id'],
     tls,
     logger: log,
     host: values.host,
@@ -110,6 +121,7 @@ async function admin(argv: string[]): Promise<number> {
     args: rest,
     options: {
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      'database-url': { type: 'string' },
       email: { type: 'string' },
       name: { type: 'string' },
       slug: { type: 'string' },
@@ -128,7 +140,8 @@ async function admin(argv: string[]): Promise<number> {
     if (!x) throw new Error(`--${name} is required for ${command}`);
     return x;
   };
-  const a = new Admin(v['data-dir']);
+  const databaseUrl = v['database-url'] ?? process.env[DATABASE_URL_ENV];
+  const a = databaseUrl ? await Admin.openPostgres(v['data-dir'], databaseUrl) : new Admin(v['data-dir']);
   try {
     switch (command) {
       case 'create-user': {
@@ -138,32 +151,32 @@ async function admin(argv: string[]): Promise<number> {
         return 0;
       }
       case 'create-workspace': {
-        const w = a.createWorkspace(need('slug'), need('name'), need('owner'));
+        const w = await a.createWorkspace(need('slug'), need('name'), need('owner'));
         console.log(JSON.stringify({ workspaceId: w.id, slug: w.slug }));
         return 0;
       }
       case 'add-member':
-        console.log(JSON.stringify({ memberId: a.addMember(need('workspace'), need('email'), roleSchema.parse(need('role'))) }));
+        console.log(JSON.stringify({ memberId: await a.addMember(need('workspace'), need('email'), roleSchema.parse(need('role'))) }));
         return 0;
       case 'invite':
-        console.log(JSON.stringify(a.invite(need('workspace'), roleSchema.parse(need('role')), v.email)));
+        console.log(JSON.stringify(await a.invite(need('workspace'), roleSchema.parse(need('role')), v.email)));
         return 0;
       case 'create-task': {
-        const t = a.createTask(need('workspace'), need('title'), need('prompt'), v['assignee-email']);
+        const t = await a.createTask(need('workspace'), need('title'), need('prompt'), v['assignee-email']);
         console.log(JSON.stringify({ taskId: t.id, status: t.status }));
         return 0;
       }
       case 'delete-task':
-        a.deleteTask(need('workspace'), need('task'));
+        await a.deleteTask(need('workspace'), need('task'));
         console.log(JSON.stringify({ ok: true }));
         return 0;
       case 'members':
-        for (const m of a.members(need('workspace'))) console.log(`${m.id}\t${m.role.padEnd(7)}\t${m.email}\t${m.name}`);
+        for (const m of await a.members(need('workspace'))) console.log(`${m.id}\t${m.role.padEnd(7)}\t${m.email}\t${m.name}`);
         return 0;
       case 'set-provider-key': {
         const key = process.env.MULTICLAW_PROVIDER_KEY;
         if (!key) throw new Error('put the key in MULTICLAW_PROVIDER_KEY');
-        a.setProviderKey(need('workspace'), providerSchema.parse(need('provider')), key);
+        await a.setProviderKey(need('workspace'), providerSchema.parse(need('provider')), key);
         console.log(JSON.stringify({ ok: true }));
         return 0;
       }
@@ -172,7 +185,7 @@ async function admin(argv: string[]): Promise<number> {
         return 2;
     }
   } finally {
-    a.close();
+    await a.close();
   }
 }
 

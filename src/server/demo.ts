@@ -22,24 +22,23 @@ const USERS = [
 ] as const;
 
 export async function seedDemo(admin: Admin): Promise<DemoInfo> {
-  const created = !admin.services.workspaces.bySlug(DEMO_SLUG);
+  const created = !(await admin.services.workspaces.bySlug(DEMO_SLUG));
   const users: DemoInfo['users'] = [];
   for (const u of USERS) {
     const password = randomBytes(12).toString('base64url');
-    const exists = admin.services.ctx.db.prepare('SELECT 1 FROM users WHERE email = ?').get(u.email);
-    if (exists) await admin.setPassword(u.email, password);
+    if (await admin.userExists(u.email)) await admin.setPassword(u.email, password);
     else await admin.createUser(u.email, u.name, password);
     users.push({ email: u.email, password, role: u.role });
   }
   if (created) {
-    admin.createWorkspace(DEMO_SLUG, 'Demo workspace', USERS[0].email);
-    admin.addMember(DEMO_SLUG, USERS[1].email, 'member');
-    admin.addMember(DEMO_SLUG, USERS[2].email, 'viewer');
-    admin.createAgent(DEMO_SLUG, 'Reviewer', 'anthropic', 'claude-sonnet-4-5', 'You review pull requests carefully and kindly.');
-    admin.createAgent(DEMO_SLUG, 'Scribe', 'openai', 'gpt-4.1-mini', 'You write release notes.');
-    admin.createTask(DEMO_SLUG, 'Review the open pull request', 'Review PR #42 and list risky changes.', USERS[1].email);
-    admin.createTask(DEMO_SLUG, 'Draft release notes', 'Summarise the changes since v0.1.0.');
+    await admin.createWorkspace(DEMO_SLUG, 'Demo workspace', USERS[0].email);
+    await admin.addMember(DEMO_SLUG, USERS[1].email, 'member');
+    await admin.addMember(DEMO_SLUG, USERS[2].email, 'viewer');
+    await admin.createAgent(DEMO_SLUG, 'Reviewer', 'anthropic', 'claude-sonnet-4-5', 'You review pull requests carefully and kindly.');
+    await admin.createAgent(DEMO_SLUG, 'Scribe', 'openai', 'gpt-4.1-mini', 'You write release notes.');
+    await admin.createTask(DEMO_SLUG, 'Review the open pull request', 'Review PR #42 and list risky changes.', USERS[1].email);
+    await admin.createTask(DEMO_SLUG, 'Draft release notes', 'Summarise the changes since v0.1.0.');
   }
-  const invite = admin.invite(DEMO_SLUG, 'member');
-  return { created, workspaceId: admin.workspace(DEMO_SLUG).id, slug: DEMO_SLUG, users, inviteToken: invite.token };
+  const invite = await admin.invite(DEMO_SLUG, 'member');
+  return { created, workspaceId: (await admin.workspace(DEMO_SLUG)).id, slug: DEMO_SLUG, users, inviteToken: invite.token };
 }

@@ -11,7 +11,10 @@ import { deriveKey, loadMasterKey, SecretBox } from './crypto/keys';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './crypto/passwords';
 import { SessionTokenSigner } from './crypto/tokens';
 import * as path from 'node:path';
-import { DB_FILE, openDatabase, type Db, type SyncMode } from './db/database';
+import { DB_FILE, openDatabase, type SyncMode } from './db/database';
+import { PostgresStore } from './db/postgresStore';
+import { SqliteStore } from './db/sqliteStore';
+import type { Store } from './db/store';
 import { WalSync } from './db/walSync';
 import { WriteQueue, type CommitMode } from './db/writeQueue';
 import { createHandlers } from './http/handlers';
@@ -69,6 +72,10 @@ export interface WorkspaceServerOptions {
   synchronous?: SyncMode;
   turn?: { urls: string[]; secret?: string; ttlSeconds?: number };
   eventRetention?: { maxPerWorkspace: number; maxAgeMs: number };
+  /** `postgres://…`: PostgreSQL instead of the SQLite file in the data dir (several nodes may share it). */
+  databaseUrl?: string;
+  /** This node's id in the cluster (default: random). */
+  nodeId?: string;
 }
 
 export class WorkspaceServer {
@@ -80,7 +87,7 @@ export class WorkspaceServer {
     readonly hub: Hub,
     private readonly ws: WsEndpoint,
     private readonly server: http.Server | https.Server,
-    private readonly db: Db,
+    private readonly db: Store,
     private readonly queue: WriteQueue,
     readonly tls: boolean,
     private readonly log: Logger,
@@ -106,8 +113,11 @@ export class WorkspaceServer {
     // Durable commits: batched mode fsyncs the WAL off the event loop (WalSync) with SQLite at NORMAL;
     // per-op mode (the baseline) lets SQLite fsync inside every COMMIT.
     const commitMode = o.commitMode ?? 'batched';
-    const offLoopSync = (o.synchronous ?? 'FULL') === 'FULL' && commitMode === 'batched';
-    const db = openDatabase(o.dataDir, offLoopSync ? 'NORMAL' : (o.synchronous ?? 'FULL'));
+    const pgUrl = o.databaseUrl;
+    const offLoopSync = !pgUrl && (o.synchronous ?? 'FULL') === 'FULL' && commitMode === 'batched';
+    const db: Store = pgUrl
+      ? await PostgresStore.open({ url: pgUrl, onError: (err) => log.warn('database connection error', { err }) })
+      : new SqliteStore(openDatabase(o.dataDir, offLoopSync ? 'NORMAL' : (o.synchronous ?? 'FULL')));
     const walSync = offLoopSync ? new WalSync(path.join(o.dataDir, DB_FILE)) : undefined;
     const master = loadMasterKey(o.dataDir, o.env ?? process.env);
     if (master.fixedPermissions) log.warn('master key file had open permissions; set to 0600');
@@ -176,16 +186,17 @@ export class WorkspaceServer {
     });
     const retention = o.eventRetention ?? { maxPerWorkspace: 100_000, maxAgeMs: 30 * 24 * 3600_000 };
     s.every(Math.max(10, Math.floor(heartbeatIntervalMs / HEARTBEAT_SLICES)), () => hub.tick());
-    s.every(1000, () => hub.pollExternalWrites());
+    s.every(1000, () => void hub.pollExternalWrites().catch((err: unknown) => log.warn('poll failed', { err: err instanceof Error ? err : String(err) })));
     s.every(10 * 60_000, () => void services.events.prune(retention.maxPerWorkspace, retention.maxAgeMs).catch(() => undefined));
     log.info('listening', {
       url: s.url,
       port: s.port,
       tls: s.tls,
       dataDir: o.dataDir,
+      database: db.dialect,
       keyFrom: master.source,
       commitMode,
-      sync: offLoopSync ? 'full (fdatasync off the event loop)' : (o.synchronous ?? 'FULL'),
+      sync: pgUrl ? 'postgres (durable at COMMIT)' : offLoopSync ? 'full (fdatasync off the event loop)' : (o.synchronous ?? 'FULL'),
     });
     return s;
   }
@@ -213,7 +224,7 @@ export class WorkspaceServer {
       this.server.closeAllConnections();
     });
     await this.queue.close();
-    this.db.close();
+    await this.db.close();
     this.log.info('closed', { batches: this.queue.batches, ops: this.queue.ops });
   }
 }

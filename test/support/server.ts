@@ -12,6 +12,7 @@ import type { Role } from '../../src/protocol/workspace/common';
 import { Admin } from '../../src/server/admin';
 import { createLogger } from '../../src/server/log';
 import { WorkspaceServer, type WorkspaceServerOptions } from '../../src/server/server';
+import { testCluster } from './postgresHooks';
 
 export const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
 
@@ -27,8 +28,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The database of each data dir while the suites run on PostgreSQL (a restarted server finds its data). */
+const databases = new Map<string, string>();
+
+/** Under the `unit-postgres` tier, the database URL for a server on `dataDir` (its own database in the test cluster). */
+async function databaseFor(dataDir: string): Promise<string | undefined> {
+  const cluster = testCluster();
+  if (!cluster) return undefined;
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = await cluster.createDatabase()));
+  return url;
+}
+
 export async function startTestServer(opts: Partial<WorkspaceServerOptions> = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mc-server-'));
+  const databaseUrl = 'databaseUrl' in opts ? opts.databaseUrl : await databaseFor(dataDir);
   const logs: string[] = [];
   let offset = 0;
   const server = await WorkspaceServer.start({
@@ -42,6 +56,7 @@ export async function startTestServer(opts: Partial<WorkspaceServerOptions> = {}
     wsFramesPerSecond: 2000,
     ...opts,
     dataDir,
+    databaseUrl,
   });
   return {
     server,
@@ -116,16 +131,16 @@ export async function makeTeam(
     return { email, password, userId: await ts.admin.createUser(email, `${role} ${i}`, password) };
   };
   const o = await mk('owner', 0);
-  const w = ts.admin.createWorkspace(slug, `Team ${slug}`, o.email);
+  const w = await ts.admin.createWorkspace(slug, `Team ${slug}`, o.email);
   const login = async (u: { email: string; password: string; userId: string }): Promise<Person> => {
     const r = await call<{ session: { token: string } }>(ts.url, 'POST', '/v1/auth/login', { body: { email: u.email, password: u.password } });
     if (r.status !== 200) throw new Error(`login failed ${r.status} ${JSON.stringify(r.body)}`);
-    return { ...u, memberId: ts.admin.member(slug, u.email).id, token: r.body.session.token };
+    return { ...u, memberId: (await ts.admin.member(slug, u.email)).id, token: r.body.session.token };
   };
   const people: Record<string, Person> = {};
   for (const [i, role] of roles.entries()) {
     const u = await mk(role, i + 1);
-    ts.admin.addMember(slug, u.email, role);
+    await ts.admin.addMember(slug, u.email, role);
     people[role] = await login(u);
   }
   return { ts, wid: w.id, owner: await login(o), people };

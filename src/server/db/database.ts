@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MIGRATIONS } from './migrations';
+import { forDialect, MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
 export type SyncMode = 'FULL' | 'NORMAL';
@@ -37,7 +37,7 @@ export function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
+      db.exec(forDialect(v, 'sqlite'));
       db.pragma(`user_version = ${v + 1}`);
     })();
   }

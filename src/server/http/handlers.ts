@@ -11,7 +11,8 @@ import type { Reply } from '../services/idempotency';
 import type { Services } from '../services/registry';
 import type { Handlers, RequestContext } from './router';
 
-const ok = (body: unknown, status = 200): Reply => ({ status, body });
+/** A body is never a promise (every service read is async: await it first). */
+const ok = <T>(body: T extends PromiseLike<unknown> ? never : T, status = 200): Reply => ({ status, body });
 
 function access(c: RequestContext): Access {
   if (!c.access) throw new ApiError('unauthorized', 'missing credentials');
@@ -42,30 +43,30 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
       await s.accounts.logout(cred(c));
       return ok({ ok: true });
     },
-    me: (c) => ok(s.accounts.me(cred(c).userId)),
+    me: async (c) => ok(await s.accounts.me(cred(c).userId)),
     'invites.accept': async (c) => ok(await s.members.accept(c.cred, body(c))),
-    'sessionTokens.mint': (c) => ok(s.accounts.mintSessionToken(cred(c), body(c))),
+    'sessionTokens.mint': async (c) => ok(await s.accounts.mintSessionToken(cred(c), body(c))),
     'instance.heartbeat': async (c) => ok(await s.instances.heartbeat(access(c), body<z.infer<typeof r.instanceHeartbeatRequestSchema>>(c)?.metrics)),
     'workspaces.create': (c) => s.workspaces.create(cred(c).userId, body(c), c.idem),
-    'workspaces.list': (c) => ok({ workspaces: s.accounts.workspacesOf(cred(c).userId) }),
-    'workspaces.get': (c) => ok(s.workspaces.get(access(c))),
+    'workspaces.list': async (c) => ok({ workspaces: await s.accounts.workspacesOf(cred(c).userId) }),
+    'workspaces.get': async (c) => ok(await s.workspaces.get(access(c))),
     'workspaces.update': (c) => s.workspaces.update(access(c), body(c), c.idem),
     'workspaces.delete': (c) => s.workspaces.delete(access(c), c.idem),
-    'members.list': (c) => ok(s.members.list(access(c))),
+    'members.list': async (c) => ok(await s.members.list(access(c))),
     'members.update': (c) => s.members.updateRole(access(c), c.params.mid, body<z.infer<typeof r.updateMemberRequestSchema>>(c).role, c.idem),
     'members.remove': (c) => s.members.remove(access(c), c.params.mid, c.idem),
     'invites.create': (c) => s.members.createInvite(access(c), body(c), c.idem),
-    'invites.list': (c) => ok(s.members.listInvites(access(c))),
+    'invites.list': async (c) => ok(await s.members.listInvites(access(c))),
     'invites.revoke': (c) => s.members.revokeInvite(access(c), c.params.iid, c.idem),
     'instances.register': (c) => s.instances.register(access(c), body(c), c.idem),
-    'instances.list': (c) => ok(s.instances.list(access(c))),
+    'instances.list': async (c) => ok(await s.instances.list(access(c))),
     'instances.remove': (c) => s.instances.remove(access(c), c.params.iid, c.idem),
     'instances.lifecycle': (c) => s.instances.lifecycle(access(c), c.params.iid, body<z.infer<typeof r.instanceLifecycleRequestSchema>>(c).action, c.idem),
     'tasks.create': (c) => s.tasks.create(access(c), body(c), c.idem),
-    'tasks.list': (c) => {
+    'tasks.list': async (c) => {
       const q = c.query as z.infer<typeof r.taskListQuerySchema>;
       return ok(
-        s.tasks.list(access(c), {
+        await s.tasks.list(access(c), {
           statuses: q.status
             ? (q.status
                 .split(',')
@@ -80,25 +81,25 @@ export function createHandlers(s: Services, serverVersion: string): Handlers {
         }),
       );
     },
-    'tasks.get': (c) => ok(s.tasks.get(access(c), c.params.tid)),
+    'tasks.get': async (c) => ok(await s.tasks.get(access(c), c.params.tid)),
     'tasks.delete': (c) => s.tasks.delete(access(c), c.params.tid, c.idem),
     'tasks.assign': (c) => s.tasks.assign(access(c), c.params.tid, body(c), c.idem),
     'tasks.status': (c) => s.tasks.updateStatus(access(c), c.params.tid, body(c), c.idem),
     'tasks.submitPlan': (c) => s.tasks.submitPlan(access(c), c.params.tid, body(c), c.idem),
     'tasks.decidePlan': (c) => s.tasks.decidePlan(access(c), c.params.tid, c.params.pid, body(c), c.idem),
-    'audit.list': (c) => ok(listAudit(s.ctx, access(c).workspaceId, c.query as z.infer<typeof r.auditQuerySchema>)),
-    'agents.list': (c) => ok(s.agents.list(access(c))),
+    'audit.list': async (c) => ok(await listAudit(s.ctx, access(c).workspaceId, c.query as z.infer<typeof r.auditQuerySchema>)),
+    'agents.list': async (c) => ok(await s.agents.list(access(c))),
     'agents.create': (c) => s.agents.create(access(c), body(c), c.idem),
     'agents.update': (c) => s.agents.update(access(c), c.params.aid, body(c), c.idem),
     'agents.delete': (c) => s.agents.delete(access(c), c.params.aid, c.idem),
-    'providerKeys.list': (c) => ok(s.agents.listKeys(access(c))),
+    'providerKeys.list': async (c) => ok(await s.agents.listKeys(access(c))),
     'providerKeys.set': (c) => s.agents.setKey(access(c), provider(c), body<z.infer<typeof r.setProviderKeyRequestSchema>>(c).apiKey, c.idem),
     'providerKeys.remove': (c) => s.agents.removeKey(access(c), provider(c), c.idem),
-    'config.get': (c) => ok(s.agents.snapshot(access(c))),
+    'config.get': async (c) => ok(await s.agents.snapshot(access(c))),
     'turn.credentials': (c) => ok(turnCredentials(s.ctx.settings.turn, access(c).memberId, s.ctx.now())),
-    'events.list': (c) => {
+    'events.list': async (c) => {
       const q = c.query as z.infer<typeof r.eventsQuerySchema>;
-      return ok(s.events.list(access(c).workspaceId, q.after ?? 0, q.limit ?? 500));
+      return ok(await s.events.list(access(c).workspaceId, q.after ?? 0, q.limit ?? 500));
     },
   };
 }

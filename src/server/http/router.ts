@@ -161,15 +161,15 @@ export class Router {
       if (wait) throw new ApiError('rate_limited', 'too many attempts: slow down', { retryAfterSec: wait });
     }
     let cred: Credential | undefined;
-    if (spec.auth !== 'none' || (id === 'invites.accept' && req.headers.authorization)) cred = this.services.access.fromBearer(req.headers.authorization);
+    if (spec.auth !== 'none' || (id === 'invites.accept' && req.headers.authorization)) cred = await this.services.access.fromBearer(req.headers.authorization);
     if (cred && spec.auth === 'account' && cred.kind !== 'account') throw new ApiError('forbidden', 'this route needs an account token');
     if (spec.auth === 'instance' && cred?.kind !== 'instance') throw new ApiError('forbidden', 'this route needs a workspace (instance) token');
     let access: Access | undefined;
     if (params.wid && cred) {
-      access = this.services.access.inWorkspace(cred, params.wid);
+      access = await this.services.access.inWorkspace(cred, params.wid);
       if (spec.permission) requirePermission(access, spec.permission);
     } else if (cred?.kind === 'instance') {
-      access = this.services.access.inWorkspace(cred, cred.workspaceId);
+      access = await this.services.access.inWorkspace(cred, cred.workspaceId);
     }
     const limit = AUTH_LIMITED.has(id) ? LIMITS.authBodyBytes : LIMITS.restBodyBytes;
     const raw = await readBody(req, limit);

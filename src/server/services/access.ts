@@ -49,53 +49,45 @@ interface InstanceRow {
   role: Role;
 }
 
-export class AccessResolver {
-  private readonly accountByHash;
-  private readonly instanceByHash;
-  private readonly instanceById;
-  private readonly memberByUser;
-  private readonly memberById;
-  private readonly signInLive;
+const INSTANCE_SELECT = 'SELECT i.id, i.workspace_id, i.member_id, i.kind, m.user_id, m.role FROM instances i JOIN members m ON m.id = i.member_id';
 
-  constructor(private readonly ctx: ServerContext) {
-    const db = ctx.db;
-    this.accountByHash = db.prepare('SELECT user_id, expires_at, sign_in_id FROM account_tokens WHERE hash = ?');
-    this.signInLive = db.prepare('SELECT 1 FROM account_tokens WHERE sign_in_id = ? AND expires_at > ?');
-    const instanceSelect = 'SELECT i.id, i.workspace_id, i.member_id, i.kind, m.user_id, m.role FROM instances i JOIN members m ON m.id = i.member_id';
-    this.instanceByHash = db.prepare(`${instanceSelect} WHERE i.token_hash = ?`);
-    this.instanceById = db.prepare(`${instanceSelect} WHERE i.id = ?`);
-    this.memberByUser = db.prepare('SELECT id, role FROM members WHERE workspace_id = ? AND user_id = ?');
-    this.memberById = db.prepare('SELECT id, user_id, role FROM members WHERE id = ? AND workspace_id = ?');
-  }
+export class AccessResolver {
+  constructor(private readonly ctx: ServerContext) {}
 
   /** `Authorization: Bearer <token>` → credential; throws unauthorized / token_expired. */
-  fromBearer(header: string | undefined): Credential {
+  async fromBearer(header: string | undefined): Promise<Credential> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!m) throw new ApiError('unauthorized', 'missing bearer token');
     const token = m[1];
+    const db = this.ctx.db;
     if (token.startsWith('mca_')) {
       const hash = hashToken(token);
-      const row = this.accountByHash.get(hash) as { user_id: string; expires_at: number; sign_in_id: string } | undefined;
+      const row = (await db.get('SELECT user_id, expires_at, sign_in_id FROM account_tokens WHERE hash = ?', hash)) as
+        | { user_id: string; expires_at: number; sign_in_id: string }
+        | undefined;
       if (!row) throw new ApiError('unauthorized', 'unknown or revoked token');
       if (row.expires_at <= this.ctx.now()) throw new ApiError('token_expired', 'account token expired: sign in again');
       return { kind: 'account', userId: row.user_id, tokenHash: hash, signInId: row.sign_in_id };
     }
     if (token.startsWith('mcw_')) {
-      const row = this.instanceByHash.get(hashToken(token)) as InstanceRow | undefined;
+      const row = (await db.get(`${INSTANCE_SELECT} WHERE i.token_hash = ?`, hashToken(token))) as InstanceRow | undefined;
       if (!row) throw new ApiError('unauthorized', 'unknown or revoked token');
       return { kind: 'instance', userId: row.user_id, memberId: row.member_id, workspaceId: row.workspace_id, instanceId: row.id, instanceKind: row.kind };
     }
     throw new ApiError('unauthorized', 'unknown token type');
   }
 
-  inWorkspace(cred: Credential, workspaceId: string): Access {
+  async inWorkspace(cred: Credential, workspaceId: string): Promise<Access> {
+    const db = this.ctx.db;
     if (cred.kind === 'instance') {
       if (cred.workspaceId !== workspaceId) throw new ApiError('wrong_workspace', 'this workspace token belongs to another workspace');
-      const row = this.instanceById.get(cred.instanceId) as InstanceRow | undefined;
+      const row = (await db.get(`${INSTANCE_SELECT} WHERE i.id = ?`, cred.instanceId)) as InstanceRow | undefined;
       if (!row) throw new ApiError('unauthorized', 'instance revoked');
       return { userId: row.user_id, memberId: row.member_id, workspaceId, role: row.role, instanceId: row.id, instanceKind: row.kind };
     }
-    const m = this.memberByUser.get(workspaceId, cred.userId) as { id: string; role: Role } | undefined;
+    const m = (await db.get('SELECT id, role FROM members WHERE workspace_id = ? AND user_id = ?', workspaceId, cred.userId)) as
+      | { id: string; role: Role }
+      | undefined;
     if (!m) throw notFound('workspace');
     return { userId: cred.userId, memberId: m.id, workspaceId, role: m.role, instanceId: null, instanceKind: null };
   }
@@ -105,12 +97,16 @@ export class AccessResolver {
    * (and instance) must still exist, the sign-in it was minted under must not have been signed out, and
    * the role is the member's role now.
    */
-  fromSession(claims: SessionClaims): Access | Revoked {
-    const m = this.memberById.get(claims.mid, claims.wid) as { id: string; user_id: string; role: Role } | undefined;
+  async fromSession(claims: SessionClaims): Promise<Access | Revoked> {
+    const db = this.ctx.db;
+    const m = (await db.get('SELECT id, user_id, role FROM members WHERE id = ? AND workspace_id = ?', claims.mid, claims.wid)) as
+      | { id: string; user_id: string; role: Role }
+      | undefined;
     if (!m || m.user_id !== claims.uid) return { revoked: 'membership revoked', close: 'forbidden' };
-    if (claims.sid && !this.signInLive.get(claims.sid, this.ctx.now())) return { revoked: 'signed out', close: 'unauthorized' };
+    if (claims.sid && !(await db.get('SELECT 1 AS ok FROM account_tokens WHERE sign_in_id = ? AND expires_at > ?', claims.sid, this.ctx.now())))
+      return { revoked: 'signed out', close: 'unauthorized' };
     if (claims.iid) {
-      const i = this.instanceById.get(claims.iid) as InstanceRow | undefined;
+      const i = (await db.get(`${INSTANCE_SELECT} WHERE i.id = ?`, claims.iid)) as InstanceRow | undefined;
       if (!i || i.member_id !== m.id) return { revoked: 'instance revoked', close: 'forbidden' };
       return { userId: m.user_id, memberId: m.id, workspaceId: claims.wid, role: m.role, instanceId: i.id, instanceKind: i.kind };
     }

@@ -10,7 +10,6 @@ import type { WorkspaceSummary } from '../../protocol/workspace/models';
 import type { loginResponseSchema, meResponseSchema, mintSessionTokenRequestSchema, mintSessionTokenResponseSchema } from '../../protocol/workspace/rest';
 import { hashPassword, verifyPassword } from '../crypto/passwords';
 import { hashToken, newId, newOpaqueToken, type SessionClaims } from '../crypto/tokens';
-import { stmt } from '../db/database';
 import type { Tx } from '../db/writeQueue';
 import { ApiError, notFound } from '../errors';
 import { type AccessResolver, type Credential } from './access';
@@ -26,12 +25,12 @@ export class Accounts {
   ) {}
 
   /** Creates a user (admin CLI, demo, invite acceptance). The hash is computed before the transaction. */
-  async prepareUser(email: string, name: string, password: string): Promise<(tx: Tx) => UserRow> {
+  async prepareUser(email: string, name: string, password: string): Promise<(tx: Tx) => Promise<UserRow>> {
     const hash = await hashPassword(password, this.ctx.settings.scryptCost);
-    return (tx) => {
-      if (stmt(tx.db, 'SELECT 1 FROM users WHERE email = ?').get(email)) throw new ApiError('conflict', 'an account with this email exists');
+    return async (tx) => {
+      if (await tx.db.get('SELECT 1 FROM users WHERE email = ?', email)) throw new ApiError('conflict', 'an account with this email exists');
       const row: UserRow = { id: newId('usr'), email, name, password_hash: hash, created_at: tx.now, failed_logins: 0, locked_until: 0 };
-      stmt(tx.db, 'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(row.id, email, name, hash, tx.now);
+      await tx.db.run('INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)', row.id, email, name, hash, tx.now);
       return row;
     };
   }
@@ -41,10 +40,11 @@ export class Accounts {
   }
 
   /** Issues an account token (one sign-in, with its own id) inside a transaction. */
-  issueAccountToken(tx: Tx, userId: string): { token: string; expiresAt: string } {
+  async issueAccountToken(tx: Tx, userId: string): Promise<{ token: string; expiresAt: string }> {
     const token = newOpaqueToken('mca');
     const expires = tx.now + this.ctx.settings.accountTokenTtlMs;
-    stmt(tx.db, 'INSERT INTO account_tokens (hash, user_id, created_at, expires_at, sign_in_id) VALUES (?, ?, ?, ?, ?)').run(
+    await tx.db.run(
+      'INSERT INTO account_tokens (hash, user_id, created_at, expires_at, sign_in_id) VALUES (?, ?, ?, ?, ?)',
       hashToken(token),
       userId,
       tx.now,
@@ -60,9 +60,9 @@ export class Accounts {
    * every answer — wrong password, unknown email, locked — is the same for both.
    */
   async login(email: string, password: string): Promise<z.infer<typeof loginResponseSchema>> {
-    const user = stmt(this.ctx.db, 'SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
+    const user = (await this.ctx.db.get('SELECT * FROM users WHERE email = ?', email)) as UserRow | undefined;
     const now = this.ctx.now();
-    const throttle = stmt(this.ctx.db, 'SELECT locked_until FROM login_failures WHERE email = ?').get(email) as { locked_until: number } | undefined;
+    const throttle = (await this.ctx.db.get('SELECT locked_until FROM login_failures WHERE email = ?', email)) as { locked_until: number } | undefined;
     if (throttle && throttle.locked_until > now) throw this.locked(throttle.locked_until - now);
     // Same work as a real check, so timing does not tell which emails exist.
     const ok = user
@@ -70,25 +70,26 @@ export class Accounts {
       : (await verifyPassword(password, await (this.dummyHash ??= hashPassword('not-a-password', this.ctx.settings.scryptCost))), false);
     const { maxFailedLogins, lockoutMs } = this.ctx.settings;
     if (!ok) {
-      const lockedFor = await this.ctx.queue.run((tx) => {
-        const r = stmt(
-          tx.db,
+      const lockedFor = await this.ctx.queue.run(async (tx) => {
+        const r = (await tx.db.get(
           `INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES (?, 1, 0, ?)
-          ON CONFLICT (email) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at RETURNING failures`,
-        ).get(email, tx.now) as { failures: number };
+          ON CONFLICT (email) DO UPDATE SET failures = login_failures.failures + 1, updated_at = excluded.updated_at RETURNING failures`,
+          email,
+          tx.now,
+        )) as { failures: number };
         if (r.failures < maxFailedLogins) return 0;
-        stmt(tx.db, 'UPDATE login_failures SET failures = 0, locked_until = ? WHERE email = ?').run(tx.now + lockoutMs, email);
+        await tx.db.run('UPDATE login_failures SET failures = 0, locked_until = ? WHERE email = ?', tx.now + lockoutMs, email);
         return lockoutMs;
       });
       this.ctx.log.warn('sign-in failed', { userId: user?.id ?? null, locked: lockedFor > 0 });
       throw new ApiError('invalid_credentials', 'wrong email or password');
     }
     const signedIn = user as UserRow;
-    const session = await this.ctx.queue.run((tx) => {
-      stmt(tx.db, 'DELETE FROM login_failures WHERE email = ?').run(email);
+    const session = await this.ctx.queue.run(async (tx) => {
+      await tx.db.run('DELETE FROM login_failures WHERE email = ?', email);
       return this.issueAccountToken(tx, signedIn.id);
     });
-    return { session, user: toUser(signedIn), workspaces: this.workspacesOf(signedIn.id) };
+    return { session, user: toUser(signedIn), workspaces: await this.workspacesOf(signedIn.id) };
   }
 
   private locked(ms: number): ApiError {
@@ -98,29 +99,29 @@ export class Accounts {
   /** Ends the sign-in: its account token, every session token minted under it, and their sockets (4401 "signed out"). */
   async logout(cred: Credential): Promise<void> {
     if (cred.kind !== 'account') return;
-    await this.ctx.queue.run((tx) => stmt(tx.db, 'DELETE FROM account_tokens WHERE hash = ?').run(cred.tokenHash));
+    await this.ctx.queue.run(async (tx) => await tx.db.run('DELETE FROM account_tokens WHERE hash = ?', cred.tokenHash));
     this.ctx.sessions.closeSignIn(cred.signInId, 'signed out');
   }
 
-  me(userId: string): z.infer<typeof meResponseSchema> {
-    const user = stmt(this.ctx.db, 'SELECT * FROM users WHERE id = ?').get(userId) as UserRow | undefined;
+  async me(userId: string): Promise<z.infer<typeof meResponseSchema>> {
+    const user = (await this.ctx.db.get('SELECT * FROM users WHERE id = ?', userId)) as UserRow | undefined;
     if (!user) throw notFound('user');
-    return { user: toUser(user), workspaces: this.workspacesOf(userId) };
+    return { user: toUser(user), workspaces: await this.workspacesOf(userId) };
   }
 
-  workspacesOf(userId: string): WorkspaceSummary[] {
-    return stmt(
-      this.ctx.db,
+  async workspacesOf(userId: string): Promise<WorkspaceSummary[]> {
+    return (await this.ctx.db.all(
       'SELECT w.id, w.slug, w.name, m.role FROM members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.slug',
-    ).all(userId) as WorkspaceSummary[];
+      userId,
+    )) as WorkspaceSummary[];
   }
 
-  mintSessionToken(cred: Credential, req: z.infer<typeof mintSessionTokenRequestSchema>): z.infer<typeof mintSessionTokenResponseSchema> {
+  async mintSessionToken(cred: Credential, req: z.infer<typeof mintSessionTokenRequestSchema>): Promise<z.infer<typeof mintSessionTokenResponseSchema>> {
     const workspaceId = req.workspaceId ?? (cred.kind === 'instance' ? cred.workspaceId : undefined);
     if (!workspaceId) throw new ApiError('validation_failed', 'workspaceId is required with an account token');
     const scope: SessionScope = req.scope;
     if (scope === 'daemon' && cred.kind !== 'instance') throw new ApiError('forbidden', 'daemon session tokens need a workspace (instance) token');
-    const a = this.access.inWorkspace(cred, workspaceId);
+    const a = await this.access.inWorkspace(cred, workspaceId);
     const now = this.ctx.now();
     const exp = now + SESSION_TTL_MS[scope];
     const claims: SessionClaims = { v: 1, wid: workspaceId, uid: a.userId, mid: a.memberId, iid: a.instanceId, scope, iat: now, exp, jti: newId('jti') };
@@ -130,7 +131,7 @@ export class Accounts {
   }
 
   /** Deletes expired account tokens (housekeeping). */
-  pruneExpired(tx: Tx): void {
-    stmt(tx.db, 'DELETE FROM account_tokens WHERE expires_at <= ?').run(tx.now);
+  async pruneExpired(tx: Tx): Promise<void> {
+    await tx.db.run('DELETE FROM account_tokens WHERE expires_at <= ?', tx.now);
   }
 }

@@ -10,7 +10,7 @@ import type { Agent, ConfigSnapshot, Guardrails, ProviderKeyInfo } from '../../p
 import type { createAgentRequestSchema, updateAgentRequestSchema } from '../../protocol/workspace/rest';
 import { sealKeyBlob } from '../crypto/keyBlob';
 import { newId } from '../crypto/tokens';
-import { stmt } from '../db/database';
+import type { Sql } from '../db/store';
 import type { Tx } from '../db/writeQueue';
 import { notFound } from '../errors';
 import { actorOf, type Access } from './access';
@@ -30,36 +30,36 @@ export class AgentsConfig {
     private readonly instances: Instances,
   ) {}
 
-  private bump(tx: Tx, workspaceId: string, reason: 'agent' | 'provider_key' | 'guardrails'): number {
-    const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version')
-      .pluck()
-      .get(workspaceId) as number;
+  private async bump(tx: Tx, workspaceId: string, reason: 'agent' | 'provider_key' | 'guardrails'): Promise<number> {
+    const version = (
+      (await tx.db.get('UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version', workspaceId)) as {
+        config_version: number;
+      }
+    ).config_version;
     tx.emit(workspaceId, 'config.changed', { version, reason });
     return version;
   }
 
-  private version(workspaceId: string): number {
-    return (stmt(this.ctx.db, 'SELECT config_version FROM workspaces WHERE id = ?').get(workspaceId) as { config_version: number }).config_version;
+  private async version(workspaceId: string): Promise<number> {
+    return ((await this.ctx.db.get('SELECT config_version FROM workspaces WHERE id = ?', workspaceId)) as { config_version: number }).config_version;
   }
 
-  private agentRow(tx: { db: ServerContext['db'] }, workspaceId: string, agentId: string): AgentRow {
-    const r = stmt(tx.db, 'SELECT * FROM agents WHERE id = ? AND workspace_id = ?').get(agentId, workspaceId) as AgentRow | undefined;
+  private async agentRow(tx: { db: Sql }, workspaceId: string, agentId: string): Promise<AgentRow> {
+    const r = (await tx.db.get('SELECT * FROM agents WHERE id = ? AND workspace_id = ?', agentId, workspaceId)) as AgentRow | undefined;
     if (!r) throw notFound('agent');
     return r;
   }
 
-  list(a: Access): { agents: Agent[]; configVersion: number } {
-    const rows = stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[];
-    return { agents: rows.map(toAgent), configVersion: this.version(a.workspaceId) };
+  async list(a: Access): Promise<{ agents: Agent[]; configVersion: number }> {
+    const rows = (await this.ctx.db.all('SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id', a.workspaceId)) as AgentRow[];
+    return { agents: rows.map(toAgent), configVersion: await this.version(a.workspaceId) };
   }
 
-  createIn(tx: Tx, workspaceId: string, actor: Access | null, req: z.infer<typeof createAgentRequestSchema>): AgentBody {
+  async createIn(tx: Tx, workspaceId: string, actor: Access | null, req: z.infer<typeof createAgentRequestSchema>): Promise<AgentBody> {
     const id = newId('agt');
-    stmt(
-      tx.db,
+    await tx.db.run(
       `INSERT INTO agents (id, workspace_id, name, emoji, description, provider, model, base_url, system_prompt, tools, guardrails, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
       id,
       workspaceId,
       req.name,
@@ -74,7 +74,7 @@ export class AgentsConfig {
       tx.now,
       tx.now,
     );
-    audit(
+    await audit(
       tx,
       workspaceId,
       actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' },
@@ -82,27 +82,27 @@ export class AgentsConfig {
       { type: 'agent', id },
       { name: req.name, provider: req.provider, model: req.model },
     );
-    const configVersion = this.bump(tx, workspaceId, 'agent');
-    return { agent: toAgent(this.agentRow(tx, workspaceId, id)), configVersion };
+    const configVersion = await this.bump(tx, workspaceId, 'agent');
+    return { agent: toAgent(await this.agentRow(tx, workspaceId, id)), configVersion };
   }
 
   create(a: Access, req: z.infer<typeof createAgentRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<AgentBody>> {
-    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, false, () => ({ status: 201, body: this.createIn(tx, a.workspaceId, a, req) })));
+    return this.ctx.queue.run((tx) =>
+      idempotent(tx, idem, this.ctx.box, false, async () => ({ status: 201, body: await this.createIn(tx, a.workspaceId, a, req) })),
+    );
   }
 
   update(a: Access, agentId: string, req: z.infer<typeof updateAgentRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<AgentBody>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const cur = toAgent(this.agentRow(tx, a.workspaceId, agentId));
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const cur = toAgent(await this.agentRow(tx, a.workspaceId, agentId));
         const next = {
           ...cur,
           ...Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)),
         } as Agent;
-        stmt(
-          tx.db,
+        await tx.db.run(
           `UPDATE agents SET name = ?, emoji = ?, description = ?, provider = ?, model = ?, base_url = ?, system_prompt = ?, tools = ?, guardrails = ?, updated_at = ?
           WHERE id = ?`,
-        ).run(
           next.name,
           next.emoji,
           next.description,
@@ -115,56 +115,65 @@ export class AgentsConfig {
           tx.now,
           agentId,
         );
-        audit(tx, a.workspaceId, actorOf(a), 'agent.edited', { type: 'agent', id: agentId }, { fields: Object.keys(req) });
-        const configVersion = this.bump(tx, a.workspaceId, 'agent');
-        return { status: 200, body: { agent: toAgent(this.agentRow(tx, a.workspaceId, agentId)), configVersion } };
+        await audit(tx, a.workspaceId, actorOf(a), 'agent.edited', { type: 'agent', id: agentId }, { fields: Object.keys(req) });
+        const configVersion = await this.bump(tx, a.workspaceId, 'agent');
+        return { status: 200, body: { agent: toAgent(await this.agentRow(tx, a.workspaceId, agentId)), configVersion } };
       }),
     );
   }
 
   delete(a: Access, agentId: string, idem: IdempotencyKey | undefined): Promise<Reply<{ configVersion: number }>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const cur = this.agentRow(tx, a.workspaceId, agentId);
-        stmt(tx.db, 'DELETE FROM agents WHERE id = ?').run(agentId);
-        audit(tx, a.workspaceId, actorOf(a), 'agent.deleted', { type: 'agent', id: agentId }, { name: cur.name });
-        return { status: 200, body: { configVersion: this.bump(tx, a.workspaceId, 'agent') } };
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const cur = await this.agentRow(tx, a.workspaceId, agentId);
+        await tx.db.run('DELETE FROM agents WHERE id = ?', agentId);
+        await audit(tx, a.workspaceId, actorOf(a), 'agent.deleted', { type: 'agent', id: agentId }, { name: cur.name });
+        return { status: 200, body: { configVersion: await this.bump(tx, a.workspaceId, 'agent') } };
       }),
     );
   }
 
   // --- provider keys ---------------------------------------------------------------------------------
-  listKeys(a: Access): { keys: ProviderKeyInfo[] } {
-    const rows = stmt(this.ctx.db, 'SELECT provider, updated_at FROM provider_keys WHERE workspace_id = ? ORDER BY provider').all(a.workspaceId) as Array<{
+  async listKeys(a: Access): Promise<{ keys: ProviderKeyInfo[] }> {
+    const rows = (await this.ctx.db.all('SELECT provider, updated_at FROM provider_keys WHERE workspace_id = ? ORDER BY provider', a.workspaceId)) as Array<{
       provider: Provider;
       updated_at: number;
     }>;
     return { keys: rows.map((r) => ({ provider: r.provider, updatedAt: iso(r.updated_at) })) };
   }
 
-  setKeyIn(tx: Tx, workspaceId: string, actor: Access | null, provider: Provider, apiKey: string): { key: ProviderKeyInfo; configVersion: number } {
-    stmt(
-      tx.db,
+  async setKeyIn(
+    tx: Tx,
+    workspaceId: string,
+    actor: Access | null,
+    provider: Provider,
+    apiKey: string,
+  ): Promise<{ key: ProviderKeyInfo; configVersion: number }> {
+    await tx.db.run(
       `INSERT INTO provider_keys (workspace_id, provider, key_sealed, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (workspace_id, provider) DO UPDATE SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at`,
-    ).run(workspaceId, provider, this.ctx.box.seal(apiKey, keyAad(workspaceId, provider)), tx.now);
-    audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'provider_key.set', { type: 'provider_key', id: provider });
-    return { key: { provider, updatedAt: iso(tx.now) }, configVersion: this.bump(tx, workspaceId, 'provider_key') };
+      workspaceId,
+      provider,
+      this.ctx.box.seal(apiKey, keyAad(workspaceId, provider)),
+      tx.now,
+    );
+    await audit(tx, workspaceId, actor ? actorOf(actor) : { type: 'system', id: 'admin-cli' }, 'provider_key.set', { type: 'provider_key', id: provider });
+    return { key: { provider, updatedAt: iso(tx.now) }, configVersion: await this.bump(tx, workspaceId, 'provider_key') };
   }
 
   setKey(a: Access, provider: Provider, apiKey: string, idem: IdempotencyKey | undefined): Promise<Reply<{ key: ProviderKeyInfo; configVersion: number }>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => ({ status: 200, body: this.setKeyIn(tx, a.workspaceId, a, provider, apiKey) })),
+      idempotent(tx, idem, this.ctx.box, false, async () => ({ status: 200, body: await this.setKeyIn(tx, a.workspaceId, a, provider, apiKey) })),
     );
   }
 
   removeKey(a: Access, provider: Provider, idem: IdempotencyKey | undefined): Promise<Reply<{ configVersion: number }>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        if (!stmt(tx.db, 'DELETE FROM provider_keys WHERE workspace_id = ? AND provider = ?').run(a.workspaceId, provider).changes)
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        if (!(await tx.db.run('DELETE FROM provider_keys WHERE workspace_id = ? AND provider = ?', a.workspaceId, provider)).changes)
           throw notFound('provider key');
-        audit(tx, a.workspaceId, actorOf(a), 'provider_key.removed', { type: 'provider_key', id: provider });
-        return { status: 200, body: { configVersion: this.bump(tx, a.workspaceId, 'provider_key') } };
+        await audit(tx, a.workspaceId, actorOf(a), 'provider_key.removed', { type: 'provider_key', id: provider });
+        return { status: 200, body: { configVersion: await this.bump(tx, a.workspaceId, 'provider_key') } };
       }),
     );
   }
@@ -173,16 +182,16 @@ export class AgentsConfig {
    * The snapshot for `a`, decided from `a.role` as it is now (the caller re-reads it): provider keys
    * only for an instance whose member may use agents (a Viewer gets none), re-encrypted for it.
    */
-  snapshot(a: Access): ConfigSnapshot {
-    const ws = stmt(this.ctx.db, 'SELECT guardrails, config_version FROM workspaces WHERE id = ?').get(a.workspaceId) as
+  async snapshot(a: Access): Promise<ConfigSnapshot> {
+    const ws = (await this.ctx.db.get('SELECT guardrails, config_version FROM workspaces WHERE id = ?', a.workspaceId)) as
       | { guardrails: string; config_version: number }
       | undefined;
     if (!ws) throw notFound('workspace');
-    const agents = (stmt(this.ctx.db, 'SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id').all(a.workspaceId) as AgentRow[]).map(toAgent);
+    const agents = ((await this.ctx.db.all('SELECT * FROM agents WHERE workspace_id = ? ORDER BY created_at, id', a.workspaceId)) as AgentRow[]).map(toAgent);
     const providerKeys: ConfigSnapshot['providerKeys'] = {};
     if (a.instanceId && roleHas(a.role, 'agents.use')) {
-      const secret = this.instances.secretOf(a.instanceId);
-      const rows = stmt(this.ctx.db, 'SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?').all(a.workspaceId) as Array<{
+      const secret = await this.instances.secretOf(a.instanceId);
+      const rows = (await this.ctx.db.all('SELECT provider, key_sealed FROM provider_keys WHERE workspace_id = ?', a.workspaceId)) as Array<{
         provider: Provider;
         key_sealed: string;
       }>;

@@ -1,6 +1,5 @@
 /** The append-only audit trail (a trigger refuses UPDATE): who did what to which resource, when. */
 import type { Actor } from '../../protocol/workspace/models';
-import { stmt } from '../db/database';
 import type { Tx } from '../db/writeQueue';
 import { ApiError } from '../errors';
 import type { AuditRow } from './rows';
@@ -9,15 +8,16 @@ import type { ServerContext } from './context';
 import type { z } from 'zod';
 import type { auditListResponseSchema, auditQuerySchema } from '../../protocol/workspace/rest';
 
-export function audit(
+export async function audit(
   tx: Tx,
   workspaceId: string,
   actor: Actor,
   action: string,
   resource: { type: string; id: string },
   details: Record<string, unknown> = {},
-): void {
-  stmt(tx.db, 'INSERT INTO audit (workspace_id, ts, actor_type, actor_id, action, resource_type, resource_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+): Promise<void> {
+  await tx.db.run(
+    'INSERT INTO audit (workspace_id, ts, actor_type, actor_id, action, resource_type, resource_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     workspaceId,
     tx.now,
     actor.type,
@@ -29,7 +29,11 @@ export function audit(
   );
 }
 
-export function listAudit(ctx: ServerContext, workspaceId: string, q: z.infer<typeof auditQuerySchema>): z.infer<typeof auditListResponseSchema> {
+export async function listAudit(
+  ctx: ServerContext,
+  workspaceId: string,
+  q: z.infer<typeof auditQuerySchema>,
+): Promise<z.infer<typeof auditListResponseSchema>> {
   const where = ['workspace_id = ?'];
   const args: Array<string | number> = [workspaceId];
   const time = (s: string, name: string) => {
@@ -60,7 +64,7 @@ export function listAudit(ctx: ServerContext, workspaceId: string, q: z.infer<ty
     args.push(id);
   }
   const limit = Math.max(1, Math.min(q.limit ?? 100, 1000));
-  const rows = stmt(ctx.db, `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args, limit + 1) as AuditRow[];
+  const rows = (await ctx.db.all(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, ...args, limit + 1)) as AuditRow[];
   const page = rows.slice(0, limit);
   return { entries: page.map(toAudit), nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null };
 }

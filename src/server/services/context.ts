@@ -4,7 +4,7 @@ import type { SecretBox } from '../crypto/keys';
 import type { ScryptCost } from '../crypto/passwords';
 import type { SessionTokenSigner } from '../crypto/tokens';
 import type { TurnConfig } from '../crypto/turn';
-import type { Db } from '../db/database';
+import type { Store } from '../db/store';
 import type { WriteQueue } from '../db/writeQueue';
 import type { Logger } from '../log';
 
@@ -30,7 +30,8 @@ export interface ServiceSettings {
 }
 
 export interface ServerContext {
-  db: Db;
+  /** The storage port (SQLite or PostgreSQL). */
+  db: Store;
   queue: WriteQueue;
   /** AES-256-GCM under a key derived from the master key. */
   box: SecretBox;

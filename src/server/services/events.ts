@@ -5,7 +5,6 @@
 import { jsonTooDeep } from '../../protocol/jsonLimits';
 import { LIMITS } from '../../protocol/workspace/common';
 import type { WorkspaceEvent } from '../../protocol/workspace/events';
-import { stmt } from '../db/database';
 import type { StoredEvent } from '../db/writeQueue';
 import { iso, type ServerContext } from './context';
 import { TOO_DEEP_MARKER } from './rows';
@@ -40,40 +39,45 @@ interface EventRow {
 export class EventLog {
   constructor(private readonly ctx: ServerContext) {}
 
-  head(workspaceId: string): number {
-    const r = stmt(this.ctx.db, 'SELECT event_seq FROM workspaces WHERE id = ?').get(workspaceId) as { event_seq: number } | undefined;
+  async head(workspaceId: string): Promise<number> {
+    const r = (await this.ctx.db.get('SELECT event_seq FROM workspaces WHERE id = ?', workspaceId)) as { event_seq: number } | undefined;
     return r?.event_seq ?? 0;
   }
 
   /** Whether events after `after` are no longer all kept. */
-  hasGap(workspaceId: string, after: number, head: number): boolean {
+  async hasGap(workspaceId: string, after: number, head: number): Promise<boolean> {
     if (after >= head) return false;
-    const r = stmt(this.ctx.db, 'SELECT MIN(seq) AS oldest FROM events WHERE workspace_id = ?').get(workspaceId) as { oldest: number | null };
+    const r = (await this.ctx.db.get('SELECT MIN(seq) AS oldest FROM events WHERE workspace_id = ?', workspaceId)) as { oldest: number | null };
     return r.oldest === null || r.oldest > after + 1;
   }
 
-  after(workspaceId: string, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): StoredEvent[] {
-    const rows = stmt(
-      this.ctx.db,
+  async after(workspaceId: string, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
+    const rows = (await this.ctx.db.all(
       'SELECT workspace_id, seq, ts, name, data FROM events WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-    ).all(workspaceId, after, upTo, limit) as EventRow[];
+      workspaceId,
+      after,
+      upTo,
+      limit,
+    )) as EventRow[];
     return rows.map((r) => ({ workspaceId: r.workspace_id, seq: r.seq, ts: r.ts, name: r.name, data: servable(r.name, r.data) }));
   }
 
-  list(workspaceId: string, after: number, limit: number): { events: WorkspaceEvent[]; headSeq: number; gap: boolean } {
-    const head = this.head(workspaceId);
-    const gap = this.hasGap(workspaceId, after, head);
-    return { events: gap ? [] : this.after(workspaceId, after, Math.max(1, Math.min(limit, 1000))).map(toWorkspaceEvent), headSeq: head, gap };
+  async list(workspaceId: string, after: number, limit: number): Promise<{ events: WorkspaceEvent[]; headSeq: number; gap: boolean }> {
+    const head = await this.head(workspaceId);
+    const gap = await this.hasGap(workspaceId, after, head);
+    const events = gap ? [] : (await this.after(workspaceId, after, Math.max(1, Math.min(limit, 1000)))).map(toWorkspaceEvent);
+    return { events, headSeq: head, gap };
   }
 
   /** Keeps at most `maxPerWorkspace` events per workspace and none older than `maxAgeMs`. */
   prune(maxPerWorkspace: number, maxAgeMs: number): Promise<number> {
-    return this.ctx.queue.run((tx) => {
-      let removed = stmt(tx.db, 'DELETE FROM events WHERE ts < ?').run(tx.now - maxAgeMs).changes;
-      const heads = stmt(tx.db, 'SELECT id, event_seq FROM workspaces').all() as Array<{ id: string; event_seq: number }>;
-      for (const w of heads) removed += stmt(tx.db, 'DELETE FROM events WHERE workspace_id = ? AND seq <= ?').run(w.id, w.event_seq - maxPerWorkspace).changes;
-      stmt(tx.db, 'DELETE FROM idempotency WHERE created_at < ?').run(tx.now - 7 * 24 * 3600 * 1000);
-      stmt(tx.db, 'DELETE FROM account_tokens WHERE expires_at <= ?').run(tx.now);
+    return this.ctx.queue.run(async (tx) => {
+      let removed = (await tx.db.run('DELETE FROM events WHERE ts < ?', tx.now - maxAgeMs)).changes;
+      const heads = (await tx.db.all('SELECT id, event_seq FROM workspaces')) as Array<{ id: string; event_seq: number }>;
+      for (const w of heads)
+        removed += (await tx.db.run('DELETE FROM events WHERE workspace_id = ? AND seq <= ?', w.id, w.event_seq - maxPerWorkspace)).changes;
+      await tx.db.run('DELETE FROM idempotency WHERE created_at < ?', tx.now - 7 * 24 * 3600 * 1000);
+      await tx.db.run('DELETE FROM account_tokens WHERE expires_at <= ?', tx.now);
       return removed;
     });
   }

@@ -19,7 +19,6 @@ import type {
   registerInstanceResponseSchema,
 } from '../../protocol/workspace/rest';
 import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
-import { stmt } from '../db/database';
 import { ApiError, forbidden, notFound } from '../errors';
 import { actorOf, type Access } from './access';
 import { audit } from './audit';
@@ -52,8 +51,8 @@ export class Instances {
     req: z.infer<typeof registerInstanceRequestSchema>,
     idem: IdempotencyKey | undefined,
   ): Promise<Reply<z.infer<typeof registerInstanceResponseSchema>>> {
-    return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, true, () => {
+    return this.ctx.queue.run(async (tx) =>
+      idempotent(tx, idem, this.ctx.box, true, async () => {
         const id = newId('ins');
         const instanceSecret = newOpaqueToken('mcis');
         const workspaceToken = newOpaqueToken('mcw');
@@ -71,10 +70,8 @@ export class Instances {
           status_reason: null,
           label: null,
         };
-        stmt(
-          tx.db,
+        await tx.db.run(
           'INSERT INTO instances (id, workspace_id, member_id, name, platform, version, kind, secret_sealed, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ).run(
           id,
           a.workspaceId,
           a.memberId,
@@ -87,26 +84,26 @@ export class Instances {
           tx.now,
         );
         const instance = toInstance(row, false);
-        audit(tx, a.workspaceId, actorOf(a), 'instance.registered', { type: 'instance', id }, { name: req.name, kind: req.kind });
+        await audit(tx, a.workspaceId, actorOf(a), 'instance.registered', { type: 'instance', id }, { name: req.name, kind: req.kind });
         tx.emit(a.workspaceId, 'instance.registered', { instance });
         return { status: 201, body: { instance, instanceSecret, workspaceToken } };
       }),
     );
   }
 
-  list(a: Access): { instances: Instance[] } {
-    const rows = stmt(this.ctx.db, `SELECT ${COLUMNS} FROM instances WHERE workspace_id = ? ORDER BY created_at`).all(a.workspaceId) as InstanceRow[];
+  async list(a: Access): Promise<{ instances: Instance[] }> {
+    const rows = (await this.ctx.db.all(`SELECT ${COLUMNS} FROM instances WHERE workspace_id = ? ORDER BY created_at`, a.workspaceId)) as InstanceRow[];
     return { instances: rows.map((r) => this.view(r)) };
   }
 
   async remove(a: Access, instanceId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
-    const reply = await this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`).get(instanceId, a.workspaceId) as InstanceRow | undefined;
+    const reply = await this.ctx.queue.run(async (tx) =>
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const r = (await tx.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`, instanceId, a.workspaceId)) as InstanceRow | undefined;
         if (!r) throw notFound('instance');
         if (r.member_id !== a.memberId && !roleHas(a.role, 'members.manage')) throw forbidden('only its member or an Owner/Admin can remove an instance');
-        stmt(tx.db, 'DELETE FROM instances WHERE id = ?').run(instanceId);
-        audit(tx, a.workspaceId, actorOf(a), 'instance.removed', { type: 'instance', id: instanceId });
+        await tx.db.run('DELETE FROM instances WHERE id = ?', instanceId);
+        await audit(tx, a.workspaceId, actorOf(a), 'instance.removed', { type: 'instance', id: instanceId });
         tx.emit(a.workspaceId, 'instance.removed', { instanceId });
         return { status: 200, body: { ok: true } };
       }),
@@ -126,8 +123,8 @@ export class Instances {
     if (!a.instanceId) throw forbidden('only an instance reports its status');
     const id = a.instanceId;
     if (req.metrics) this.metrics.set(id, req.metrics);
-    const row = await this.ctx.queue.run((tx) => {
-      const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ?`).get(id) as InstanceRow | undefined;
+    const row = await this.ctx.queue.run(async (tx) => {
+      const r = (await tx.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id)) as InstanceRow | undefined;
       if (!r) throw notFound('instance');
       const next: InstanceRow = {
         ...r,
@@ -136,7 +133,7 @@ export class Instances {
         label: req.label === undefined ? r.label : req.label,
       };
       if (next.status === r.status && next.status_reason === r.status_reason && next.label === r.label) return r;
-      stmt(tx.db, 'UPDATE instances SET status = ?, status_reason = ?, label = ? WHERE id = ?').run(next.status, next.status_reason, next.label, id);
+      await tx.db.run('UPDATE instances SET status = ?, status_reason = ?, label = ? WHERE id = ?', next.status, next.status_reason, next.label, id);
       tx.emit(a.workspaceId, 'instance.updated', { instance: this.view(next) });
       return next;
     });
@@ -159,18 +156,18 @@ export class Instances {
     action: LifecycleAction,
     idem: IdempotencyKey | undefined,
   ): Promise<Reply<z.infer<typeof instanceLifecycleResponseSchema>>> {
-    const reply = await this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, (): Reply<z.infer<typeof instanceLifecycleResponseSchema>> => {
+    const reply = await this.ctx.queue.run(async (tx) =>
+      idempotent(tx, idem, this.ctx.box, false, async (): Promise<Reply<z.infer<typeof instanceLifecycleResponseSchema>>> => {
         if (!roleHas(a.role, 'members.manage')) throw forbidden('only Owners and Admins can start, stop, restart or terminate a cloud desktop');
-        const r = stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`).get(instanceId, a.workspaceId) as InstanceRow | undefined;
+        const r = (await tx.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`, instanceId, a.workspaceId)) as InstanceRow | undefined;
         if (!r) throw notFound('instance');
         if (r.kind !== 'desktop') throw new ApiError('conflict', 'only cloud desktops have a lifecycle; remove a gateway instead');
         if (action !== 'terminate' && !this.online(r)) throw new ApiError('conflict', `${r.name} is offline: start its machine first`);
         const commandId = newId('cmd');
-        audit(tx, a.workspaceId, actorOf(a), `instance.${action}`, { type: 'instance', id: instanceId }, { name: r.name, commandId });
+        await audit(tx, a.workspaceId, actorOf(a), `instance.${action}`, { type: 'instance', id: instanceId }, { name: r.name, commandId });
         tx.emit(a.workspaceId, 'instance.command', { instanceId, commandId, action, by: a.memberId });
         if (action === 'terminate') {
-          stmt(tx.db, 'DELETE FROM instances WHERE id = ?').run(instanceId);
+          await tx.db.run('DELETE FROM instances WHERE id = ?', instanceId);
           tx.emit(a.workspaceId, 'instance.removed', { instanceId });
           return { status: 200, body: { instance: null, commandId, action } };
         }
@@ -185,9 +182,9 @@ export class Instances {
     if (metrics && a.instanceId) this.metrics.set(a.instanceId, metrics);
     if (!a.instanceId) throw forbidden('heartbeats come from instances');
     const id = a.instanceId;
-    const row = await this.ctx.queue.run((tx) => {
-      stmt(tx.db, 'UPDATE instances SET last_heartbeat_at = ? WHERE id = ?').run(tx.now, id);
-      return stmt(tx.db, `SELECT ${COLUMNS} FROM instances WHERE id = ?`).get(id) as InstanceRow | undefined;
+    const row = await this.ctx.queue.run(async (tx) => {
+      await tx.db.run('UPDATE instances SET last_heartbeat_at = ? WHERE id = ?', tx.now, id);
+      return (await tx.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id)) as InstanceRow | undefined;
     });
     if (!row) throw notFound('instance');
     this.restBeats.set(id, this.ctx.now());
@@ -196,10 +193,10 @@ export class Instances {
 
   /** WSS presence: first connection of an instance (online), a heartbeat, or its last connection closing (offline). */
   presence(workspaceId: string, instanceId: string, change: 'online' | 'heartbeat' | 'offline'): Promise<void> {
-    return this.ctx.queue.run((tx) => {
-      if (change !== 'offline') stmt(tx.db, 'UPDATE instances SET last_heartbeat_at = ? WHERE id = ?').run(tx.now, instanceId);
+    return this.ctx.queue.run(async (tx) => {
+      if (change !== 'offline') await tx.db.run('UPDATE instances SET last_heartbeat_at = ? WHERE id = ?', tx.now, instanceId);
       if (change === 'heartbeat') return;
-      const r = stmt(tx.db, 'SELECT last_heartbeat_at FROM instances WHERE id = ?').get(instanceId) as { last_heartbeat_at: number | null } | undefined;
+      const r = (await tx.db.get('SELECT last_heartbeat_at FROM instances WHERE id = ?', instanceId)) as { last_heartbeat_at: number | null } | undefined;
       if (!r) return; // removed meanwhile
       tx.emit(workspaceId, 'instance.presence', {
         instanceId,
@@ -210,8 +207,8 @@ export class Instances {
   }
 
   /** The instance secret, unsealed in memory to re-encrypt provider keys for it. */
-  secretOf(instanceId: string): string {
-    const r = stmt(this.ctx.db, 'SELECT secret_sealed FROM instances WHERE id = ?').get(instanceId) as { secret_sealed: string } | undefined;
+  async secretOf(instanceId: string): Promise<string> {
+    const r = (await this.ctx.db.get('SELECT secret_sealed FROM instances WHERE id = ?', instanceId)) as { secret_sealed: string } | undefined;
     if (!r) throw notFound('instance');
     return this.ctx.box.open(r.secret_sealed, `instance:${instanceId}`);
   }

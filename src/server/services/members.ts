@@ -10,7 +10,7 @@ import type { Invite, Member } from '../../protocol/workspace/models';
 import type { acceptInviteRequestSchema, acceptInviteResponseSchema, createInviteRequestSchema } from '../../protocol/workspace/rest';
 import { hashPassword } from '../crypto/passwords';
 import { hashToken, newId, newOpaqueToken } from '../crypto/tokens';
-import { stmt } from '../db/database';
+import type { Sql } from '../db/store';
 import type { Tx } from '../db/writeQueue';
 import { ApiError, forbidden, notFound } from '../errors';
 import type { Accounts } from './accounts';
@@ -28,40 +28,42 @@ export class Members {
     private readonly accounts: Accounts,
   ) {}
 
-  private memberRow(tx: { db: ServerContext['db'] }, workspaceId: string, memberId: string): MemberRow {
-    const row = stmt(tx.db, `${MEMBER_SELECT} WHERE m.id = ? AND m.workspace_id = ?`).get(memberId, workspaceId) as MemberRow | undefined;
+  private async memberRow(tx: { db: Sql }, workspaceId: string, memberId: string): Promise<MemberRow> {
+    const row = (await tx.db.get(`${MEMBER_SELECT} WHERE m.id = ? AND m.workspace_id = ?`, memberId, workspaceId)) as MemberRow | undefined;
     if (!row) throw notFound('member');
     return row;
   }
 
-  list(a: Access): { members: Member[] } {
-    const rows = stmt(this.ctx.db, `${MEMBER_SELECT} WHERE m.workspace_id = ? ORDER BY m.created_at`).all(a.workspaceId) as MemberRow[];
+  async list(a: Access): Promise<{ members: Member[] }> {
+    const rows = (await this.ctx.db.all(`${MEMBER_SELECT} WHERE m.workspace_id = ? ORDER BY m.created_at`, a.workspaceId)) as MemberRow[];
     const withEmail = roleHas(a.role, 'members.manage');
     return { members: rows.map((r) => toMember(r, withEmail)) };
   }
 
-  private guardOwner(tx: Tx, a: Access, target: MemberRow, newRole: Role | null): void {
+  private async guardOwner(tx: Tx, a: Access, target: MemberRow, newRole: Role | null): Promise<void> {
     if ((target.role === 'owner' || newRole === 'owner') && a.role !== 'owner') throw forbidden('only an Owner can grant, change or remove the Owner role');
     if (target.role === 'owner' && newRole !== 'owner') {
-      const owners = stmt(tx.db, "SELECT COUNT(*) AS n FROM members WHERE workspace_id = ? AND role = 'owner'").get(a.workspaceId) as { n: number };
+      const owners = (await tx.db.get("SELECT COUNT(*) AS n FROM members WHERE workspace_id = ? AND role = 'owner'", a.workspaceId)) as { n: number };
       if (owners.n <= 1) throw new ApiError('conflict', 'a workspace keeps at least one Owner');
     }
   }
 
   async updateRole(a: Access, memberId: string, role: Role, idem: IdempotencyKey | undefined): Promise<Reply<{ member: Member }>> {
     const reply = await this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const target = this.memberRow(tx, a.workspaceId, memberId);
-        this.guardOwner(tx, a, target, role);
-        stmt(tx.db, 'UPDATE members SET role = ? WHERE id = ?').run(role, memberId);
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const target = await this.memberRow(tx, a.workspaceId, memberId);
+        await this.guardOwner(tx, a, target, role);
+        await tx.db.run('UPDATE members SET role = ? WHERE id = ?', role, memberId);
         const updated = { ...target, role };
-        audit(tx, a.workspaceId, actorOf(a), 'member.role_changed', { type: 'member', id: memberId }, { from: target.role, to: role });
+        await audit(tx, a.workspaceId, actorOf(a), 'member.role_changed', { type: 'member', id: memberId }, { from: target.role, to: role });
         tx.emit(a.workspaceId, 'member.updated', { member: publicMember(updated) });
         if (role !== target.role) {
           // What a config snapshot holds depends on the role (provider keys): every instance refetches now.
-          const version = stmt(tx.db, 'UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version')
-            .pluck()
-            .get(a.workspaceId) as number;
+          const version = (
+            (await tx.db.get('UPDATE workspaces SET config_version = config_version + 1 WHERE id = ? RETURNING config_version', a.workspaceId)) as {
+              config_version: number;
+            }
+          ).config_version;
           tx.emit(a.workspaceId, 'config.changed', { version, reason: 'member_role' });
         }
         return { status: 200, body: { member: toMember(updated, true) } };
@@ -73,12 +75,19 @@ export class Members {
 
   async remove(a: Access, memberId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
     const reply = await this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const target = this.memberRow(tx, a.workspaceId, memberId);
-        this.guardOwner(tx, a, target, null);
-        const instances = stmt(tx.db, 'SELECT COUNT(*) AS n FROM instances WHERE member_id = ?').get(memberId) as { n: number };
-        stmt(tx.db, 'DELETE FROM members WHERE id = ?').run(memberId);
-        audit(tx, a.workspaceId, actorOf(a), 'member.removed', { type: 'member', id: memberId }, { userId: target.user_id, instancesRevoked: instances.n });
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const target = await this.memberRow(tx, a.workspaceId, memberId);
+        await this.guardOwner(tx, a, target, null);
+        const instances = (await tx.db.get('SELECT COUNT(*) AS n FROM instances WHERE member_id = ?', memberId)) as { n: number };
+        await tx.db.run('DELETE FROM members WHERE id = ?', memberId);
+        await audit(
+          tx,
+          a.workspaceId,
+          actorOf(a),
+          'member.removed',
+          { type: 'member', id: memberId },
+          { userId: target.user_id, instancesRevoked: instances.n },
+        );
         tx.emit(a.workspaceId, 'member.removed', { memberId });
         return { status: 200, body: { ok: true } };
       }),
@@ -90,10 +99,10 @@ export class Members {
   // --- invites -------------------------------------------------------------------------------------
   createInvite(a: Access, req: z.infer<typeof createInviteRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<{ invite: Invite; token: string }>> {
     if (req.role === 'owner' && a.role !== 'owner') throw forbidden('only an Owner can invite an Owner');
-    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, true, () => ({ status: 201, body: this.createInviteIn(tx, a, req) })));
+    return this.ctx.queue.run((tx) => idempotent(tx, idem, this.ctx.box, true, async () => ({ status: 201, body: await this.createInviteIn(tx, a, req) })));
   }
 
-  createInviteIn(tx: Tx, a: Access, req: z.infer<typeof createInviteRequestSchema>): { invite: Invite; token: string } {
+  async createInviteIn(tx: Tx, a: Access, req: z.infer<typeof createInviteRequestSchema>): Promise<{ invite: Invite; token: string }> {
     const token = newOpaqueToken('mcinv');
     const row: InviteRow = {
       id: newId('inv'),
@@ -105,7 +114,8 @@ export class Members {
       accepted_at: null,
       revoked_at: null,
     };
-    stmt(tx.db, 'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+    await tx.db.run(
+      'INSERT INTO invites (id, workspace_id, email, role, token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       row.id,
       row.workspace_id,
       row.email,
@@ -115,25 +125,26 @@ export class Members {
       row.created_at,
       row.expires_at,
     );
-    audit(tx, a.workspaceId, actorOf(a), 'member.invited', { type: 'invite', id: row.id }, { role: row.role, email: row.email });
+    await audit(tx, a.workspaceId, actorOf(a), 'member.invited', { type: 'invite', id: row.id }, { role: row.role, email: row.email });
     return { invite: toInvite(row), token };
   }
 
-  listInvites(a: Access): { invites: Invite[] } {
-    const rows = stmt(this.ctx.db, 'SELECT * FROM invites WHERE workspace_id = ? ORDER BY created_at DESC').all(a.workspaceId) as InviteRow[];
+  async listInvites(a: Access): Promise<{ invites: Invite[] }> {
+    const rows = (await this.ctx.db.all('SELECT * FROM invites WHERE workspace_id = ? ORDER BY created_at DESC', a.workspaceId)) as InviteRow[];
     return { invites: rows.map(toInvite) };
   }
 
   revokeInvite(a: Access, inviteId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const r = stmt(tx.db, 'UPDATE invites SET revoked_at = ? WHERE id = ? AND workspace_id = ? AND accepted_at IS NULL AND revoked_at IS NULL').run(
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const r = await tx.db.run(
+          'UPDATE invites SET revoked_at = ? WHERE id = ? AND workspace_id = ? AND accepted_at IS NULL AND revoked_at IS NULL',
           tx.now,
           inviteId,
           a.workspaceId,
         );
         if (!r.changes) throw notFound('pending invite');
-        audit(tx, a.workspaceId, actorOf(a), 'invite.revoked', { type: 'invite', id: inviteId });
+        await audit(tx, a.workspaceId, actorOf(a), 'invite.revoked', { type: 'invite', id: inviteId });
         return { status: 200, body: { ok: true } };
       }),
     );
@@ -145,14 +156,14 @@ export class Members {
     if (newAccount && (!req.email || !req.name || !req.password))
       throw new ApiError('validation_failed', 'email, name and password are needed to create an account');
     const passwordHash = newAccount ? await hashPassword(req.password ?? '', this.ctx.settings.scryptCost) : undefined;
-    return this.ctx.queue.run((tx) => {
-      const inv = stmt(tx.db, 'SELECT * FROM invites WHERE token_hash = ?').get(hashToken(req.token)) as InviteRow | undefined;
+    return this.ctx.queue.run(async (tx) => {
+      const inv = (await tx.db.get('SELECT * FROM invites WHERE token_hash = ?', hashToken(req.token))) as InviteRow | undefined;
       if (!inv || inv.accepted_at !== null || inv.revoked_at !== null || inv.expires_at <= tx.now) throw notFound('invite (or it expired)');
       let user: UserRow;
       if (cred) {
-        user = stmt(tx.db, 'SELECT * FROM users WHERE id = ?').get(cred.userId) as UserRow;
+        user = (await tx.db.get('SELECT * FROM users WHERE id = ?', cred.userId)) as UserRow;
       } else {
-        if (stmt(tx.db, 'SELECT 1 FROM users WHERE email = ?').get(req.email))
+        if (await tx.db.get('SELECT 1 FROM users WHERE email = ?', req.email ?? ''))
           throw new ApiError('conflict', 'an account with this email exists: sign in, then accept');
         user = {
           id: newId('usr'),
@@ -163,7 +174,8 @@ export class Members {
           failed_logins: 0,
           locked_until: 0,
         };
-        stmt(tx.db, 'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        await tx.db.run(
+          'INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
           user.id,
           user.email,
           user.name,
@@ -172,33 +184,41 @@ export class Members {
         );
       }
       if (inv.email && inv.email.toLowerCase() !== user.email.toLowerCase()) throw forbidden('this invite is for another email address');
-      if (stmt(tx.db, 'SELECT 1 FROM members WHERE workspace_id = ? AND user_id = ?').get(inv.workspace_id, user.id))
+      if (await tx.db.get('SELECT 1 FROM members WHERE workspace_id = ? AND user_id = ?', inv.workspace_id, user.id))
         throw new ApiError('conflict', 'already a member');
       const memberId = newId('mem');
-      stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      await tx.db.run(
+        'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)',
         memberId,
         inv.workspace_id,
         user.id,
         inv.role,
         tx.now,
       );
-      stmt(tx.db, 'UPDATE invites SET accepted_at = ? WHERE id = ?').run(tx.now, inv.id);
-      const row = this.memberRow(tx, inv.workspace_id, memberId);
-      audit(tx, inv.workspace_id, { type: 'member', id: memberId }, 'member.joined', { type: 'member', id: memberId }, { inviteId: inv.id, role: inv.role });
+      await tx.db.run('UPDATE invites SET accepted_at = ? WHERE id = ?', tx.now, inv.id);
+      const row = await this.memberRow(tx, inv.workspace_id, memberId);
+      await audit(
+        tx,
+        inv.workspace_id,
+        { type: 'member', id: memberId },
+        'member.joined',
+        { type: 'member', id: memberId },
+        { inviteId: inv.id, role: inv.role },
+      );
       tx.emit(inv.workspace_id, 'member.joined', { member: publicMember(row) });
-      const ws = stmt(tx.db, 'SELECT id, slug, name FROM workspaces WHERE id = ?').get(inv.workspace_id) as { id: string; slug: string; name: string };
+      const ws = (await tx.db.get('SELECT id, slug, name FROM workspaces WHERE id = ?', inv.workspace_id)) as { id: string; slug: string; name: string };
       const out: z.infer<typeof acceptInviteResponseSchema> = { workspace: { ...ws, role: inv.role }, member: toMember(row, true) };
-      if (newAccount) out.session = this.accounts.issueAccountToken(tx, user.id);
+      if (newAccount) out.session = await this.accounts.issueAccountToken(tx, user.id);
       return out;
     });
   }
 
   /** CLI/demo: add an existing user directly. */
-  addIn(tx: Tx, workspaceId: string, userId: string, role: Role): string {
+  async addIn(tx: Tx, workspaceId: string, userId: string, role: Role): Promise<string> {
     const memberId = newId('mem');
-    stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(memberId, workspaceId, userId, role, tx.now);
-    const row = this.memberRow(tx, workspaceId, memberId);
-    audit(tx, workspaceId, { type: 'system', id: 'admin-cli' }, 'member.joined', { type: 'member', id: memberId }, { role });
+    await tx.db.run('INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)', memberId, workspaceId, userId, role, tx.now);
+    const row = await this.memberRow(tx, workspaceId, memberId);
+    await audit(tx, workspaceId, { type: 'system', id: 'admin-cli' }, 'member.joined', { type: 'member', id: memberId }, { role });
     tx.emit(workspaceId, 'member.joined', { member: publicMember(row) });
     return memberId;
   }

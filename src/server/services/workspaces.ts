@@ -4,7 +4,6 @@ import type { Role } from '../../protocol/workspace/common';
 import type { Workspace } from '../../protocol/workspace/models';
 import type { createWorkspaceRequestSchema, updateWorkspaceRequestSchema } from '../../protocol/workspace/rest';
 import { newId } from '../crypto/tokens';
-import { stmt } from '../db/database';
 import type { Tx } from '../db/writeQueue';
 import { ApiError, notFound } from '../errors';
 import { actorOf, type Access } from './access';
@@ -19,8 +18,8 @@ export class Workspaces {
   constructor(private readonly ctx: ServerContext) {}
 
   /** The transaction body of creating a workspace owned by `userId` (also used by the CLI and demo). */
-  createIn(tx: Tx, userId: string, req: z.infer<typeof createWorkspaceRequestSchema>): { workspace: WorkspaceRow; ownerMemberId: string } {
-    if (stmt(tx.db, 'SELECT 1 FROM workspaces WHERE slug = ?').get(req.slug)) throw new ApiError('conflict', `the slug "${req.slug}" is taken`);
+  async createIn(tx: Tx, userId: string, req: z.infer<typeof createWorkspaceRequestSchema>): Promise<{ workspace: WorkspaceRow; ownerMemberId: string }> {
+    if (await tx.db.get('SELECT 1 FROM workspaces WHERE slug = ?', req.slug)) throw new ApiError('conflict', `the slug "${req.slug}" is taken`);
     const row: WorkspaceRow = {
       id: newId('ws'),
       slug: req.slug,
@@ -31,7 +30,8 @@ export class Workspaces {
       event_seq: 0,
       created_at: tx.now,
     };
-    stmt(tx.db, 'INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    await tx.db.run(
+      'INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       row.id,
       row.slug,
       row.name,
@@ -40,49 +40,53 @@ export class Workspaces {
       row.created_at,
     );
     const ownerMemberId = newId('mem');
-    stmt(tx.db, 'INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)').run(ownerMemberId, row.id, userId, 'owner', tx.now);
-    audit(tx, row.id, { type: 'member', id: ownerMemberId }, 'workspace.created', { type: 'workspace', id: row.id }, { slug: row.slug });
+    await tx.db.run('INSERT INTO members (id, workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?, ?)', ownerMemberId, row.id, userId, 'owner', tx.now);
+    await audit(tx, row.id, { type: 'member', id: ownerMemberId }, 'workspace.created', { type: 'workspace', id: row.id }, { slug: row.slug });
     return { workspace: row, ownerMemberId };
   }
 
   create(userId: string, req: z.infer<typeof createWorkspaceRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<WorkspaceBody>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => ({ status: 201, body: { workspace: toWorkspace(this.createIn(tx, userId, req).workspace, 'owner') } })),
+      idempotent(tx, idem, this.ctx.box, false, async () => ({
+        status: 201,
+        body: { workspace: toWorkspace((await this.createIn(tx, userId, req)).workspace, 'owner') },
+      })),
     );
   }
 
-  row(workspaceId: string): WorkspaceRow {
-    const row = stmt(this.ctx.db, 'SELECT * FROM workspaces WHERE id = ?').get(workspaceId) as WorkspaceRow | undefined;
+  async row(workspaceId: string): Promise<WorkspaceRow> {
+    const row = (await this.ctx.db.get('SELECT * FROM workspaces WHERE id = ?', workspaceId)) as WorkspaceRow | undefined;
     if (!row) throw notFound('workspace');
     return row;
   }
 
-  get(a: Access): WorkspaceBody {
-    return { workspace: toWorkspace(this.row(a.workspaceId), a.role) };
+  async get(a: Access): Promise<WorkspaceBody> {
+    return { workspace: toWorkspace(await this.row(a.workspaceId), a.role) };
   }
 
-  bySlug(slug: string): WorkspaceRow | undefined {
-    return stmt(this.ctx.db, 'SELECT * FROM workspaces WHERE slug = ?').get(slug) as WorkspaceRow | undefined;
+  async bySlug(slug: string): Promise<WorkspaceRow | undefined> {
+    return (await this.ctx.db.get('SELECT * FROM workspaces WHERE slug = ?', slug)) as WorkspaceRow | undefined;
   }
 
   update(a: Access, req: z.infer<typeof updateWorkspaceRequestSchema>, idem: IdempotencyKey | undefined): Promise<Reply<WorkspaceBody>> {
     return this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        const cur = stmt(tx.db, 'SELECT * FROM workspaces WHERE id = ?').get(a.workspaceId) as WorkspaceRow | undefined;
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        const cur = (await tx.db.get('SELECT * FROM workspaces WHERE id = ?', a.workspaceId)) as WorkspaceRow | undefined;
         if (!cur) throw notFound('workspace');
         const guardrails = req.guardrails ? JSON.stringify(req.guardrails) : cur.guardrails;
         const guardrailsChanged = guardrails !== cur.guardrails;
         const version = cur.config_version + (guardrailsChanged ? 1 : 0);
-        stmt(tx.db, 'UPDATE workspaces SET name = ?, timezone = ?, guardrails = ?, config_version = ? WHERE id = ?').run(
+        await tx.db.run(
+          'UPDATE workspaces SET name = ?, timezone = ?, guardrails = ?, config_version = ? WHERE id = ?',
           req.name ?? cur.name,
           req.timezone ?? cur.timezone,
           guardrails,
           version,
           cur.id,
         );
-        const row = stmt(tx.db, 'SELECT * FROM workspaces WHERE id = ?').get(cur.id) as WorkspaceRow;
+        const row = (await tx.db.get('SELECT * FROM workspaces WHERE id = ?', cur.id)) as WorkspaceRow;
         const workspace = toWorkspace(row, a.role);
-        audit(
+        await audit(
           tx,
           cur.id,
           actorOf(a),
@@ -100,10 +104,10 @@ export class Workspaces {
 
   async delete(a: Access, idem: IdempotencyKey | undefined): Promise<Reply> {
     const reply = await this.ctx.queue.run((tx) =>
-      idempotent(tx, idem, this.ctx.box, false, () => {
-        if (!stmt(tx.db, 'DELETE FROM workspaces WHERE id = ?').run(a.workspaceId).changes) throw notFound('workspace');
-        stmt(tx.db, 'DELETE FROM events WHERE workspace_id = ?').run(a.workspaceId);
-        stmt(tx.db, 'DELETE FROM audit WHERE workspace_id = ?').run(a.workspaceId);
+      idempotent(tx, idem, this.ctx.box, false, async () => {
+        if (!(await tx.db.run('DELETE FROM workspaces WHERE id = ?', a.workspaceId)).changes) throw notFound('workspace');
+        await tx.db.run('DELETE FROM events WHERE workspace_id = ?', a.workspaceId);
+        await tx.db.run('DELETE FROM audit WHERE workspace_id = ?', a.workspaceId);
         return { status: 200, body: { ok: true } };
       }),
     );
@@ -114,7 +118,8 @@ export class Workspaces {
     return reply;
   }
 
-  roleOf(workspaceId: string, userId: string): Role | undefined {
-    return (stmt(this.ctx.db, 'SELECT role FROM members WHERE workspace_id = ? AND user_id = ?').get(workspaceId, userId) as { role: Role } | undefined)?.role;
+  async roleOf(workspaceId: string, userId: string): Promise<Role | undefined> {
+    return ((await this.ctx.db.get('SELECT role FROM members WHERE workspace_id = ? AND user_id = ?', workspaceId, userId)) as { role: Role } | undefined)
+      ?.role;
   }
 }

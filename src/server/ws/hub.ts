@@ -32,7 +32,8 @@ export class Hub implements SessionControl {
   /** Highest seq fanned out per workspace. */
   private readonly published = new Map<string, number>();
   private services: Services | undefined;
-  private dataVersion = -1;
+  /** Per workspace: the fan-out waiting for a gap to be read from the database (later events queue behind it). */
+  private readonly filling = new Map<string, Promise<void>>();
   private tickCount = 0;
   private nextSlot = 0;
 
@@ -43,7 +44,6 @@ export class Hub implements SessionControl {
 
   bind(services: Services): void {
     this.services = services;
-    this.dataVersion = services.ctx.db.pragma('data_version', { simple: true }) as number;
   }
 
   private svc(): Services {
@@ -115,12 +115,49 @@ export class Hub implements SessionControl {
     }
   }
 
+  /**
+   * Fans out committed events of one workspace in seq order. Events above a gap (committed by another
+   * process or node and not seen yet) wait for the gap to be read from the database; so do later events.
+   */
   private publishWorkspace(workspaceId: string, events: StoredEvent[]): void {
-    const known = this.published.get(workspaceId);
-    const first = events[0].seq;
-    if (known !== undefined && first > known + 1 && this.byWorkspace.has(workspaceId)) {
-      events = [...this.svc().events.after(workspaceId, known, first - known - 1, first - 1), ...events];
+    const busy = this.filling.get(workspaceId);
+    if (busy) {
+      this.queueFill(
+        workspaceId,
+        busy.then(() => this.publishKnown(workspaceId, events)),
+      );
+      return;
     }
+    const known = this.published.get(workspaceId);
+    if (known !== undefined && events[0].seq > known + 1 && this.byWorkspace.has(workspaceId)) {
+      this.queueFill(workspaceId, this.publishKnown(workspaceId, events));
+      return;
+    }
+    this.send(workspaceId, events);
+  }
+
+  private queueFill(workspaceId: string, p: Promise<void>): void {
+    const done = p.catch((err: unknown) => this.log.error('event gap fill failed', { workspaceId, err: err instanceof Error ? err : String(err) }));
+    const tail = done.finally(() => {
+      if (this.filling.get(workspaceId) === tail) this.filling.delete(workspaceId);
+    });
+    this.filling.set(workspaceId, tail);
+  }
+
+  /** Reads what lies between the last fanned-out seq and `events` from the database, then sends both. */
+  private async publishKnown(workspaceId: string, events: StoredEvent[]): Promise<void> {
+    const known = this.published.get(workspaceId) ?? 0;
+    const first = events[0].seq;
+    const fresh = events.filter((e) => e.seq > known);
+    if (!fresh.length) return;
+    const missed = first > known + 1 ? await this.svc().events.after(workspaceId, known, first - known - 1, first - 1) : [];
+    this.send(workspaceId, [...missed.filter((e) => e.seq > (this.published.get(workspaceId) ?? 0)), ...fresh]);
+  }
+
+  private send(workspaceId: string, events: StoredEvent[]): void {
+    const known = this.published.get(workspaceId);
+    if (known !== undefined) events = events.filter((e) => e.seq > known);
+    if (!events.length) return;
     this.published.set(workspaceId, Math.max(known ?? 0, events[events.length - 1].seq));
     const conns = this.byWorkspace.get(workspaceId);
     if (!conns) return;
@@ -137,17 +174,19 @@ export class Hub implements SessionControl {
   }
 
   /** Picks up commits made by another process (admin CLI) and fans them out. */
-  pollExternalWrites(): void {
+  async pollExternalWrites(): Promise<void> {
     const s = this.svc();
-    const v = s.ctx.db.pragma('data_version', { simple: true }) as number;
-    if (v === this.dataVersion) return;
-    this.dataVersion = v;
-    for (const ws of this.byWorkspace.keys()) {
-      const known = this.published.get(ws) ?? s.events.head(ws);
-      const missed = s.events.after(ws, known, 10_000);
-      if (missed.length) this.publishWorkspace(ws, missed);
-      else this.published.set(ws, known);
-    }
+    if (!(await s.ctx.db.externalWrites())) return;
+    for (const ws of [...this.byWorkspace.keys()]) await this.catchUp(ws);
+  }
+
+  /** Fans out what the database holds beyond the last seq this process fanned out in a workspace. */
+  async catchUp(workspaceId: string): Promise<void> {
+    const s = this.svc();
+    const known = this.published.get(workspaceId) ?? (await s.events.head(workspaceId));
+    if (!this.published.has(workspaceId)) this.published.set(workspaceId, known);
+    const missed = await s.events.after(workspaceId, known, 10_000);
+    if (missed.length) this.publishWorkspace(workspaceId, missed);
   }
 
   // --- resume -------------------------------------------------------------------------------------
@@ -155,24 +194,35 @@ export class Hub implements SessionControl {
    * The highest seq fanned out in a workspace: events committed but not yet durable are above it and
    * arrive live once they are.
    */
-  headSeq(workspaceId: string): number {
-    let head = this.published.get(workspaceId);
-    if (head === undefined) this.published.set(workspaceId, (head = this.svc().events.head(workspaceId)));
-    return head;
+  async headSeq(workspaceId: string): Promise<number> {
+    const head = this.published.get(workspaceId);
+    if (head !== undefined) return head;
+    const fromDb = await this.svc().events.head(workspaceId);
+    const now = this.published.get(workspaceId); // a publish may have come first
+    if (now !== undefined) return now;
+    this.published.set(workspaceId, fromDb);
+    return fromDb;
   }
 
-  async resume(conn: Connection, lastSeq: number | null | undefined): Promise<void> {
+  /**
+   * Hello: the caller set `conn.replaying` (live events queue on the connection from then on) and sent
+   * `welcome` with `head`. Replays (lastSeq, head] from the database, then the queued live events.
+   */
+  async resume(conn: Connection, lastSeq: number | null | undefined, head: number): Promise<void> {
     const s = this.svc();
     const ws = conn.access.workspaceId;
-    const head = this.headSeq(ws);
     if (lastSeq === null || lastSeq === undefined || lastSeq === head) {
       conn.lastSentSeq = head;
+      conn.replaying = false;
       conn.send({ type: 'resumed', fromSeq: head, toSeq: head, count: 0 });
+      conn.sendEvents(conn.takePending());
       return;
     }
-    if (lastSeq > head || s.events.hasGap(ws, lastSeq, head)) {
+    if (lastSeq > head || (await s.events.hasGap(ws, lastSeq, head))) {
       conn.lastSentSeq = head;
+      conn.replaying = false;
       conn.send({ type: 'resync', reason: lastSeq > head ? 'seq_ahead' : 'gap_too_old', headSeq: head });
+      conn.sendEvents(conn.takePending());
       return;
     }
     conn.replaying = true;
@@ -180,7 +230,7 @@ export class Hub implements SessionControl {
     let count = 0;
     try {
       while (cursor < head && !conn.closed) {
-        const page = s.events.after(ws, cursor, LIMITS.resumePageSize, head);
+        const page = await s.events.after(ws, cursor, LIMITS.resumePageSize, head);
         if (!page.length) break;
         await new Promise<void>((resolve) => {
           const done = () => {

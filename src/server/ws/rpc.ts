@@ -51,13 +51,13 @@ export async function dispatchRpc(s: Services, a: Access, frame: ReqFrame): Prom
         return fromReply(id, await s.tasks.submitPlan(a, taskId, body, idemFor(a, frame, 'tasks.submitPlan', taskId, body)));
       }
       case 'task.get':
-        return { type: 'res', id, ok: true, result: s.tasks.get(a, (parsed.data as { taskId: string }).taskId) };
+        return { type: 'res', id, ok: true, result: await s.tasks.get(a, (parsed.data as { taskId: string }).taskId) };
       case 'task.list': {
         const p = parsed.data as z.infer<(typeof RPC_METHODS)['task.list']['params']>;
-        return { type: 'res', id, ok: true, result: s.tasks.list(a, { ...p, statuses: p.status as TaskStatus[] | undefined }) };
+        return { type: 'res', id, ok: true, result: await s.tasks.list(a, { ...p, statuses: p.status as TaskStatus[] | undefined }) };
       }
       case 'config.get':
-        return { type: 'res', id, ok: true, result: s.agents.snapshot(a) };
+        return { type: 'res', id, ok: true, result: await s.agents.snapshot(a) };
       case 'turn.credentials':
         return { type: 'res', id, ok: true, result: turnCredentials(s.ctx.settings.turn, a.memberId, s.ctx.now()) };
       case 'instance.report':
@@ -67,7 +67,7 @@ export async function dispatchRpc(s: Services, a: Access, frame: ReqFrame): Prom
         return fromReply(id, await s.instances.lifecycle(a, instanceId, action, idemFor(a, frame, 'instances.lifecycle', instanceId, { action })));
       }
       case 'presence.list':
-        return { type: 'res', id, ok: true, result: s.instances.list(a) };
+        return { type: 'res', id, ok: true, result: await s.instances.list(a) };
     }
   } catch (err) {
     if (err instanceof ApiError) return { type: 'res', id, ok: false, error: err.toBody() };

@@ -37,6 +37,7 @@ export function tokenFromRequest(req: IncomingMessage): string | undefined {
 export class WsEndpoint implements ConnectionHost {
   private readonly wss: WebSocketServer;
   private readonly claims = new WeakMap<Connection, SessionClaims>();
+  private readonly chains = new WeakMap<Connection, Promise<void>>();
 
   constructor(
     private readonly services: Services,
@@ -56,21 +57,20 @@ export class WsEndpoint implements ConnectionHost {
   /** The server's 'upgrade' listener: nothing thrown here may reach the event loop. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    try {
-      this.upgrade(req, socket, head);
-    } catch (err) {
+    this.upgrade(req, socket, head).catch((err: unknown) => {
       this.log.error('ws upgrade failed', { err: err instanceof Error ? err : String(err) });
       socket.destroy();
-    }
+    });
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== WS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    const verdict = this.authenticate(tokenFromRequest(req));
+    const verdict = await this.authenticate(tokenFromRequest(req));
+    if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       try {
         if (!verdict.ok) {
@@ -78,7 +78,10 @@ export class WsEndpoint implements ConnectionHost {
           ws.close(CLOSE_CODES[verdict.close].code, verdict.reason);
           return;
         }
-        this.attach(ws, verdict.claims);
+        this.attach(ws, verdict.claims).catch((err: unknown) => {
+          this.log.error('ws attach failed', { err: err instanceof Error ? err : String(err) });
+          ws.terminate();
+        });
       } catch (err) {
         this.log.error('ws attach failed', { err: err instanceof Error ? err : String(err) });
         ws.terminate();
@@ -86,18 +89,20 @@ export class WsEndpoint implements ConnectionHost {
     });
   }
 
-  private authenticate(token: string | undefined): Verdict {
+  private async authenticate(token: string | undefined): Promise<Verdict> {
     if (!token) return { ok: false, close: 'unauthorized', reason: 'missing session token' };
     const v = this.services.ctx.signer.verify(token, this.services.ctx.now());
     if (!v.ok) return { ok: false, close: 'unauthorized', reason: v.reason === 'expired' ? 'token expired' : 'invalid token' };
-    const a = this.services.access.fromSession(v.claims);
+    const a = await this.services.access.fromSession(v.claims);
     if ('revoked' in a) return { ok: false, close: a.close, reason: a.revoked };
     return { ok: true, claims: v.claims };
   }
 
-  private attach(ws: WebSocket, claims: SessionClaims): void {
-    // Checked again after the handshake: a member removed meanwhile must not slip in.
-    const access = this.services.access.fromSession(claims);
+  private async attach(ws: WebSocket, claims: SessionClaims): Promise<void> {
+    // Checked again after the handshake: a member removed meanwhile must not slip in. Frames wait meanwhile.
+    ws.pause();
+    const access = await this.services.access.fromSession(claims);
+    ws.resume();
     if ('revoked' in access) {
       ws.close(CLOSE_CODES[access.close].code, access.revoked);
       return;
@@ -110,22 +115,28 @@ export class WsEndpoint implements ConnectionHost {
   }
 
   onHello(conn: Connection, lastSeq: number | null | undefined): void {
+    conn.replaying = true; // live events queue on the connection until the replay is out
+    this.hello(conn, lastSeq).catch((err: unknown) => {
+      this.log.error('resume failed', { conn: conn.id, err: err instanceof Error ? err : String(err) });
+      conn.close('internal', 'resume failed');
+    });
+  }
+
+  private async hello(conn: Connection, lastSeq: number | null | undefined): Promise<void> {
     const a = conn.access;
+    const headSeq = await this.hub.headSeq(a.workspaceId);
     conn.send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       connectionId: conn.id,
       workspaceId: a.workspaceId,
       principal: { userId: a.userId, memberId: a.memberId, role: a.role, instanceId: a.instanceId, scope: conn.scope },
-      headSeq: this.hub.headSeq(a.workspaceId),
+      headSeq,
       heartbeatIntervalMs: this.limits.heartbeatIntervalMs,
       tokenExpiresAt: iso(conn.tokenExp),
       limits: { maxFrameBytes: LIMITS.wsFrameBytes, maxFramesPerSecond: this.limits.framesPerSecond },
     });
-    this.hub.resume(conn, lastSeq).catch((err: unknown) => {
-      this.log.error('resume failed', { conn: conn.id, err: err instanceof Error ? err : String(err) });
-      conn.close('internal', 'resume failed');
-    });
+    await this.hub.resume(conn, lastSeq, headSeq);
   }
 
   onHeartbeat(conn: Connection, frame: ClientHeartbeatFrame): void {
@@ -137,10 +148,11 @@ export class WsEndpoint implements ConnectionHost {
    * The connection's access as it is now, read from the database at every use (a role changed by
    * another node or the admin CLI, a removed member, a signed-out sign-in); a revoked one is closed.
    */
-  private current(conn: Connection): Access | undefined {
+  private async current(conn: Connection): Promise<Access | undefined> {
     const claims = this.claims.get(conn);
     if (!claims) return undefined;
-    const a = this.services.access.fromSession(claims);
+    const a = await this.services.access.fromSession(claims);
+    if (conn.closed) return undefined;
     if ('revoked' in a) {
       conn.close(a.close, a.revoked);
       return undefined;
@@ -149,10 +161,26 @@ export class WsEndpoint implements ConnectionHost {
     return a;
   }
 
+  /** Frames that need the access re-read run in arrival order per connection (signalling order matters). */
+  private inOrder(conn: Connection, fn: () => Promise<void>): void {
+    const prev = this.chains.get(conn) ?? Promise.resolve();
+    const next = prev.then(fn).catch((err: unknown) => this.log.error('ws frame failed', { conn: conn.id, err: err instanceof Error ? err : String(err) }));
+    this.chains.set(conn, next);
+  }
+
   onReq(conn: Connection, frame: z.infer<typeof reqFrameSchema>, bytes: number): void {
-    const access = this.current(conn);
-    if (!access) return;
     conn.inFlightBytes += bytes;
+    this.inOrder(conn, async () => {
+      const access = await this.current(conn);
+      if (!access) {
+        conn.inFlightBytes -= bytes;
+        return;
+      }
+      this.dispatch(conn, access, frame, bytes);
+    });
+  }
+
+  private dispatch(conn: Connection, access: Access, frame: z.infer<typeof reqFrameSchema>, bytes: number): void {
     dispatchRpc(this.services, access, frame)
       .then(
         (res) => conn.send(res),
@@ -166,11 +194,13 @@ export class WsEndpoint implements ConnectionHost {
   }
 
   onSignal(conn: Connection, frame: ClientSignalFrame): void {
-    if (!this.current(conn)) return;
-    relaySignal(this.hub, conn, frame);
+    this.inOrder(conn, async () => {
+      if (await this.current(conn)) relaySignal(this.hub, conn, frame);
+    });
   }
 
   onClose(conn: Connection): void {
+    this.chains.delete(conn);
     this.hub.remove(conn);
   }
 

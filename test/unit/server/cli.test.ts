@@ -72,7 +72,7 @@ describe('server admin CLI and --demo', function () {
   });
 
   it('pushes changes made by the CLI to clients of a running server', async () => {
-    const ts = await startTestServer({ dataDir: dir, env: process.env });
+    const ts = await startTestServer({ dataDir: dir, env: process.env, databaseUrl: undefined }); // the CLI writes the SQLite file
     try {
       const login = await call<{ session: { token: string }; workspaces: Array<{ id: string }> }>(ts.url, 'POST', '/v1/auth/login', {
         body: { email: 'ada@example.test', password: 'ada-password-1' },

@@ -100,10 +100,13 @@ describe('server hardening: depth limits, guarded callbacks, bounded queues, flo
       });
       const tid = good.body.task.id;
       // What an old server stored: a context 4,100 deep, in the row and in its task.created event.
-      ts.server.services.ctx.db.prepare('UPDATE tasks SET context = ? WHERE id = ?').run(deepObject(4_100), tid);
-      ts.server.services.ctx.db
-        .prepare("UPDATE events SET data = replace(data, '\"context\":{}', ?) WHERE workspace_id = ? AND name = 'task.created' AND data LIKE ?")
-        .run(`"context":${deepObject(4_100)}`, team.wid, `%${tid}%`);
+      await ts.server.services.ctx.db.run('UPDATE tasks SET context = ? WHERE id = ?', deepObject(4_100), tid);
+      await ts.server.services.ctx.db.run(
+        "UPDATE events SET data = replace(data, '\"context\":{}', ?) WHERE workspace_id = ? AND name = 'task.created' AND data LIKE ?",
+        `"context":${deepObject(4_100)}`,
+        team.wid,
+        `%${tid}%`,
+      );
       const rest = await call<{ tasks: Array<{ id: string; context: Record<string, unknown> }> }>(ts.url, 'GET', `${base}/tasks`, { token: team.owner.token });
       assert.equal(rest.status, 200);
       const row = rest.body.tasks.find((t) => t.id === tid);
@@ -120,7 +123,7 @@ describe('server hardening: depth limits, guarded callbacks, bounded queues, flo
       const gone = await client.next((x) => x.type === 'event' && x.name === 'task.deleted');
       assert.equal((gone.data as { taskId: string }).taskId, tid);
       assert.equal((await call(ts.url, 'GET', `${base}/tasks/${tid}`, { token: team.owner.token })).status, 404);
-      const stored = ts.server.services.ctx.db.prepare('SELECT data FROM events WHERE workspace_id = ? AND data LIKE ?').all(team.wid, `%${tid}%`) as Array<{
+      const stored = (await ts.server.services.ctx.db.all('SELECT data FROM events WHERE workspace_id = ? AND data LIKE ?', team.wid, `%${tid}%`)) as Array<{
         data: string;
       }>;
       assert.ok(

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configSnapshotSchema } from '../../../src/protocol/workspace/models';
 import { decryptKeyBlob, isKeyBlob, KeyBlobError } from '../../../src/gateway/workspace/keyBlob';
+import { SqliteStore } from '../../../src/server/db/sqliteStore';
 import { call, idemKey, registerInstance, sessionToken, WsClient, type Registered, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 const KEY = 'sk-test-PLAINTEXT-provider-key-0123456789abcdef';
@@ -41,7 +42,15 @@ describe('server provider keys: encrypted at rest, enc: blobs per instance, conf
       403,
     );
     assert.equal((await call(ts.url, 'PUT', `${base}/provider-keys/bogus`, { token: team.owner.token, idem: true, body: { apiKey: 'x' } })).status, 400);
-    ts.server.services.ctx.db.pragma('wal_checkpoint(PASSIVE)');
+    const db = ts.server.services.ctx.db;
+    if (db instanceof SqliteStore) db.db.pragma('wal_checkpoint(PASSIVE)');
+    else {
+      const stored = (await db.all(
+        'SELECT key_sealed AS v FROM provider_keys UNION ALL SELECT secret_sealed FROM instances UNION ALL SELECT response FROM idempotency',
+      )) as Array<{ v: string }>;
+      assert.ok(stored.length > 0);
+      for (const r of stored) assert.ok(!r.v.includes(KEY) && !r.v.includes(a.instanceSecret), 'a secret is stored in plain text');
+    }
     for (const f of fs.readdirSync(ts.dataDir)) {
       const bytes = fs.readFileSync(path.join(ts.dataDir, f));
       assert.ok(!bytes.includes(Buffer.from(KEY)), `${f} holds the key in plain text`);

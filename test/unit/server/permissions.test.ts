@@ -59,11 +59,11 @@ describe('server permissions: a demoted member keeps no keys', () => {
   it('decides from the database, not from the role the socket started with', async () => {
     const daemon = (await WsClient.ready(ts.wsUrl, await sessionToken(ts, reg.workspaceToken, undefined, 'daemon'))).client;
     // A change made by another process (the admin CLI, another server node) is not announced to this one.
-    ts.server.services.ctx.db.prepare("UPDATE members SET role = 'viewer' WHERE id = ?").run(member.memberId);
+    await ts.server.services.ctx.db.run("UPDATE members SET role = 'viewer' WHERE id = ?", member.memberId);
     assert.deepEqual(keysOf((await daemon.rpc('config.get', {})).result), []);
     const denied = await daemon.rpc('task.update', { taskId: 'tsk_x', status: 'running' }, `k-${Date.now()}`);
     assert.equal((denied.error as { code: string }).code, 'forbidden');
-    ts.server.services.ctx.db.prepare("UPDATE members SET role = 'member' WHERE id = ?").run(member.memberId);
+    await ts.server.services.ctx.db.run("UPDATE members SET role = 'member' WHERE id = ?", member.memberId);
     daemon.close();
   });
 });

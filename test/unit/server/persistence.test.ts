@@ -45,8 +45,8 @@ describe('server persistence across kill -9', function () {
   it('keeps every acknowledged write when the server is killed mid-write', async () => {
     const admin = new Admin(dataDir, undefined, FAST_SCRYPT);
     await admin.createUser('kill@example.test', 'Kill', 'kill-password-1');
-    const wid = admin.createWorkspace('kill', 'Kill', 'kill@example.test').id;
-    admin.close();
+    const wid = (await admin.createWorkspace('kill', 'Kill', 'kill@example.test')).id;
+    await admin.close();
 
     const first = await startChild(dataDir);
     children.push(first.child);

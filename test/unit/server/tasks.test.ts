@@ -219,7 +219,7 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     const filtered = await call<{ entries: Array<{ action: string }> }>(ts.url, 'GET', `${base}/audit?action=member.joined`, { token: team.owner.token });
     assert.ok(filtered.body.entries.length >= 3 && filtered.body.entries.every((e) => e.action === 'member.joined'));
     assert.equal((await call(ts.url, 'GET', `${base}/audit`, { token: team.people.member.token })).status, 403);
-    assert.throws(() => ts.server.services.ctx.db.prepare("UPDATE audit SET action = 'forged'").run(), /append-only/);
+    await assert.rejects(ts.server.services.ctx.db.run("UPDATE audit SET action = 'forged'"), /append-only/);
   });
 
   it('answers a REST heartbeat from an instance and marks it online', async () => {

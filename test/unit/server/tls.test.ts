@@ -114,7 +114,7 @@ async function signInOverTls(ts: TestServer, ca: Buffer): Promise<string> {
       req.end(data);
     });
   await ts.admin.createUser('tls@example.test', 'TLS', 'tls-password-1');
-  const w = ts.admin.createWorkspace('tls-team', 'TLS', 'tls@example.test');
+  const w = await ts.admin.createWorkspace('tls-team', 'TLS', 'tls@example.test');
   const login = await post('/v1/auth/login', { email: 'tls@example.test', password: 'tls-password-1' });
   const mint = await post('/v1/session-tokens', { workspaceId: w.id }, (login.session as { token: string }).token);
   return mint.token as string;

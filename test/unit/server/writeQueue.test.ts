@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openDatabase, type Db } from '../../../src/server/db/database';
+import { openDatabase } from '../../../src/server/db/database';
+import { SqliteStore } from '../../../src/server/db/sqliteStore';
 import { WalSync } from '../../../src/server/db/walSync';
 import { WriteQueue, type Durability, type StoredEvent } from '../../../src/server/db/writeQueue';
 
@@ -30,23 +31,25 @@ const settled = async (p: Promise<unknown>): Promise<boolean> => {
 
 describe('server write queue (group commit)', () => {
   let dir: string;
-  let db: Db;
+  let db: SqliteStore;
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-server-wq-'));
-    db = openDatabase(dir, 'NORMAL');
-    db.prepare("INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES ('w1', 'w1', 'W', 'UTC', '{}', 0)").run();
+    db = new SqliteStore(openDatabase(dir, 'NORMAL'));
+    db.db.prepare("INSERT INTO workspaces (id, slug, name, timezone, guardrails, created_at) VALUES ('w1', 'w1', 'W', 'UTC', '{}', 0)").run();
   });
-  afterEach(() => {
-    db.close();
+  afterEach(async () => {
+    await db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const insert = (name: string) => (tx: Parameters<Parameters<WriteQueue['run']>[0]>[0]) => {
-    tx.db.prepare("INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, 'h', 0)").run(name, `${name}@x`, name);
-    return tx.emit('w1', 'member.removed', { memberId: name });
+  const insert = (name: string) => async (tx: Parameters<Parameters<WriteQueue['run']>[0]>[0]) => {
+    await tx.db.run("INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, 'h', 0)", name, `${name}@x`, name);
+    tx.emit('w1', 'member.removed', { memberId: name });
+    return name;
   };
-  const users = () => (db.prepare('SELECT id FROM users ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+  const users = () => (db.db.prepare('SELECT id FROM users ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+  const seqs = (events: StoredEvent[]) => events.map((e) => `${(JSON.parse(e.data) as { memberId: string }).memberId}:${e.seq}`);
 
   it('answers and publishes only after the commit is durable, in commit order', async () => {
     const sync = new ManualSync();
@@ -55,6 +58,7 @@ describe('server write queue (group commit)', () => {
     const a = q.run(insert('a'));
     const b = q.run(insert('b'));
     assert.equal(await settled(a), false);
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(users(), ['a', 'b'], 'committed');
     assert.equal(published.length, 0, 'not published before it is durable');
     assert.equal(sync.waiting.length, 1, 'one sync for the batch');
@@ -62,14 +66,11 @@ describe('server write queue (group commit)', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(sync.waiting.length, 2);
     sync.waiting[0](null);
-    assert.deepEqual(await Promise.all([a, b]), [1, 2]);
+    assert.deepEqual(await Promise.all([a, b]), ['a', 'b']);
     assert.equal(await settled(c), false);
     sync.waiting[1](null);
-    assert.equal(await c, 3);
-    assert.deepEqual(
-      published.map((e) => e.seq),
-      [1, 2, 3],
-    );
+    assert.equal(await c, 'c');
+    assert.deepEqual(seqs(published), ['a:1', 'b:2', 'c:3']);
     assert.equal(q.batches, 2);
   });
 
@@ -85,14 +86,16 @@ describe('server write queue (group commit)', () => {
   });
 
   it('rolls back only the mutation that throws; the rest of the batch commits', async () => {
-    const q = new WriteQueue(db, Date.now, () => undefined);
+    const published: StoredEvent[] = [];
+    const q = new WriteQueue(db, Date.now, (e) => published.push(...e));
     const ok1 = q.run(insert('a'));
-    const bad = q.run((tx) => {
-      insert('b')(tx);
+    const bad = q.run(async (tx) => {
+      await insert('b')(tx);
       throw new Error('nope');
     });
     const ok2 = q.run(insert('c'));
-    assert.deepEqual(await Promise.all([ok1, ok2]), [1, 2], 'the failed mutation gave its seq back');
+    assert.deepEqual(await Promise.all([ok1, ok2]), ['a', 'c']);
+    assert.deepEqual(seqs(published), ['a:1', 'c:2'], 'the failed mutation took no seq');
     await assert.rejects(bad, /nope/);
     assert.deepEqual(users(), ['a', 'c']);
     assert.equal(q.batches, 1);

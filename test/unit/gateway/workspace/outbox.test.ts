@@ -196,32 +196,32 @@ describe('workspace link: updates across restarts and crashes', function () {
     const admin = new Admin(dataDir, undefined, FAST_SCRYPT);
     await admin.createUser('owner@kill.test', 'Owner', 'owner-password-1');
     await admin.createUser('member@kill.test', 'Member', 'member-password-1');
-    admin.createWorkspace('kill', 'Kill', 'owner@kill.test');
-    admin.addMember('kill', 'member@kill.test', 'member');
-    admin.close();
+    await admin.createWorkspace('kill', 'Kill', 'owner@kill.test');
+    await admin.addMember('kill', 'member@kill.test', 'member');
+    await admin.close();
     let server = await startChildServer(dataDir);
     const h = await startGateway(providers, { tuning: { backoff: { baseMs: 20, capMs: 200 } } });
     try {
       await signInAs(h, server, { email: 'member@kill.test', password: 'owner-password-1'.replace('owner', 'member') });
       const link = h.gateway.link;
       const ids: string[] = [];
-      const create = (title: string): string => {
+      const create = async (title: string): Promise<string> => {
         const a = new Admin(dataDir, undefined, FAST_SCRYPT);
         try {
-          return a.createTask('kill', title, title, 'member@kill.test').id;
+          return (await a.createTask('kill', title, title, 'member@kill.test')).id;
         } finally {
-          a.close();
+          await a.close();
         }
       };
-      for (let i = 0; i < 3; i++) ids.push(create(`before ${i}`));
+      for (let i = 0; i < 3; i++) ids.push(await create(`before ${i}`));
       const phases: string[] = [];
       h.gateway.linkStatus.onDidChange((s) => phases.push(s.phase));
       await server.kill9();
-      for (let i = 0; i < 5; i++) ids.push(create(`while down ${i}`)); // written to the database while no server runs
+      for (let i = 0; i < 5; i++) ids.push(await create(`while down ${i}`)); // written to the database while no server runs
       server = await startChildServer(dataDir, server.port);
       await h.status((s) => s.phase === 'connected', 20_000, 'connected again');
       for (const id of ids) await untilTask(link, id, () => true, 10_000);
-      const after = create('after');
+      const after = await create('after');
       await untilTask(link, after, () => true, 10_000);
       assert.ok(
         phases.some((p) => p === 'reconnecting' || p === 'offline'),

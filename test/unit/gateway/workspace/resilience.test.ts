@@ -168,7 +168,7 @@ describe('workspace link: resilience', function () {
     // The socket drops (network), and meanwhile the instance is deleted in the database (no close frame reaches us).
     const from = ts.logs.length;
     const ended = h.status((s) => s.phase === 'signedOut', 5_000, 'signed out');
-    ts.server.services.ctx.db.prepare('DELETE FROM instances WHERE id = ?').run(instanceId);
+    await ts.server.services.ctx.db.run('DELETE FROM instances WHERE id = ?', instanceId);
     ts.server.hub.connection(link.session!.connectionId!)!.ws.terminate();
     const s = await ended;
     assert.equal(s.signedOutReason, 'revoked');

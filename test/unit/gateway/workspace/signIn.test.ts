@@ -62,7 +62,7 @@ describe('workspace link: sign in and out', function () {
   it('asks which workspace when there are several, and signs in with a pasted token', async () => {
     const slug = `second-${Date.now() % 100000}`;
     const second = await makeTeam(ts, ['member'], slug);
-    ts.admin.addMember(slug, team.people.member.email, 'member'); // the member is in two workspaces now
+    await ts.admin.addMember(slug, team.people.member.email, 'member'); // the member is in two workspaces now
     const offered: string[] = [];
     await signIn(h.gateway.link, { serverUrl: ts.url, token: team.people.member.token }, async (list) => {
       offered.push(...list.map((w) => w.id));

@@ -49,8 +49,8 @@ describe('workspace link: workspace configuration', function () {
   useLinkEnv(
     async (e) => {
       ({ providers, ts, team } = e);
-      agentId = ts.admin.createAgent(slug, 'Reviewer', 'openai', 'gpt-4.1-mini', 'You review code.');
-      ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
+      agentId = await ts.admin.createAgent(slug, 'Reviewer', 'openai', 'gpt-4.1-mini', 'You review code.');
+      await ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
       h = await startGateway(providers);
       await signInAs(h, ts, team.people.member, team.wid);
     },
@@ -91,7 +91,7 @@ describe('workspace link: workspace configuration', function () {
   });
 
   it('applies agents and guardrails pushed by the workspace live', async () => {
-    ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
+    await ts.admin.setProviderKey(slug, 'openai', providers.keys.openai);
     await untilAgents(h, (all) => all.find((a) => a.id === agentId)?.available === true, 'the key back');
     const g = { allowedDomains: [], blockedTools: [], approvalRequired: [], maxTokenBudget: 500, restrictedProviders: ['openai'] };
     await call(ts.url, 'PATCH', `/v1/workspaces/${team.wid}`, { token: team.owner.token, idem: true, body: { guardrails: g } });
