@@ -9,7 +9,6 @@ import { deriveKey, loadMasterKey, SecretBox } from './crypto/keys';
 import { DEFAULT_SCRYPT_COST, hashPassword, type ScryptCost } from './crypto/passwords';
 import { SessionTokenSigner } from './crypto/tokens';
 import { openDatabase } from './db/database';
-import { PostgresStore } from './db/postgresStore';
 import { SqliteStore } from './db/sqliteStore';
 import type { Store } from './db/store';
 import { WriteQueue } from './db/writeQueue';
@@ -25,7 +24,7 @@ const noSessions: SessionControl = {
   closeInstance: () => {},
   closeWorkspace: () => {},
   setRole: () => {},
-  isInstanceConnected: () => false,
+  isInstanceConnected: () => Promise.resolve(false),
 };
 
 export class Admin {
@@ -45,6 +44,7 @@ export class Admin {
 
   /** The admin side on PostgreSQL (`--database-url`): the master key comes from the environment, as on every node. */
   static async openPostgres(dataDir: string, url: string, scryptCost: ScryptCost = DEFAULT_SCRYPT_COST): Promise<Admin> {
+    const { PostgresStore } = await import('./db/postgresStore'); // pg loads only when a database URL is given
     const store = await PostgresStore.open({ url, poolSize: 2 });
     return new Admin(dataDir, Admin.build(dataDir, store, scryptCost));
   }

@@ -53,6 +53,7 @@ async function serve(argv: string[]): Promise<number> {
       sync: { type: 'string', default: 'full' },
       'commit-mode': { type: 'string', default: 'batched' },
       'ws-frames-per-second': { type: 'string', default: '200' },
+      'heartbeat-interval-ms': { type: 'string', default: '15000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -80,6 +81,7 @@ async function serve(argv: string[]): Promise<number> {
     synchronous: values.sync.toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL',
     commitMode: values['commit-mode'] === 'per-op' ? 'per-op' : 'batched',
     wsFramesPerSecond: Number(values['ws-frames-per-second']),
+    heartbeatIntervalMs: Number(values['heartbeat-interval-ms']),
     turn: { urls: values['turn-url'], secret: process.env.TURN_SECRET ?? process.env.MULTICLAW_TURN_SECRET },
   });
   if (values.demo) {

@@ -9,10 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { deriveKey, loadMasterKey, SecretBox } from './crypto/keys';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './crypto/passwords';
-import { SessionTokenSigner } from './crypto/tokens';
+import { newId, SessionTokenSigner } from './crypto/tokens';
+import { ClusterNode } from './cluster';
 import * as path from 'node:path';
 import { DB_FILE, openDatabase, type SyncMode } from './db/database';
-import { PostgresStore } from './db/postgresStore';
+import type { PostgresStore } from './db/postgresStore';
 import { SqliteStore } from './db/sqliteStore';
 import type { Store } from './db/store';
 import { WalSync } from './db/walSync';
@@ -91,6 +92,8 @@ export class WorkspaceServer {
     private readonly queue: WriteQueue,
     readonly tls: boolean,
     private readonly log: Logger,
+    /** Set on PostgreSQL: this node's part in the cluster. */
+    readonly cluster?: ClusterNode,
   ) {}
 
   get port(): number {
@@ -116,13 +119,17 @@ export class WorkspaceServer {
     const pgUrl = o.databaseUrl;
     const offLoopSync = !pgUrl && (o.synchronous ?? 'FULL') === 'FULL' && commitMode === 'batched';
     const db: Store = pgUrl
-      ? await PostgresStore.open({ url: pgUrl, onError: (err) => log.warn('database connection error', { err }) })
+      ? await (await import('./db/postgresStore')).PostgresStore.open({ url: pgUrl, onError: (err) => log.warn('database connection error', { err }) })
       : new SqliteStore(openDatabase(o.dataDir, offLoopSync ? 'NORMAL' : (o.synchronous ?? 'FULL')));
     const walSync = offLoopSync ? new WalSync(path.join(o.dataDir, DB_FILE)) : undefined;
     const master = loadMasterKey(o.dataDir, o.env ?? process.env);
     if (master.fixedPermissions) log.warn('master key file had open permissions; set to 0600');
     const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 15_000;
     const hub = new Hub(log.child({ topic: 'ws' }), heartbeatIntervalMs);
+    const cluster =
+      db.dialect === 'postgres'
+        ? new ClusterNode(db as PostgresStore, hub, o.nodeId ?? newId('node'), heartbeatIntervalMs, log.child({ topic: 'cluster' }), now)
+        : undefined;
     const queue = new WriteQueue(db, now, (events) => hub.publish(events), commitMode, walSync);
     queue.onDeliverError = (err) => log.error('event fan-out failed', { err: err instanceof Error ? err : String(err) });
     const ctx: ServerContext = {
@@ -132,7 +139,8 @@ export class WorkspaceServer {
       log,
       box: new SecretBox(deriveKey(master.key, 'at-rest/v1')),
       signer: new SessionTokenSigner(deriveKey(master.key, 'session-token/v1')),
-      sessions: hub,
+      sessions: cluster ? cluster.sessions() : hub,
+      cluster: cluster?.info,
       settings: {
         scryptCost: o.scryptCost ?? DEFAULT_SCRYPT_COST,
         maxFailedLogins: o.maxFailedLogins ?? 5,
@@ -145,6 +153,10 @@ export class WorkspaceServer {
     };
     const services = createServices(ctx);
     hub.bind(services);
+    if (cluster) {
+      hub.remoteSignal = (from, f) => cluster.relaySignal(from, f);
+      await cluster.start(services);
+    }
     const rate = o.authRateLimit ?? { burst: 10, perMinute: 10 };
     const router = new Router(
       services,
@@ -176,7 +188,7 @@ export class WorkspaceServer {
     server.keepAliveTimeout = 5_000;
     server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
-    const s = new WorkspaceServer(services, hub, ws, server, db, queue, Boolean(o.tls), log);
+    const s = new WorkspaceServer(services, hub, ws, server, db, queue, Boolean(o.tls), log, cluster);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port ?? 8787, o.host ?? '127.0.0.1', () => {
@@ -194,6 +206,7 @@ export class WorkspaceServer {
       tls: s.tls,
       dataDir: o.dataDir,
       database: db.dialect,
+      node: cluster?.nodeId,
       keyFrom: master.source,
       commitMode,
       sync: pgUrl ? 'postgres (durable at COMMIT)' : offLoopSync ? 'full (fdatasync off the event loop)' : (o.synchronous ?? 'FULL'),
@@ -224,6 +237,7 @@ export class WorkspaceServer {
       this.server.closeAllConnections();
     });
     await this.queue.close();
+    await this.cluster?.stop();
     await this.db.close();
     this.log.info('closed', { batches: this.queue.batches, ops: this.queue.ops });
   }

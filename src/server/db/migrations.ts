@@ -210,6 +210,33 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<string | PerDialect>> = [
   ) WITHOUT ROWID;
   `,
   ],
+  // Several server nodes on one database: node heartbeats, which node holds a socket of which instance
+  // (presence across nodes), and signalling frames on their way to a socket on another node.
+  [
+    `
+  CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE instance_sessions (
+    instance_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (instance_id, node_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX instance_sessions_node ON instance_sessions(node_id);
+  CREATE TABLE signals (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    to_instance TEXT,
+    to_conn TEXT,
+    frame TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  ],
 ];
 
 /** SQLite's column types and table options → PostgreSQL's. */

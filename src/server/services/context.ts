@@ -16,7 +16,8 @@ export interface SessionControl {
   closeInstance(instanceId: string, reason: string): void;
   closeWorkspace(workspaceId: string, reason: string): void;
   setRole(workspaceId: string, memberId: string, role: Role): void;
-  isInstanceConnected(instanceId: string): boolean;
+  /** Whether a socket of the instance is open (on any node when several share the database). */
+  isInstanceConnected(instanceId: string): Promise<boolean>;
 }
 
 export interface ServiceSettings {
@@ -27,6 +28,13 @@ export interface ServiceSettings {
   inviteTtlMs: number;
   heartbeatIntervalMs: number;
   turn: TurnConfig;
+}
+
+/** Set when several nodes share a PostgreSQL database. */
+export interface ClusterInfo {
+  nodeId: string;
+  /** A node whose heartbeat is older than this is dead (its sockets are gone). */
+  staleMs: number;
 }
 
 export interface ServerContext {
@@ -40,6 +48,7 @@ export interface ServerContext {
   log: Logger;
   settings: ServiceSettings;
   sessions: SessionControl;
+  cluster?: ClusterInfo;
 }
 
 let lastMs = NaN;

@@ -36,14 +36,14 @@ export class Instances {
 
   constructor(private readonly ctx: ServerContext) {}
 
-  private online(r: InstanceRow): boolean {
-    if (this.ctx.sessions.isInstanceConnected(r.id)) return true;
+  private async online(r: InstanceRow): Promise<boolean> {
+    if (await this.ctx.sessions.isInstanceConnected(r.id)) return true;
     const beat = this.restBeats.get(r.id);
     return beat !== undefined && this.ctx.now() - beat < 3 * this.ctx.settings.heartbeatIntervalMs;
   }
 
-  view(r: InstanceRow): Instance {
-    return toInstance(r, this.online(r), this.metrics.get(r.id) ?? null);
+  async view(r: InstanceRow): Promise<Instance> {
+    return toInstance(r, await this.online(r), this.metrics.get(r.id) ?? null);
   }
 
   register(
@@ -93,7 +93,7 @@ export class Instances {
 
   async list(a: Access): Promise<{ instances: Instance[] }> {
     const rows = (await this.ctx.db.all(`SELECT ${COLUMNS} FROM instances WHERE workspace_id = ? ORDER BY created_at`, a.workspaceId)) as InstanceRow[];
-    return { instances: rows.map((r) => this.view(r)) };
+    return { instances: await Promise.all(rows.map((r) => this.view(r))) };
   }
 
   async remove(a: Access, instanceId: string, idem: IdempotencyKey | undefined): Promise<Reply> {
@@ -134,10 +134,10 @@ export class Instances {
       };
       if (next.status === r.status && next.status_reason === r.status_reason && next.label === r.label) return r;
       await tx.db.run('UPDATE instances SET status = ?, status_reason = ?, label = ? WHERE id = ?', next.status, next.status_reason, next.label, id);
-      tx.emit(a.workspaceId, 'instance.updated', { instance: this.view(next) });
+      tx.emit(a.workspaceId, 'instance.updated', { instance: await this.view(next) });
       return next;
     });
-    return { instance: this.view(row) };
+    return { instance: await this.view(row) };
   }
 
   /** Heartbeat metrics (memory only). */
@@ -162,7 +162,7 @@ export class Instances {
         const r = (await tx.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ? AND workspace_id = ?`, instanceId, a.workspaceId)) as InstanceRow | undefined;
         if (!r) throw notFound('instance');
         if (r.kind !== 'desktop') throw new ApiError('conflict', 'only cloud desktops have a lifecycle; remove a gateway instead');
-        if (action !== 'terminate' && !this.online(r)) throw new ApiError('conflict', `${r.name} is offline: start its machine first`);
+        if (action !== 'terminate' && !(await this.online(r))) throw new ApiError('conflict', `${r.name} is offline: start its machine first`);
         const commandId = newId('cmd');
         await audit(tx, a.workspaceId, actorOf(a), `instance.${action}`, { type: 'instance', id: instanceId }, { name: r.name, commandId });
         tx.emit(a.workspaceId, 'instance.command', { instanceId, commandId, action, by: a.memberId });
@@ -171,7 +171,7 @@ export class Instances {
           tx.emit(a.workspaceId, 'instance.removed', { instanceId });
           return { status: 200, body: { instance: null, commandId, action } };
         }
-        return { status: 200, body: { instance: this.view(r), commandId, action } };
+        return { status: 200, body: { instance: await this.view(r), commandId, action } };
       }),
     );
     if (action === 'terminate' && reply.status < 300 && !reply.replayed) this.forget(instanceId, 'instance terminated');
@@ -188,16 +188,46 @@ export class Instances {
     });
     if (!row) throw notFound('instance');
     this.restBeats.set(id, this.ctx.now());
-    return { serverTime: iso(this.ctx.now()), instance: this.view(row) };
+    return { serverTime: iso(this.ctx.now()), instance: await this.view(row) };
   }
 
   /** WSS presence: first connection of an instance (online), a heartbeat, or its last connection closing (offline). */
+  /**
+   * WSS presence: first connection of an instance on this node (online), a heartbeat, or its last
+   * connection here closing (offline). With several nodes the node's session row is written too, and
+   * the event says what holds across the cluster: online on the first node, offline when no live node
+   * holds a socket any more (the instance row, updated first, serialises nodes racing on one instance).
+   */
   presence(workspaceId: string, instanceId: string, change: 'online' | 'heartbeat' | 'offline'): Promise<void> {
+    const cluster = this.ctx.cluster;
     return this.ctx.queue.run(async (tx) => {
-      if (change !== 'offline') await tx.db.run('UPDATE instances SET last_heartbeat_at = ? WHERE id = ?', tx.now, instanceId);
-      if (change === 'heartbeat') return;
-      const r = (await tx.db.get('SELECT last_heartbeat_at FROM instances WHERE id = ?', instanceId)) as { last_heartbeat_at: number | null } | undefined;
-      if (!r) return; // removed meanwhile
+      const updated = await tx.db.run(
+        'UPDATE instances SET last_heartbeat_at = COALESCE(?, last_heartbeat_at) WHERE id = ?',
+        change === 'offline' ? null : tx.now,
+        instanceId,
+      );
+      if (change === 'heartbeat' || !updated.changes) return;
+      if (cluster) {
+        if (change === 'online') {
+          await tx.db.run(
+            'INSERT INTO instance_sessions (instance_id, node_id, workspace_id, since) VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, node_id) DO NOTHING',
+            instanceId,
+            cluster.nodeId,
+            workspaceId,
+            tx.now,
+          );
+        } else {
+          await tx.db.run('DELETE FROM instance_sessions WHERE instance_id = ? AND node_id = ?', instanceId, cluster.nodeId);
+        }
+        const others = (await tx.db.get(
+          'SELECT COUNT(*) AS n FROM instance_sessions s JOIN nodes n ON n.id = s.node_id WHERE s.instance_id = ? AND s.node_id <> ? AND n.last_seen > ?',
+          instanceId,
+          cluster.nodeId,
+          tx.now - cluster.staleMs,
+        )) as { n: number };
+        if (others.n > 0) return; // another node holds a socket of it: nothing changed for the cluster
+      }
+      const r = (await tx.db.get('SELECT last_heartbeat_at FROM instances WHERE id = ?', instanceId)) as { last_heartbeat_at: number | null };
       tx.emit(workspaceId, 'instance.presence', {
         instanceId,
         online: change === 'online',

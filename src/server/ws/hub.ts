@@ -10,6 +10,7 @@
  */
 import type { Role } from '../../protocol/workspace/common';
 import { LIMITS } from '../../protocol/workspace/common';
+import type { ClientSignalFrame } from '../../protocol/workspace/frames';
 import type { StoredEvent } from '../db/writeQueue';
 import type { Logger } from '../log';
 import type { SessionControl } from '../services/context';
@@ -35,6 +36,10 @@ export class Hub implements SessionControl {
   /** Per workspace: the fan-out waiting for a gap to be read from the database (later events queue behind it). */
   private readonly filling = new Map<string, Promise<void>>();
   private tickCount = 0;
+  /** Set with several nodes: revocations and role changes arrive as events from any node and act on the sockets here. */
+  crossNode = false;
+  /** With several nodes: relays a signalling frame whose peer has no socket here. */
+  remoteSignal: ((from: Connection, f: ClientSignalFrame) => Promise<void>) | undefined;
   private nextSlot = 0;
 
   constructor(
@@ -53,6 +58,20 @@ export class Hub implements SessionControl {
 
   get size(): number {
     return this.conns.size;
+  }
+
+  /** Workspaces with sockets on this node. */
+  workspaces(): string[] {
+    return [...this.byWorkspace.keys()];
+  }
+
+  hasWorkspace(workspaceId: string): boolean {
+    return this.byWorkspace.has(workspaceId);
+  }
+
+  /** The highest seq fanned out here in a workspace (undefined before the first). */
+  publishedSeq(workspaceId: string): number | undefined {
+    return this.published.get(workspaceId);
   }
 
   connection(id: string): Connection | undefined {
@@ -170,6 +189,19 @@ export class Hub implements SessionControl {
         this.log.error('event fan-out failed for a connection', { conn: c.id, err: err instanceof Error ? err : String(err) });
         c.close('internal', 'internal error');
       }
+    }
+    if (this.crossNode) for (const e of events) this.effect(workspaceId, e);
+  }
+
+  /** What an event committed on any node means for the sockets here (the committing node has done it already; doing it twice is harmless). */
+  private effect(workspaceId: string, e: StoredEvent): void {
+    if (e.name === 'member.removed') {
+      this.closeMember(workspaceId, (JSON.parse(e.data) as { memberId: string }).memberId, 'membership revoked');
+    } else if (e.name === 'instance.removed') {
+      this.closeInstance((JSON.parse(e.data) as { instanceId: string }).instanceId, 'instance revoked');
+    } else if (e.name === 'member.updated') {
+      const m = (JSON.parse(e.data) as { member: { id: string; role: Role } }).member;
+      this.setRole(workspaceId, m.id, m.role);
     }
   }
 
@@ -301,7 +333,11 @@ export class Hub implements SessionControl {
     for (const c of this.byWorkspace.get(workspaceId) ?? []) if (c.access.memberId === memberId) c.access = { ...c.access, role };
   }
 
-  isInstanceConnected(instanceId: string): boolean {
+  isInstanceConnected(instanceId: string): Promise<boolean> {
+    return Promise.resolve(this.isLocal(instanceId));
+  }
+
+  isLocal(instanceId: string): boolean {
     return (this.byInstance.get(instanceId)?.size ?? 0) > 0;
   }
 

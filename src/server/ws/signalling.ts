@@ -22,6 +22,12 @@ export function relaySignal(hub: Hub, from: Connection, f: ClientSignalFrame): v
     const c = hub.connection(f.to.connectionId);
     target = c && c.ready && c.access.workspaceId === ws ? c : undefined;
   }
+  // Not here: with several nodes the peer may sit on another one (a connection id held here in another workspace stays offline).
+  const elsewhere = 'instanceId' in f.to || !hub.connection(f.to.connectionId);
+  if ((!target || target.closed) && hub.remoteSignal && elsewhere) {
+    hub.remoteSignal(from, f).catch(() => from.sendError('internal', 'the frame could not be relayed', ref));
+    return;
+  }
   if (!target || target.closed) return from.sendError('target_offline', 'that peer is not connected', ref);
   const fromDesktop = from.access.instanceKind === 'desktop';
   const toDesktop = target.access.instanceKind === 'desktop';

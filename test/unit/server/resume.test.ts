@@ -85,7 +85,8 @@ describe('server events: sequence numbers and resume', () => {
     writer.close();
   });
 
-  it('loses and duplicates nothing when writes race a multi-page resume', async () => {
+  it('loses and duplicates nothing when writes race a multi-page resume', async function () {
+    this.timeout(90_000); // 1,400 updates of one task, one batch after another: slow on PostgreSQL on a loaded machine
     const first = await WsClient.ready(ts.wsUrl, ownerTok);
     const lastSeen = first.welcome.headSeq as number;
     first.client.close();

@@ -1,0 +1,295 @@
+/**
+ * Three server processes on one PostgreSQL database behind a round-robin TCP proxy (test/support/
+ * cluster.ts). Runs in the unit-postgres tier (it needs the test cluster). Clients count what they
+ * receive, Jepsen-style: lost, duplicated and out-of-order events must all be 0.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import WebSocket from 'ws';
+import { Admin } from '../../../src/server/admin';
+import { startCluster, type Cluster } from '../../support/cluster';
+import { testCluster } from '../../support/postgresHooks';
+import { FAST_SCRYPT, WsClient } from '../../support/server';
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** One REST call on a fresh TCP connection (so the proxy spreads calls over the nodes). */
+function rest(base: string, method: string, p: string, token?: string, body?: unknown, idem?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (idem) headers['idempotency-key'] = idem;
+    if (data) headers['content-type'] = 'application/json';
+    const req = http.request(`${base}${p}`, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** Retries a call that died with its node (same idempotency key), until some node answers. */
+async function retried(base: string, method: string, p: string, token: string, body: unknown, idem: string): Promise<Reply & { tries: number }> {
+  for (let tries = 1; ; tries++) {
+    try {
+      const r = await rest(base, method, p, token, body, idem);
+      if (r.status < 500) return { ...r, tries };
+    } catch {
+      // the node died mid-request: try again through the proxy
+    }
+    if (tries > 50) throw new Error(`${method} ${p} never answered`);
+  }
+}
+
+/** A WSS client that follows the event stream, reconnecting through the proxy with its last seq. */
+class Follower {
+  readonly seqs: number[] = [];
+  last = 0;
+  reconnects = 0;
+  resyncs = 0;
+  private stopped = false;
+  private ws: WebSocket | undefined;
+  private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  readonly frames: Array<Record<string, unknown>> = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    start: number,
+  ) {
+    this.last = start;
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(this.url, { headers: { authorization: `Bearer ${this.token}` } });
+      this.ws = ws;
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, lastSeq: this.last, client: { name: 'follower', version: '0' } })));
+      ws.on('message', (data) => {
+        const f = JSON.parse(data.toString()) as Record<string, unknown> & { type: string; seq?: number };
+        if (f.type === 'resumed') resolve();
+        if (f.type === 'resync') this.resyncs++;
+        if (f.type === 'signal' || (f.type === 'event' && f.name === 'instance.presence')) this.frames.push(f);
+        if (f.type !== 'event' || typeof f.seq !== 'number') return;
+        this.seqs.push(f.seq);
+        this.last = Math.max(this.last, f.seq);
+        for (const w of this.waiters.filter((x) => this.last >= x.seq)) w.resolve();
+        this.waiters = this.waiters.filter((x) => this.last < x.seq);
+      });
+      ws.on('error', () => undefined);
+      ws.on('close', () => {
+        if (this.stopped) return;
+        this.reconnects++;
+        void this.connect();
+        resolve();
+      });
+    });
+  }
+
+  reached(seq: number): Promise<void> {
+    if (this.last >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  /** Lost, duplicated and out-of-order events in (from, to]. */
+  check(from: number, to: number): { lost: number; duplicated: number; outOfOrder: number } {
+    const seen = new Set<number>();
+    let duplicated = 0;
+    let outOfOrder = 0;
+    let prev = from;
+    for (const s of this.seqs) {
+      if (s <= from) continue;
+      if (seen.has(s)) duplicated++;
+      else if (s < prev) outOfOrder++;
+      seen.add(s);
+      prev = Math.max(prev, s);
+    }
+    let lost = 0;
+    for (let s = from + 1; s <= to; s++) if (!seen.has(s)) lost++;
+    return { lost, duplicated, outOfOrder };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ws?.close();
+  }
+}
+
+describe('server cluster: three nodes on one PostgreSQL behind a round-robin proxy', function () {
+  this.timeout(180_000);
+  let cluster: Cluster;
+  let admin: Admin;
+  let wid: string;
+  let token: string;
+  let session: string;
+  let followers: Follower[] = [];
+  const dirs: string[] = [];
+  const base = () => `/v1/workspaces/${wid}`;
+  const head = async () => (await rest(cluster.url, 'GET', `${base()}/events?after=0&limit=1`, token)).body.headSeq as number;
+  const mint = async (t: string, workspaceId?: string, scope = 'user') =>
+    (await rest(cluster.url, 'POST', '/v1/session-tokens', t, { workspaceId, scope })).body.token as string;
+
+  before(async function () {
+    const pg = testCluster();
+    if (!pg) return this.skip();
+    const url = await pg.createDatabase('cluster');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-cluster-admin-'));
+    dirs.push(dir);
+    admin = await Admin.openPostgres(dir, url, FAST_SCRYPT);
+    await admin.createUser('owner@cluster.test', 'Owner', 'owner-password-1');
+    wid = (await admin.createWorkspace('cluster', 'Cluster', 'owner@cluster.test')).id;
+    cluster = await startCluster(url, 3, 1000);
+    const login = await rest(cluster.url, 'POST', '/v1/auth/login', undefined, { email: 'owner@cluster.test', password: 'owner-password-1' });
+    token = (login.body.session as { token: string }).token;
+    session = await mint(token, wid);
+  });
+
+  after(async () => {
+    for (const f of followers) f.stop();
+    await cluster?.close();
+    await admin?.close();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const follow = async (n: number): Promise<Follower[]> => {
+    const h = await head();
+    const list = Array.from({ length: n }, () => new Follower(cluster.wsUrl, session, h));
+    await Promise.all(list.map((f) => f.connect()));
+    followers.push(...list);
+    return list;
+  };
+
+  it('delivers every event once and in order to 60 clients spread over the nodes', async () => {
+    const list = await follow(60);
+    const from = await head();
+    const created = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => rest(cluster.url, 'POST', `${base()}/tasks`, token, { title: `t${i}`, prompt: 'p' }, `create-${i}`)),
+    );
+    assert.ok(created.every((r) => r.status === 201));
+    const to = await head();
+    assert.equal(to, from + 30);
+    await Promise.all(list.map((f) => f.reached(to)));
+    for (const f of list) assert.deepEqual(f.check(from, to), { lost: 0, duplicated: 0, outOfOrder: 0 });
+    for (const f of list) f.stop();
+    followers = [];
+  });
+
+  for (const how of ['kill -9', 'SIGTERM'] as const) {
+    it(`loses, duplicates and reorders nothing when a node dies under write load (${how}), and applies each retried key once`, async () => {
+      const list = await follow(30);
+      const from = await head();
+      const task = await rest(cluster.url, 'POST', `${base()}/tasks`, token, { title: `load ${how}`, prompt: 'p' }, `load-${how.replace(/\W/g, '')}-key`);
+      const tid = (task.body.task as { id: string }).id;
+      const victim = how === 'kill -9' ? 1 : 2;
+      const writes = 60;
+      let retriedKeys = 0;
+      for (let i = 0; i < writes; i++) {
+        if (i === 20) void (how === 'kill -9' ? cluster.kill9(victim) : cluster.sigterm(victim));
+        const r = await retried(
+          cluster.url,
+          'POST',
+          `${base()}/tasks/${tid}/status`,
+          token,
+          { status: 'running', note: `n${i}` },
+          `status-${how.replace(/\W/g, '')}-${i}-key`,
+        );
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        if (r.tries > 1) retriedKeys++;
+      }
+      const to = await head();
+      await Promise.all(list.map((f) => f.reached(to)));
+      const totals = { lost: 0, duplicated: 0, outOfOrder: 0 };
+      for (const f of list) {
+        const c = f.check(from, to);
+        totals.lost += c.lost;
+        totals.duplicated += c.duplicated;
+        totals.outOfOrder += c.outOfOrder;
+        assert.equal(f.resyncs, 0);
+      }
+      assert.deepEqual(totals, { lost: 0, duplicated: 0, outOfOrder: 0 });
+      assert.ok(
+        list.some((f) => f.reconnects > 0),
+        'some clients were on the node that died',
+      );
+      const detail = await rest(cluster.url, 'GET', `${base()}/tasks/${tid}`, token);
+      const notes = (detail.body.progress as Array<{ note: string | null }>).map((p) => p.note).filter((n) => n?.startsWith('n'));
+      assert.deepEqual(
+        notes,
+        Array.from({ length: writes }, (_, i) => `n${i}`),
+        `every key applied exactly once (${retriedKeys} retried)`,
+      );
+      for (const f of list) f.stop();
+      followers = [];
+      await cluster.restart(victim);
+    });
+  }
+
+  it('recovers when the LISTEN connections are terminated (pg_terminate_backend), losing nothing', async () => {
+    const pg = testCluster();
+    if (!pg) return;
+    const list = await follow(9);
+    const from = await head();
+    const killed = await pg.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'LISTEN%'");
+    assert.ok(killed.rowCount && killed.rowCount >= 1, 'listeners found');
+    for (let i = 0; i < 10; i++)
+      assert.equal((await rest(cluster.url, 'POST', `${base()}/tasks`, token, { title: `after ${i}`, prompt: 'p' }, `terminate-${i}-key`)).status, 201);
+    const to = await head();
+    await Promise.all(list.map((f) => f.reached(to)));
+    for (const f of list) assert.deepEqual(f.check(from, to), { lost: 0, duplicated: 0, outOfOrder: 0 });
+    for (const f of list) f.stop();
+    followers = [];
+  });
+
+  it('relays a 60 KiB offer from a viewer on node A to a desktop on node B, and marks a dead node’s desktop offline', async () => {
+    const reg = await rest(
+      cluster.url,
+      'POST',
+      `${base()}/instances`,
+      token,
+      { name: 'desk', platform: 'linux', version: '0.1.0', kind: 'desktop' },
+      'reg-desk',
+    );
+    assert.equal(reg.status, 201);
+    const instanceId = (reg.body.instance as { id: string }).id;
+    const daemonToken = await mint(reg.body.workspaceToken as string, undefined, 'daemon');
+    const [a, b, c] = cluster.nodes;
+    const desktop = (await WsClient.ready(b.wsUrl, daemonToken)).client;
+    const viewer = (await WsClient.ready(a.wsUrl, session)).client;
+    const watcher = (await WsClient.ready(c.wsUrl, session)).client;
+    const sdp = `v=0 ${'x'.repeat(60 * 1024)}`;
+    viewer.send({ type: 'signal', sessionId: 's1', kind: 'offer', to: { instanceId }, payload: { sdp } });
+    const offer = await desktop.next((f) => f.type === 'signal', 20_000);
+    assert.equal((offer.payload as { sdp: string }).sdp.length, sdp.length);
+    const from = offer.from as { connectionId: string };
+    desktop.send({ type: 'signal', sessionId: 's1', kind: 'answer', to: { connectionId: from.connectionId }, payload: { sdp: 'v=0 answer' } });
+    const answer = await viewer.next((f) => f.type === 'signal', 20_000);
+    assert.deepEqual(answer.payload, { sdp: 'v=0 answer' });
+    const killedAt = Date.now();
+    await cluster.kill9(1);
+    const offline = await watcher.next(
+      (f) =>
+        f.type === 'event' &&
+        f.name === 'instance.presence' &&
+        (f.data as { instanceId: string; online: boolean }).instanceId === instanceId &&
+        !(f.data as { online: boolean }).online,
+      30_000,
+    );
+    assert.ok(offline, 'offline after its node died');
+    const took = Date.now() - killedAt;
+    assert.ok(took < 30_000, `offline after ${took} ms`);
+    viewer.close();
+    watcher.close();
+    desktop.close();
+    await cluster.restart(1);
+  });
+});
