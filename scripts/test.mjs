@@ -81,6 +81,11 @@ const tiers = [
           path.join(root, 'out/test/support/postgresHooks.js'),
           '--reporter',
           path.join(root, 'out/test/harness/summaryReporter.js'),
+          // The admin CLI and kill -9 suites drive the SQLite data dir (they ran in the unit tier).
+          '--ignore',
+          'out/test/unit/server/cli.test.js',
+          '--ignore',
+          'out/test/unit/server/persistence.test.js',
           'out/test/unit/server/**/*.test.js',
         ],
         { MULTICLAW_TEST_DATABASE: 'postgres', ...env },
