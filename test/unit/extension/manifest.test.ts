@@ -13,7 +13,25 @@ interface Manifest {
   };
 }
 
-const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../package.json'), 'utf8')) as Manifest;
+const root = path.resolve(__dirname, '../../../..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
+const nls = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.json'), 'utf8')) as Record<string, string>;
+/** A manifest string as VS Code shows it: `%key%` resolved through package.nls.json. */
+const shown = (value: string | undefined): string | undefined => value?.replace(/^%(.+)%$/, (_, k: string) => nls[k] ?? `(missing ${k})`);
+
+/** Every string of the manifest a user reads (titles, descriptions, labels, welcome contents), with where it is. */
+function visibleStrings(value: unknown, where: string, out: Array<[string, string]>): Array<[string, string]> {
+  const TEXT =
+    /^(title|shortTitle|category|description|markdownDescription|deprecationMessage|markdownDeprecationMessage|name|label|contents|contextualTitle|displayName)$/;
+  if (Array.isArray(value)) value.forEach((v, i) => visibleStrings(v, `${where}[${i}]`, out));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && TEXT.test(k)) out.push([`${where}.${k}`, v]);
+      else if (Array.isArray(v) && /^(enumDescriptions|markdownEnumDescriptions)$/.test(k)) v.forEach((d, i) => out.push([`${where}.${k}[${i}]`, String(d)]));
+      else visibleStrings(v, `${where}.${k}`, out);
+    }
+  return out;
+}
 
 describe('package.json manifest', () => {
   it('activates lazily (views and commands), never on *', () => {
@@ -24,7 +42,7 @@ describe('package.json manifest', () => {
 
   it('gives every command the MultiClaw category and a codicon', () => {
     for (const c of manifest.contributes.commands) {
-      assert.equal(c.category, 'MultiClaw', c.command);
+      assert.equal(shown(c.category), 'MultiClaw', c.command);
       assert.match(c.icon ?? '', /^\$\([a-z-]+\)$/, c.command);
     }
   });
@@ -33,6 +51,29 @@ describe('package.json manifest', () => {
     const urls = Object.entries(manifest.contributes.configuration.properties).filter(([k]) => k.endsWith('.baseUrl'));
     assert.equal(urls.length, 4);
     for (const [k, v] of urls) assert.equal(v.scope, 'application', k);
+  });
+
+  it('localises every contributed title, setting and label through package.nls.json, with no stale keys', () => {
+    const m = manifest as unknown as Record<string, unknown>;
+    const strings = visibleStrings(
+      { displayName: m.displayName, description: m.description, contributes: m.contributes, capabilities: m.capabilities },
+      'package',
+      [],
+    );
+    assert.ok(strings.length > 100, `only ${strings.length} strings found`);
+    const literal = strings.filter(([, v]) => !/^%[\w.-]+%$/.test(v));
+    assert.deepEqual(literal, [], 'strings not in package.nls.json');
+    const used = new Set(strings.map(([, v]) => v.slice(1, -1)));
+    assert.deepEqual(
+      strings.filter(([, v]) => nls[v.slice(1, -1)] === undefined),
+      [],
+      'keys package.nls.json does not define',
+    );
+    assert.deepEqual(
+      Object.keys(nls).filter((k) => !used.has(k)),
+      [],
+      'keys nothing uses',
+    );
   });
 
   it('pins @types/vscode to the engines minimum', () => {
