@@ -8,9 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../ports';
 import { Disposable, type IDisposable } from '../util/disposable';
+import type { ToolCallView, ToolKind } from '../../protocol/agent';
 import type { Journal } from './journal';
 import {
   type AssistantEnd,
+  type MessageTools,
   type ConversationMeta,
   type ConversationSummary,
   displayTitle,
@@ -20,8 +22,29 @@ import {
   type StoredUsage,
   titleFromText,
 } from './model';
-import { encodeRecord, type EndRecord, MAX_ERROR_KIND_LENGTH, MAX_ERROR_MESSAGE_LENGTH } from './records';
+import {
+  type CallRecord,
+  encodeRecord,
+  type EndRecord,
+  MAX_ERROR_KIND_LENGTH,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_RESULT_CONTENT,
+  type ResultRecord,
+  type StoredToolCall,
+} from './records';
 import type { ReplayState } from './replay';
+import { applyResult, viewFromCall } from './toolRecords';
+
+/** A call as the loop hands it to the conversation: the exact call, and what its card shows. */
+export interface NewToolCall {
+  call: StoredToolCall;
+  kind: ToolKind;
+  subject: string;
+  url?: string;
+}
+
+/** A call's result as the loop hands it over (content is capped to MAX_RESULT_CONTENT here). */
+export type NewToolResult = Pick<ResultRecord, 'callId' | 'status' | 'content' | 'durationMs' | 'exitCode' | 'diffStat'>;
 
 /** How long streamed text may sit in memory before it is appended (without fsync). */
 export const DELTA_FLUSH_MS = 200;
@@ -52,6 +75,8 @@ export class Conversation extends Disposable {
   /** Messages that take no more deltas: their end or removal is being written. */
   private readonly sealed = new Set<string>();
   private pending: { id: string; text: string }[] = [];
+  private pendingCalls: { id: string; line: string }[] = [];
+  private readonly tools: Map<string, MessageTools>;
   private flushTimer: IDisposable | undefined;
   private discarded = false;
   private explicitTitle: string;
@@ -70,6 +95,7 @@ export class Conversation extends Disposable {
     this.id = state.id;
     this.repairs = state.repairs;
     this.list = state.messages;
+    this.tools = state.tools;
     for (const m of this.list) this.byId.set(m.id, m);
     this.explicitTitle = state.explicitTitle;
     this.derivedTitle = state.derivedTitle;
@@ -166,6 +192,67 @@ export class Conversation extends Disposable {
     }
   }
 
+  /**
+   * Adds the tool calls of a streaming reply: on its cards at once (status `running`), written with
+   * the reply's end record (one fsync per round trip).
+   */
+  addToolCalls(messageId: string, calls: readonly NewToolCall[]): ToolCallView[] {
+    this.assertOpen();
+    const m = this.streamingReply(messageId, 'addToolCalls');
+    const tools = this.tools.get(messageId) ?? ({ calls: [], results: new Map() } as MessageTools);
+    this.tools.set(messageId, tools);
+    const views: ToolCallView[] = [];
+    for (const c of calls) {
+      const record: CallRecord = { t: 'call', id: messageId, call: c.call, kind: c.kind, subject: c.subject.slice(0, 2000) };
+      if (c.url !== undefined) record.url = c.url.slice(0, 4000);
+      const line = encodeRecord(record);
+      tools.calls.push(c.call);
+      const view = viewFromCall(record);
+      (m.toolCalls ??= []).push(view);
+      this.pendingCalls.push({ id: messageId, line });
+      views.push({ ...view });
+    }
+    return views;
+  }
+
+  /** Changes a call's card in memory only (status, approval, streaming output): never written. */
+  updateToolCall(messageId: string, callId: string, patch: Partial<ToolCallView>): ToolCallView | undefined {
+    const view = this.byId.get(messageId)?.toolCalls?.find((v) => v.id === callId);
+    if (!view) return undefined;
+    Object.assign(view, patch);
+    for (const k of Object.keys(patch) as Array<keyof ToolCallView>) if (patch[k] === undefined) delete view[k];
+    return { ...view };
+  }
+
+  /** Writes a call's result (no fsync unless `durable`: the next reply's end syncs it) and updates its card. */
+  async appendToolResult(messageId: string, result: NewToolResult, durable = false): Promise<ToolCallView> {
+    this.assertOpen();
+    const tools = this.tools.get(messageId);
+    const view = this.byId.get(messageId)?.toolCalls?.find((v) => v.id === result.callId);
+    if (!tools || !view) throw new Error(`appendToolResult: no call ${result.callId} in message ${messageId} of conversation ${this.id}`);
+    const content =
+      result.content.length > MAX_RESULT_CONTENT
+        ? `${result.content.slice(0, MAX_RESULT_CONTENT)}\n… (cut: ${result.content.length} characters in all)`
+        : result.content;
+    const record: ResultRecord = { ...result, t: 'result', id: messageId, content, durationMs: Math.max(0, result.durationMs), ts: this.host.clock.now() };
+    await this.write(this.takePending() + encodeRecord(record), durable, () => {
+      tools.results.set(result.callId, { status: record.status, content });
+      applyResult(view, record);
+    });
+    return { ...view };
+  }
+
+  /** A reply's exact tool calls and results (for the provider history). */
+  toolsOf(messageId: string): Readonly<MessageTools> | undefined {
+    return this.tools.get(messageId);
+  }
+
+  /** Writes what is buffered and fsyncs the file (the end of a turn that ended with a tool result). */
+  async sync(): Promise<void> {
+    this.assertOpen();
+    await this.write(this.takePending(), true, () => undefined);
+  }
+
   /** Removes a message (e.g. a failed reply before Retry) by appending a tombstone; fsynced. */
   async removeMessage(messageId: string): Promise<void> {
     this.assertOpen();
@@ -173,10 +260,12 @@ export class Conversation extends Disposable {
     if (!m || this.sealed.has(messageId)) throw new Error(`removeMessage: no message ${messageId} to remove in conversation ${this.id}`);
     this.sealed.add(messageId);
     this.pending = this.pending.filter((c) => c.id !== messageId);
+    this.pendingCalls = this.pendingCalls.filter((c) => c.id !== messageId);
     try {
       await this.write(encodeRecord({ t: 'remove', id: messageId, ts: this.host.clock.now() }), true, () => {
         this.list.splice(this.list.indexOf(m), 1);
         this.byId.delete(messageId);
+        this.tools.delete(messageId);
       });
     } finally {
       this.sealed.delete(messageId);
@@ -227,6 +316,7 @@ export class Conversation extends Disposable {
   discard(): Promise<void> {
     this.discarded = true;
     this.pending = [];
+    this.pendingCalls = [];
     this.dispose();
     return this.journal.idle();
   }
@@ -262,8 +352,9 @@ export class Conversation extends Disposable {
   private takePending(): string {
     this.flushTimer?.dispose();
     this.flushTimer = undefined;
-    const lines = this.pending.map((c) => encodeRecord({ t: 'chunk', id: c.id, text: c.text })).join('');
+    const lines = this.pending.map((c) => encodeRecord({ t: 'chunk', id: c.id, text: c.text })).join('') + this.pendingCalls.map((c) => c.line).join('');
     this.pending = [];
+    this.pendingCalls = [];
     return lines;
   }
 

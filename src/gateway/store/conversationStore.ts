@@ -133,6 +133,7 @@ export class ConversationStore extends Disposable {
       createdAt: meta.createdAt,
       updatedAt: meta.createdAt,
       messages: [],
+      tools: new Map(),
       repairs: [],
     };
     if (meta.taskId !== undefined) state.taskId = meta.taskId;

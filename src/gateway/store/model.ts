@@ -1,5 +1,6 @@
 /** The conversation store's public data shapes (compatible with the chat view's `ChatViewMessage`). */
-import { MAX_TITLE_LENGTH } from './records';
+import type { ToolCallView } from '../../protocol/agent';
+import { MAX_TITLE_LENGTH, type StoredToolCall, type ToolResultStatus } from './records';
 
 export interface ConversationMeta {
   id: string;
@@ -39,7 +40,18 @@ export interface StoredMessage {
   finishReason?: string;
   usage?: StoredUsage;
   error?: StoredError;
+  /** The tool calls this reply made, as cards (the approval is live state, never stored). */
+  toolCalls?: ToolCallView[];
 }
+
+/** What a provider needs to replay one reply's tool calls: the exact calls, and each result. */
+export interface MessageTools {
+  calls: StoredToolCall[];
+  results: Map<string, { status: ToolResultStatus; content: string }>;
+}
+
+/** The result sent for a call that never got one (the gateway stopped while it ran). */
+export const INTERRUPTED_RESULT = 'The tool call was interrupted (the gateway stopped before it finished); its effect is unknown. Check before repeating it.';
 
 /** How a reply ended, as given to `Conversation.finishAssistant`. */
 export interface AssistantEnd {

@@ -11,6 +11,13 @@
  *   {"t":"title","title":"…","ts":<ms>}                               explicit title ("" = derive)  (fsync)
  *   {"t":"agent","agentId":"a2","ts":<ms>}                            the agent changed            (fsync)
  *   {"t":"remove","id":"<msg>","ts":<ms>}                             tombstone: message gone      (fsync)
+ *   {"t":"call","id":"<msg>","call":{"id","name","arguments","providerData"?},"kind"?,"subject"?,"url"?}
+ *                                                                    a tool call of reply <msg>, written with
+ *                                                                    the reply's end (one fsync per round trip)
+ *   {"t":"result","id":"<msg>","callId":"…","status":"done"|"error"|"denied"|"interrupted",
+ *          "content":"…"(≤ 50 KiB),"durationMs":<n>,"ts":<ms>,"exitCode"?:<n>,"diffStat"?:{added,removed}}
+ *                                                                    a tool call's result (no fsync: the next
+ *                                                                    reply's end, or the turn's end, syncs it)
  *
  * Message ids are UUIDs, unique within the file. `updatedAt` (list order) is the newest user, start
  * or end timestamp. Writes for one conversation go through one queue (journal.ts).
@@ -19,10 +26,13 @@
  * valid record: a torn last line (no newline, not a whole record) is dropped and the file is truncated
  * back to the last newline before the next append; a reply with a start but no end is `interrupted`
  * with its partial text; an invalid or unknown line is skipped with a note; a damaged meta line is
- * derived from the file name and the other records. Unknown fields are ignored (forward compatible).
+ * derived from the file name and the other records; a tool call without a result (the gateway stopped
+ * while it ran) is closed as `interrupted`, and the history sent to a provider gets an "interrupted"
+ * result for it, so the conversation continues. Unknown fields are ignored (forward compatible).
  * The title shown is the last explicit title, else the first line of the first user message.
  */
 import { z } from 'zod';
+import { toolKindSchema } from '../../protocol/agent';
 
 export const FORMAT_VERSION = 1;
 
@@ -36,6 +46,8 @@ export function isConversationId(id: unknown): id is string {
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_ERROR_KIND_LENGTH = 100;
 export const MAX_ERROR_MESSAGE_LENGTH = 4000;
+/** A tool result's stored content (characters); the rest is cut with a note. */
+export const MAX_RESULT_CONTENT = 50 * 1024;
 
 const messageId = z.string().min(1).max(100);
 const agentId = z.string().min(1).max(200);
@@ -77,6 +89,32 @@ export const endRecordSchema = z.object({
 export const titleRecordSchema = z.object({ t: z.literal('title'), title: z.string().max(MAX_TITLE_LENGTH), ts });
 export const agentRecordSchema = z.object({ t: z.literal('agent'), agentId, ts });
 export const removeRecordSchema = z.object({ t: z.literal('remove'), id: messageId, ts });
+export const storedToolCallSchema = z.object({
+  id: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  arguments: z.record(z.string(), z.unknown()),
+  providerData: z.record(z.string(), z.unknown()).optional(),
+});
+export const callRecordSchema = z.object({
+  t: z.literal('call'),
+  id: messageId,
+  call: storedToolCallSchema,
+  kind: toolKindSchema.optional(),
+  subject: z.string().max(2000).optional(),
+  url: z.string().max(4000).optional(),
+});
+export const toolResultStatusSchema = z.enum(['done', 'error', 'denied', 'interrupted']);
+export const resultRecordSchema = z.object({
+  t: z.literal('result'),
+  id: messageId,
+  callId: z.string().min(1).max(200),
+  status: toolResultStatusSchema,
+  content: z.string().max(MAX_RESULT_CONTENT + 200),
+  durationMs: z.number().nonnegative(),
+  ts,
+  exitCode: z.number().int().optional(),
+  diffStat: z.object({ added: z.number().int().nonnegative(), removed: z.number().int().nonnegative() }).optional(),
+});
 
 export const recordSchema = z.discriminatedUnion('t', [
   metaRecordSchema,
@@ -87,14 +125,20 @@ export const recordSchema = z.discriminatedUnion('t', [
   titleRecordSchema,
   agentRecordSchema,
   removeRecordSchema,
+  callRecordSchema,
+  resultRecordSchema,
 ]);
 
 export type StoreRecord = z.infer<typeof recordSchema>;
 export type MetaRecord = z.infer<typeof metaRecordSchema>;
 export type EndRecord = z.infer<typeof endRecordSchema>;
 export type RecordType = StoreRecord['t'];
+export type StoredToolCall = z.infer<typeof storedToolCallSchema>;
+export type CallRecord = z.infer<typeof callRecordSchema>;
+export type ResultRecord = z.infer<typeof resultRecordSchema>;
+export type ToolResultStatus = z.infer<typeof toolResultStatusSchema>;
 
-const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>(['meta', 'user', 'start', 'chunk', 'end', 'title', 'agent', 'remove']);
+const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>(['meta', 'user', 'start', 'chunk', 'end', 'title', 'agent', 'remove', 'call', 'result']);
 const typeOnly = z.object({ t: z.string() });
 
 /** Serialises one record as a line. Validates first: the writer never writes what the reader would skip. */

@@ -6,7 +6,8 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import { type MetaRecord, parseRecord, type StoreRecord } from './records';
-import { INDEX_TEXT_CAP, type StoredMessage, titleFromText } from './model';
+import { INDEX_TEXT_CAP, type MessageTools, type StoredMessage, titleFromText } from './model';
+import { applyResult, viewFromCall } from './toolRecords';
 
 export interface ReplayState {
   id: string;
@@ -19,6 +20,8 @@ export interface ReplayState {
   taskId?: string;
   updatedAt: number;
   messages: StoredMessage[];
+  /** Per reply with tool calls: the exact calls and their results (what the provider history replays). */
+  tools: Map<string, MessageTools>;
   /** Human-readable notes on what was repaired (capped). */
   repairs: string[];
 }
@@ -38,6 +41,7 @@ export class Replay {
   private applied = 0;
   private lineNo = 0;
   private readonly messages = new Map<string, StoredMessage>();
+  private readonly tools = new Map<string, MessageTools>();
   private readonly seen = new Set<string>();
   private titleOverride: string | undefined;
   private agentOverride: string | undefined;
@@ -85,6 +89,12 @@ export class Replay {
         m.status = 'interrupted';
         this.note(`reply ${m.id} has no end; marked interrupted`);
       }
+      const tools = this.tools.get(m.id);
+      for (const view of m.toolCalls ?? []) {
+        if (tools?.results.has(view.id)) continue;
+        view.status = 'interrupted';
+        this.note(`tool call ${view.id} (${view.name}) has no result; closed as interrupted`);
+      }
     }
     const meta = this.meta;
     if (!meta) this.note('meta record missing or damaged; derived from the file name and the other records');
@@ -98,6 +108,7 @@ export class Replay {
       createdAt,
       updatedAt: Math.max(createdAt, this.lastTs ?? createdAt),
       messages: [...this.messages.values()],
+      tools: new Map([...this.tools].filter(([id]) => this.messages.has(id))),
       repairs: this.notes,
     };
     if (meta?.taskId !== undefined) state.taskId = meta.taskId;
@@ -182,6 +193,33 @@ export class Replay {
         this.agentOverride = r.agentId;
         this.touch(r.ts, false);
         break;
+      case 'call': {
+        const m = this.messages.get(r.id);
+        if (!m || m.role !== 'assistant') {
+          this.note(`line ${this.lineNo}: tool call for ${m ? 'a user message' : 'an unknown message'} (${r.id}); skipped`);
+          return;
+        }
+        const tools = this.tools.get(r.id) ?? ({ calls: [], results: new Map() } as MessageTools);
+        if (tools.calls.some((c) => c.id === r.call.id)) {
+          this.note(`line ${this.lineNo}: duplicate tool call ${r.call.id}; skipped`);
+          return;
+        }
+        tools.calls.push(r.call);
+        this.tools.set(r.id, tools);
+        (m.toolCalls ??= []).push(viewFromCall(r));
+        break;
+      }
+      case 'result': {
+        const tools = this.tools.get(r.id);
+        const view = this.messages.get(r.id)?.toolCalls?.find((v) => v.id === r.callId);
+        if (!tools || !view || tools.results.has(r.callId)) {
+          this.note(`line ${this.lineNo}: result for ${view ? 'a call that already has one' : 'an unknown call'} (${r.callId}); skipped`);
+          return;
+        }
+        tools.results.set(r.callId, { status: r.status, content: r.content });
+        applyResult(view, r);
+        break;
+      }
       case 'remove':
         if (!this.messages.delete(r.id)) {
           this.note(`line ${this.lineNo}: remove of ${this.seen.has(r.id) ? 'a removed' : 'an unknown'} message (${r.id}); skipped`);

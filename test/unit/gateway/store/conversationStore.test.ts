@@ -60,6 +60,8 @@ describe('ConversationStore', () => {
         ['assistant', 'complete', 'Second try 🎉'],
         ['user', 'complete', 'Stop halfway'],
         ['assistant', 'cancelled', 'Half'],
+        ['user', 'complete', 'Read a.ts and run the tests'],
+        ['assistant', 'complete', 'Reading.'],
       ],
     );
     assert.deepEqual(again.messages[1].usage, { inputTokens: 12, outputTokens: 7 });
@@ -67,7 +69,7 @@ describe('ConversationStore', () => {
     assert.equal(again.messages[5].agentId, 'agent-b');
     // The chat view can show stored messages as they are.
     const asView: ChatViewMessage[] = again.messages.map((m) => chatMessageSchema.parse(m));
-    assert.equal(asView.length, 6);
+    assert.equal(asView.length, 8);
   });
 
   it('keeps error details of a failed reply', async () => {

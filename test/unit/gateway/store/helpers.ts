@@ -60,5 +60,19 @@ export async function writeRealisticConversation(store: ConversationStore, clock
   await conv.appendUser('Stop halfway');
   const r4 = await streamReply(conv, clock, 'agent-b', ['Half']);
   await conv.finishAssistant(r4, { status: 'cancelled', finishReason: 'cancelled' });
+  clock.advance(1000);
+  await conv.appendUser('Read a.ts and run the tests');
+  const r5 = await streamReply(conv, clock, 'agent-b', ['Reading.']);
+  conv.addToolCalls(r5, [
+    { call: { id: 'call_1', name: 'read_file', arguments: { path: 'a.ts' } }, kind: 'read', subject: 'a.ts' },
+    {
+      call: { id: 'call_2', name: 'run_command', arguments: { command: 'npm test' }, providerData: { thoughtSignature: 'sig' } },
+      kind: 'command',
+      subject: 'npm test',
+    },
+  ]);
+  await conv.finishAssistant(r5, { status: 'complete', finishReason: 'tool_calls' });
+  await conv.appendToolResult(r5, { callId: 'call_1', status: 'done', content: 'File a.ts (1 lines):\nexport {};', durationMs: 3 });
+  await conv.appendToolResult(r5, { callId: 'call_2', status: 'error', content: '$ npm test\n1 failing\n[exit code 1]', durationMs: 900, exitCode: 1 }, true);
   return conv;
 }
