@@ -15,7 +15,7 @@ set -euo pipefail
 CACHE="${MULTICLAW_TEST_CACHE:-$HOME/.cache/multiclaw-test}"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2 xvfb openbox ffmpeg xdotool x11-utils x11-xserver-utils xterm coturn iptables openssl postgresql)
+APT_PACKAGES=(chromium libkrb5-dev build-essential python3 tinyproxy iproute2 xvfb openbox ffmpeg xdotool x11-utils x11-xserver-utils xterm coturn iptables openssl postgresql ripgrep)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 missing=()

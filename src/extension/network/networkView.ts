@@ -18,6 +18,7 @@ const PURPOSE_LABELS: Record<ConnectionPurpose, string> = {
   'link-preview': 'Link previews',
   favicon: 'Favicons',
   diagnostics: 'Diagnose Connection',
+  'agent:web-fetch': 'Agent web fetch',
   'desktop:peer': 'Cloud desktop peer (this desktop)',
   'desktop:viewer': 'Cloud desktop viewer (webview, self-reported)',
   mcp: 'MCP server',

@@ -16,6 +16,8 @@ export type ConnectionPurpose =
   | 'link-preview'
   | 'favicon'
   | 'diagnostics'
+  /** The agent's web_fetch tool (Allowed domains enforced by the policy, re-checked at each redirect). */
+  | 'agent:web-fetch'
   /** The cloud desktop's own WebRTC peer (werift): the viewer or TURN it reached. */
   | 'desktop:peer'
   /** The viewer webview's WebRTC connection, as its getStats() reports it (Chromium owns that socket). */
