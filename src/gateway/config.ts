@@ -31,7 +31,33 @@ export interface GatewayConfig {
   network: NetConfig;
   /** Workspace mode (setting `multiclaw.workspace.url`); absent or '' = local mode. */
   workspace?: { url: string };
+  /** Agents that act (settings `multiclaw.agent.*`); absent = DEFAULT_AGENT_CONFIG. */
+  agent?: AgentConfig;
 }
+
+/** How agents use tools. Workspace guardrails are a floor none of these can lower. */
+export interface AgentConfig {
+  /** Offer the editor tools to agents (`multiclaw.agent.tools`). */
+  tools: boolean;
+  /** Model requests per turn before the loop stops with "step limit reached". */
+  maxSteps: number;
+  /** Command rules (`npm test *`): allowed without asking / always refused. Deny wins; unknown asks. */
+  commandsAllow: string[];
+  commandsDeny: string[];
+  /** Domains web_fetch may reach without asking (the workspace's Allowed domains still apply). */
+  fetchAllowedDomains: string[];
+  /** Edits inside the workspace apply at once (reviewable, undoable) instead of asking first. */
+  autoApproveEdits: boolean;
+}
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  tools: true,
+  maxSteps: 25,
+  commandsAllow: [],
+  commandsDeny: [],
+  fetchAllowedDomains: [],
+  autoApproveEdits: true,
+};
 
 export interface LocalApiConfig {
   /** Start the listener with the gateway. */
@@ -60,5 +86,6 @@ export function defaultGatewayConfig(): GatewayConfig {
     localApi: { enabled: true, port: DEFAULT_LOCAL_API_PORT, openAiCompatibleApi: false },
     network: defaultNetConfig(),
     workspace: { url: '' },
+    agent: structuredClone(DEFAULT_AGENT_CONFIG),
   };
 }

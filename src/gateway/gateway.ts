@@ -1,5 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { AgentGatewayBase } from './agent/agentHost';
+import type { AgentRuntime } from './agent/agentRuntime';
+import type { WorkspacePort } from './agent/workspacePort';
 import { resolveAgents, type ResolvedAgent } from './agents';
 import type { ChatEvent, ChatService } from './chat/chatService';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
@@ -15,7 +18,7 @@ import type { Logger, SecretStore } from './ports';
 import type { InstanceMetrics } from '../protocol/workspace/models';
 import type { Conversation, ConversationChange, ConversationStore, ConversationSummary } from './store/conversationStore';
 import type { LocalTask, TaskChange, TaskService } from './tasks/taskService';
-import { Disposable, DisposableStore, Emitter, type Event } from './util/disposable';
+import { DisposableStore, Emitter, type Event } from './util/disposable';
 import { LinkStatusHolder } from './workspace/linkState';
 import type { LinkTuning, WorkspaceLink } from './workspace/workspaceLink';
 import type { Me, WorkspaceTask, WorkspaceTaskChange } from './workspace/workspaceTasks';
@@ -47,6 +50,8 @@ export interface GatewayDeps {
   linkTuning?: LinkTuning;
   /** A cloud desktop (`multiclaw desktop`): instance credentials only, and metrics in the heartbeats. */
   desktop?: { metrics: () => InstanceMetrics | undefined };
+  /** The editor the agents act in (VS Code's, or a NodeWorkspace for the headless CLI); absent: agents get no tools. */
+  workspace?: WorkspacePort;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -58,6 +63,7 @@ interface Running {
   localApi?: LocalApiServer;
   /** The workspace link (absent only when it failed to load). */
   link?: WorkspaceLink;
+  agent?: AgentRuntime;
   /** Forwards the running services' events to the Gateway's own emitters. */
   forwards: DisposableStore;
 }
@@ -70,7 +76,7 @@ interface Running {
  * Its events outlive restarts: a view subscribes once (chat events, conversations, local and
  * workspace tasks), and the read helpers answer empty while the gateway is stopped.
  */
-export class Gateway extends Disposable {
+export class Gateway extends AgentGatewayBase {
   private _state: GatewayState = 'stopped';
   private _error: string | undefined;
   private _config: GatewayConfig;
@@ -283,16 +289,24 @@ export class Gateway extends Disposable {
       const conversationsDir = path.join(this.deps.storageDir, 'conversations');
       await fs.mkdir(conversationsDir, { recursive: true, mode: 0o700 });
       // The runtime (undici, zod schemas, providers, store) loads here, not at activation.
-      const [{ NetService }, { ConversationStore }, { ChatService }, { TaskService }] = await Promise.all([
+      const [{ NetService }, { ConversationStore }, { ChatService }, { TaskService }, { AgentRuntime, mergeGuardrails }] = await Promise.all([
         import('./net/net'),
         import('./store/conversationStore'),
         import('./chat/chatService'),
         import('./tasks/taskService'),
+        import('./agent/agentRuntime'),
       ]);
       await this.keys.load();
       const net = new NetService({ ...this.deps.net, config: this._config.network, logger: this.deps.logger, ledger: this.ledger });
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
+      const port = this.deps.workspace;
+      const agent = port ? await AgentRuntime.open({ port, storageDir: this.deps.storageDir, store, logger: this.deps.logger }) : undefined;
       const chat = new ChatService({
+        tools: agent?.tools(),
+        guardrailsFor: (a) => {
+          const ws = this.running?.link?.config;
+          return mergeGuardrails(ws?.guardrails, a.source === 'workspace' ? ws?.agentGuardrails(a.id) : undefined);
+        },
         store,
         net,
         keys: this.keys,
@@ -312,7 +326,9 @@ export class Gateway extends Disposable {
       forwards.add(chat.onDidEvent((e) => this.onChatEventEmitter.fire(e)));
       forwards.add(store.onDidChange((e) => this.onDidChangeConversationsEmitter.fire(e)));
       forwards.add(tasks.onDidChange((e) => this.onDidChangeLocalTasksEmitter.fire(e)));
-      const running: Running = { net, store, chat, tasks, forwards };
+      if (agent) forwards.add(agent.onDidChangeFiles((e) => chat.fire({ type: 'changes', ...e })));
+      const running: Running = { net, store, chat, tasks, forwards, agent };
+      this.attachAgent(agent);
       this.running = running;
       running.localApi = await this.startLocalApi(tasks);
       running.link = await this.openLink(net, tasks);
@@ -386,6 +402,8 @@ export class Gateway extends Disposable {
     await r.link?.disconnect();
     r.link?.dispose();
     r.chat.stopAll();
+    await r.agent?.close();
+    this.attachAgent(undefined);
     r.chat.dispose();
     await r.store.close(); // writes buffered reply text, then releases the files
     r.net.dispose();
@@ -400,6 +418,7 @@ export class Gateway extends Disposable {
     if (r) {
       r.link?.dispose();
       r.localApi?.dispose();
+      r.agent?.dispose();
       r.tasks.dispose();
       r.chat.dispose();
       r.store.dispose();

@@ -1,11 +1,14 @@
+import type { ToolCallView, FileChange } from '../../protocol/agent';
+import { AgentLoop, type AgentSettings } from '../agent/agentLoop';
+import type { Guardrails } from '../agent/policy';
+import type { AgentTools } from '../agent/toolRunner';
 import type { ResolvedAgent } from '../agents';
-import type { GatewayConfig } from '../config';
+import { DEFAULT_AGENT_CONFIG, type GatewayConfig } from '../config';
 import type { ProviderKeys } from '../keys';
 import type { NetService } from '../net/net';
 import type { Logger } from '../ports';
 import { createProviderClient } from '../providers';
 import { ProviderError } from '../providers/errors';
-import type { ChatMessage } from '../providers/types';
 import type { Conversation, ConversationStore, StoredMessage } from '../store/conversationStore';
 import { Disposable, Emitter } from '../util/disposable';
 import { ChatInputError } from './errors';
@@ -22,7 +25,21 @@ export type ChatEvent =
   | { type: 'delta'; conversationId: string; messageId: string; text: string }
   | { type: 'messageUpdated'; conversationId: string; message: StoredMessage }
   | { type: 'messageRemoved'; conversationId: string; messageId: string }
-  | { type: 'busy'; conversationId: string; busy: boolean };
+  | { type: 'busy'; conversationId: string; busy: boolean }
+  /** A tool call's card changed (every status change; `awaiting_approval` carries `.approval`). */
+  | { type: 'toolCall'; conversationId: string; call: ToolCallView }
+  /** The files this conversation's agent changed, pending review. */
+  | { type: 'changes'; conversationId: string; files: FileChange[] };
+
+export interface SendOptions {
+  /** `plan`: read-only tools (a task's plan); `act` (default): every tool the policy allows. */
+  mode?: 'plan' | 'act';
+  /** The workspace task this turn works for (approvals carry it). */
+  taskId?: string;
+}
+
+/** No guardrails (local mode): nothing blocked, nothing forced to ask, no budget. */
+export const NO_GUARDRAILS: Guardrails = { blockedTools: [], approvalRequired: [] };
 
 export interface ChatServiceDeps {
   store: ConversationStore;
@@ -33,6 +50,10 @@ export interface ChatServiceDeps {
   agents: () => ResolvedAgent[];
   /** The API key for an agent (workspace keys, then local ones); default: the local key of its provider. */
   keyFor?: (agent: ResolvedAgent) => string | undefined;
+  /** The editor tools (absent: agents only talk). */
+  tools?: AgentTools;
+  /** Guardrails for an agent (workspace floor + the agent's own); default none. */
+  guardrailsFor?: (agent: ResolvedAgent) => Guardrails;
 }
 
 export { ChatInputError };
@@ -45,9 +66,22 @@ export class ChatService extends Disposable {
   private readonly running = new Map<string, AbortController>();
   private readonly onDidEventEmitter = this._register(new Emitter<ChatEvent>());
   readonly onDidEvent = this.onDidEventEmitter.event;
+  readonly loop: AgentLoop;
 
   constructor(private readonly deps: ChatServiceDeps) {
     super();
+    this.loop = new AgentLoop({
+      net: deps.net,
+      logger: deps.logger,
+      settings: (): AgentSettings => ({ ...DEFAULT_AGENT_CONFIG, ...deps.config().agent }),
+      emit: (e) => this.onDidEventEmitter.fire(e),
+      tools: deps.tools,
+    });
+  }
+
+  /** Fires a chat event from outside a turn (the changes tracker). */
+  fire(e: ChatEvent): void {
+    this.onDidEventEmitter.fire(e);
   }
 
   isBusy(conversationId: string): boolean {
@@ -67,6 +101,7 @@ export class ChatService extends Disposable {
     agentId: string,
     text: string,
     onConversation?: (c: Conversation) => void,
+    options: SendOptions = {},
   ): Promise<{ conversation: Conversation; done: Promise<void> }> {
     const agent = this.deps.agents().find((a) => a.id === agentId);
     if (!agent) throw new ChatInputError(`Unknown agent "${agentId}".`);
@@ -80,7 +115,7 @@ export class ChatService extends Disposable {
     onConversation?.(conversation);
     const user = await conversation.appendUser(text);
     this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId: conversation.id, message: user });
-    return { conversation, done: this.runTurn(conversation, agent) };
+    return { conversation, done: this.runTurn(conversation, agent, options) };
   }
 
   /** Re-runs the reply after a failed, interrupted or stopped one (the failed reply is removed). */
@@ -110,76 +145,54 @@ export class ChatService extends Disposable {
     for (const c of this.running.values()) c.abort();
   }
 
-  private history(conversation: Conversation): ChatMessage[] {
-    return conversation.messages.filter((m) => m.role === 'user' || m.status === 'complete').map((m) => ({ role: m.role, content: m.text }));
-  }
-
-  private async runTurn(conversation: Conversation, agent: ResolvedAgent): Promise<void> {
+  private async runTurn(conversation: Conversation, agent: ResolvedAgent, options: SendOptions = {}): Promise<void> {
     const abort = new AbortController();
     const cid = conversation.id;
     this.running.set(cid, abort);
     this.onDidEventEmitter.fire({ type: 'busy', conversationId: cid, busy: true });
-    const history = this.history(conversation);
-    const reply = await conversation.beginAssistant(agent.id);
-    this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId: cid, message: reply });
     const log = this.deps.logger.child(`chat`);
     const started = Date.now();
     try {
       const config = this.deps.config();
-      const apiKey = this.deps.keyFor ? this.deps.keyFor(agent) : this.deps.keys.get(agent.provider);
-      if (!agent.available) {
-        throw new ProviderError({
-          kind: 'auth',
-          provider: agent.provider,
-          retryable: false,
-          message:
-            agent.provider === 'openai-compatible'
-              ? 'No base URL is set for the OpenAI-compatible provider. Set multiclaw.providers.openaiCompatible.baseUrl.'
-              : (agent.unavailableReason ?? `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`),
-        });
-      }
-      const client = createProviderClient(
-        agent.provider,
-        { baseUrl: agent.baseUrl ?? config.providers[agent.provider].baseUrl, apiKey },
-        { net: this.deps.net, logger: this.deps.logger },
-      );
-      let finishReason: string | undefined;
-      let usage: StoredMessage['usage'];
-      for await (const ev of client.stream(
-        { model: agent.model, system: agent.systemPrompt, messages: history, maxTokens: agent.maxTokens },
-        {
-          signal: abort.signal,
+      const result = await this.loop.run({
+        conversation,
+        agent,
+        mode: options.mode ?? 'act',
+        taskId: options.taskId,
+        signal: abort.signal,
+        guardrails: this.deps.guardrailsFor?.(agent) ?? NO_GUARDRAILS,
+        streamOptions: {
           idleTimeoutMs: config.idleTimeoutMs,
           maxAttempts: config.maxAttempts,
           onRetry: (attempt, delayMs, err) => log.warn(`attempt ${attempt} failed (${err.message}); retrying in ${delayMs} ms`),
         },
-      )) {
-        if (ev.type === 'delta') {
-          conversation.appendDelta(reply.id, ev.text);
-          this.onDidEventEmitter.fire({ type: 'delta', conversationId: cid, messageId: reply.id, text: ev.text });
-        } else if (ev.type === 'usage') {
-          usage = { ...usage, ...ev.usage };
-        } else if (ev.type === 'done') {
-          finishReason = ev.finishReason;
-          usage = { ...usage, ...ev.usage };
-        }
-      }
-      await conversation.finishAssistant(reply.id, { status: 'complete', finishReason, usage });
-      log.info(`reply from ${agent.provider}/${agent.model} complete in ${Date.now() - started} ms (${finishReason ?? 'no finish reason'})`);
+        createClient: () => {
+          if (!agent.available) {
+            throw new ProviderError({
+              kind: 'auth',
+              provider: agent.provider,
+              retryable: false,
+              message:
+                agent.provider === 'openai-compatible'
+                  ? 'No base URL is set for the OpenAI-compatible provider. Set multiclaw.providers.openaiCompatible.baseUrl.'
+                  : (agent.unavailableReason ?? `No API key is set for ${agent.provider}. Run "MultiClaw: Set Provider API Key".`),
+            });
+          }
+          const apiKey = this.deps.keyFor ? this.deps.keyFor(agent) : this.deps.keys.get(agent.provider);
+          return createProviderClient(
+            agent.provider,
+            { baseUrl: agent.baseUrl ?? config.providers[agent.provider].baseUrl, apiKey },
+            { net: this.deps.net, logger: this.deps.logger },
+          );
+        },
+      });
+      log.info(
+        `turn with ${agent.provider}/${agent.model} ended (${result.end}) in ${Date.now() - started} ms: ${result.steps} request(s), ${result.tokens} tokens`,
+      );
     } catch (err) {
-      const cancelled = abort.signal.aborted || (err instanceof ProviderError && err.kind === 'cancelled');
-      if (cancelled) {
-        await conversation.finishAssistant(reply.id, { status: 'cancelled', finishReason: 'cancelled' });
-        log.info('reply stopped by the user');
-      } else {
-        const info = toErrorInfo(err);
-        await conversation.finishAssistant(reply.id, { status: 'error', error: info });
-        log.warn(`reply from ${agent.provider}/${agent.model} failed:`, err instanceof Error ? err : String(err));
-      }
+      log.error('the turn failed:', err instanceof Error ? err : String(err));
     } finally {
       this.running.delete(cid);
-      const final = conversation.messages.find((m) => m.id === reply.id);
-      if (final) this.onDidEventEmitter.fire({ type: 'messageUpdated', conversationId: cid, message: final });
       this.onDidEventEmitter.fire({ type: 'busy', conversationId: cid, busy: false });
     }
   }

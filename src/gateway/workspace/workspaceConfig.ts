@@ -89,6 +89,11 @@ export class WorkspaceConfig {
     this.keys.clear();
   }
 
+  /** A workspace agent's own guardrails (they tighten the workspace's), if it is one. */
+  agentGuardrails(agentId: string): Agent['guardrails'] | undefined {
+    return this._agents.find((a) => a.id === agentId)?.guardrails;
+  }
+
   /** Whether guardrails (workspace floor, tightened by the agent) allow a provider. */
   private restricted(a: Agent): boolean {
     const ws = this._guardrails?.restrictedProviders ?? [];
