@@ -4,6 +4,7 @@
  * `multiclaw` CLI and tests, so it imports only zod.
  */
 import { z } from 'zod';
+import { approvalDecisionSchema, approvalRequestSchema } from './agent';
 import { MAX_JSON_DEPTH } from './jsonLimits';
 
 export const LOCAL_API_VERSION = 1 as const;
@@ -40,6 +41,7 @@ export const localApiErrorCodeSchema = z.enum([
   'task_finished',
   'conversation_not_found',
   'conversation_busy',
+  'approval_not_found',
   'provider_error',
   'disabled',
   'gateway_not_running',
@@ -179,6 +181,12 @@ export const statusResponseSchema = z.object({
 export type StatusResponse = z.infer<typeof statusResponseSchema>;
 
 export const agentsResponseSchema = z.object({ agents: z.array(localAgentSchema) });
+/** `GET /v1/approvals`: the agent calls waiting for a decision, oldest first. */
+export const approvalsResponseSchema = z.object({ approvals: z.array(approvalRequestSchema) });
+/** `POST /v1/approvals/:id`: allow or deny; `always` stores the request's suggested rule for the workspace (allow only). */
+export const resolveApprovalRequestSchema = z.strictObject({ decision: z.enum(['allow', 'deny']), always: z.boolean().optional() });
+export type ResolveApprovalRequest = z.infer<typeof resolveApprovalRequestSchema>;
+export const resolveApprovalResponseSchema = z.object({ id: z.string(), decision: approvalDecisionSchema });
 export const taskResponseSchema = z.object({ task: localTaskSchema });
 export const tasksResponseSchema = z.object({ tasks: z.array(localTaskSchema) });
 
@@ -206,6 +214,9 @@ export const localEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task.updated'), seq: z.number().int(), task: localTaskSchema }),
   /** Reply text of a running task, as it streams. */
   z.object({ type: z.literal('task.output'), seq: z.number().int(), taskId: z.string(), text: z.string() }),
+  /** An agent call waits for a decision (answer with `POST /v1/approvals/:id`). */
+  z.object({ type: z.literal('approval.requested'), seq: z.number().int(), request: approvalRequestSchema }),
+  z.object({ type: z.literal('approval.resolved'), seq: z.number().int(), request: approvalRequestSchema, decision: approvalDecisionSchema }),
 ]);
 export type LocalEvent = z.infer<typeof localEventSchema>;
 

@@ -1,5 +1,14 @@
 /** The client commands of the `multiclaw` CLI: status, agents, tasks, dispatch, cancel. */
-import { agentsResponseSchema, type LocalEvent, type LocalTask, statusResponseSchema, taskResponseSchema, tasksResponseSchema } from '../../protocol/localApi';
+import {
+  agentsResponseSchema,
+  approvalsResponseSchema,
+  type LocalEvent,
+  type LocalTask,
+  resolveApprovalResponseSchema,
+  statusResponseSchema,
+  taskResponseSchema,
+  tasksResponseSchema,
+} from '../../protocol/localApi';
 import { type ApiReply, LocalApiClient, UnreachableError } from '../localApi/client';
 import { discover } from './discover';
 import { CliError, EXIT, type ExitCode } from './usage';
@@ -106,6 +115,42 @@ export async function cancel(o: CommonOptions & { id: string }, io: Io): Promise
   try {
     const { task } = taskResponseSchema.parse(await call(client, 'POST', `/v1/tasks/${encodeURIComponent(o.id)}/cancel`));
     io.out(o.json ? JSON.stringify(task) + '\n' : `${task.id} ${task.status}\n`);
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+/** The agent calls waiting for a decision. */
+export async function approvals(o: CommonOptions, io: Io): Promise<ExitCode> {
+  const client = await connect(o);
+  try {
+    const { approvals: list } = approvalsResponseSchema.parse(await call(client, 'GET', '/v1/approvals'));
+    if (o.json) io.out(JSON.stringify(list) + '\n');
+    else if (!list.length) io.out('No approvals waiting.\n');
+    else {
+      for (const a of list) {
+        io.out(
+          `${a.id}  ${a.toolName}  ${a.title}\n    why: ${a.reason}${a.suggestedRule ? `\n    always allow: ${a.suggestedRule}` : ''}${a.taskId ? `\n    task: ${a.taskId}` : ''}\n`,
+        );
+      }
+      io.out('Answer with: multiclaw approve <id> [--deny] [--always]\n');
+    }
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+/** Allows (or with `deny`, denies) a waiting call; `always` stores its suggested rule for the workspace. */
+export async function approve(o: CommonOptions & { id: string; deny: boolean; always: boolean }, io: Io): Promise<ExitCode> {
+  const client = await connect(o);
+  try {
+    const body = { decision: o.deny ? 'deny' : 'allow', ...(o.always ? { always: true } : {}) };
+    const r = resolveApprovalResponseSchema.parse(await call(client, 'POST', `/v1/approvals/${encodeURIComponent(o.id)}`, body));
+    io.out(
+      o.json ? JSON.stringify(r) + '\n' : `${r.id} ${r.decision.decision === 'allow' ? 'allowed' : 'denied'}${r.decision.always ? ' (rule stored)' : ''}\n`,
+    );
     return EXIT.ok;
   } finally {
     client.close();

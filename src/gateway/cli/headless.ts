@@ -6,6 +6,7 @@
  */
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
+import { NodeWorkspace } from '../agent/nodeWorkspace';
 import { Gateway } from '../gateway';
 import { RedactingLogger, type LogSink } from '../log/logger';
 import { Redactor } from '../log/redact';
@@ -62,11 +63,14 @@ export async function runGateway(version: string, portFlag: number | undefined, 
   const secrets = new MemorySecrets();
   for (const [p, k] of Object.entries(hc.keys)) await secrets.store(`multiclaw.providerKey.${p}`, k);
 
+  // The agents act in MULTICLAW_WORKSPACE (default: the folder the gateway was started in); approvals go through the local API / CLI.
+  const workspace = new NodeWorkspace({ folders: [path.resolve(process.env.MULTICLAW_WORKSPACE || process.cwd())], ripgrepPath: process.env.MULTICLAW_RG });
   const gateway = new Gateway({
     logger,
     redactor,
     secrets,
     storageDir: hc.home,
+    workspace,
     config: hc.config,
     localApi: { host: 'headless', version, token: hc.token },
   });
@@ -78,6 +82,7 @@ export async function runGateway(version: string, portFlag: number | undefined, 
       logger.info(`${signal}: stopping`);
       await gateway.stop();
       gateway.dispose();
+      workspace.dispose();
       await new Promise<void>((r) => stream.end(() => r()));
     })();
     return stopping;

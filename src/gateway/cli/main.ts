@@ -40,6 +40,8 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   wait: { type: 'boolean', short: 'w' },
+  deny: { type: 'boolean' },
+  always: { type: 'boolean' },
   agent: { type: 'string', short: 'a' },
   title: { type: 'string' },
   context: { type: 'string' },
@@ -121,6 +123,14 @@ export async function main(argv: string[]): Promise<ExitCode> {
     case 'tasks':
       noExtra(0);
       return commands.tasks({ ...common, status: v.status, agent: v.agent, limit: v.limit }, io);
+    case 'approvals':
+      noExtra(0);
+      return commands.approvals(common, io);
+    case 'approve':
+      if (!rest[0]) throw usage('approve needs an approval id (multiclaw approvals lists them)');
+      noExtra(1);
+      if (v.deny && v.always) throw usage('--always stores an allow rule; it cannot go with --deny');
+      return commands.approve({ ...common, id: rest[0], deny: v.deny === true, always: v.always === true }, io);
     case 'cancel':
       if (!rest[0]) throw usage('cancel needs a task id');
       noExtra(1);

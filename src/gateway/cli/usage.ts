@@ -44,6 +44,9 @@ Usage:
   multiclaw dispatch "<prompt>" --agent ID [--title T] [--context JSON] [--wait] [--json]
                                            Dispatch a task; --wait streams the reply and exits with its outcome
   multiclaw cancel <task-id> [--json]      Cancel a queued or running task
+  multiclaw approvals [--json]             Agent actions waiting for your approval
+  multiclaw approve <id> [--deny] [--always] [--json]
+                                           Allow (or deny) one; --always stores its rule for this workspace
   multiclaw --help | --version
 
 Finding the gateway: the CLI reads the discovery file (0600, {port, token, pid}) that a running
@@ -58,6 +61,7 @@ must be mode 0600):
   MULTICLAW_<PROVIDER>_BASE_URL, MULTICLAW_<PROVIDER>_MODEL
                                                       e.g. MULTICLAW_OPENAI_COMPATIBLE_BASE_URL
   MULTICLAW_AGENTS                                    agents as JSON (same shape as multiclaw.agents)
+  MULTICLAW_WORKSPACE                                 the folder agents act in (default: the current folder)
   MULTICLAW_GATEWAY_PORT                              local API port (default 18789; taken → a free one)
   MULTICLAW_LOCAL_API_TOKEN                           a fixed session token (≥ 32 characters); default: random per start
   MULTICLAW_OPENAI_COMPATIBLE_API=1                   serve POST /v1/chat/completions

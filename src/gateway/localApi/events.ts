@@ -40,6 +40,13 @@ export class EventHub extends Disposable {
     this._register(gateway.onDidChangeAgents(() => this.broadcast({ type: 'agents.changed' })));
     this._register(tasks.onDidChange((c) => this.broadcast({ type: c.kind === 'created' ? 'task.created' : 'task.updated', task: c.task })));
     this._register(tasks.onDidOutput((o) => this.broadcast({ type: 'task.output', taskId: o.taskId, text: o.text })));
+    this._register(
+      gateway.onDidChangeApprovals((c) =>
+        this.broadcast(
+          c.kind === 'requested' ? { type: 'approval.requested', request: c.request } : { type: 'approval.resolved', request: c.request, decision: c.decision },
+        ),
+      ),
+    );
     const timer = setInterval(() => this.heartbeat(), limits.wsHeartbeatMs);
     timer.unref();
     this._register(toDisposable(() => clearInterval(timer)));

@@ -4,7 +4,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clip } from '../../protocol/jsonLimits';
-import { dispatchTaskRequestSchema, LOCAL_API_VERSION, type LocalAgent, listTasksQuerySchema, type StatusResponse } from '../../protocol/localApi';
+import {
+  dispatchTaskRequestSchema,
+  LOCAL_API_VERSION,
+  type LocalAgent,
+  listTasksQuerySchema,
+  resolveApprovalRequestSchema,
+  type StatusResponse,
+} from '../../protocol/localApi';
 import type { Logger } from '../ports';
 import { TaskError } from '../tasks/taskService';
 import { ApiError, readJson, sendJson, validate } from './http';
@@ -41,6 +48,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: new RegExp(`^/v1/tasks/${ID}$`), handler: getTask },
   { method: 'POST', path: new RegExp(`^/v1/tasks/${ID}/cancel$`), handler: cancelTask },
   { method: 'POST', path: new RegExp(`^/v1/conversations/${ID}/messages$`), handler: handleSendMessage },
+  { method: 'GET', path: /^\/v1\/approvals$/, handler: listApprovals },
+  { method: 'POST', path: new RegExp(`^/v1/approvals/${ID}$`), handler: resolveApproval },
   { method: 'POST', path: /^\/v1\/chat\/completions$/, handler: handleChatCompletions },
   { method: 'GET', path: /^\/v1\/models$/, handler: handleModels },
 ];
@@ -114,6 +123,19 @@ function getTask(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, pa
 async function cancelTask(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, params: string[]): Promise<void> {
   const task = await taskCall(() => ctx.gateway.tasks.cancel(params[0]));
   sendJson(res, 200, { task });
+}
+
+function listApprovals(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { approvals: ctx.gateway.pendingApprovals() });
+}
+
+async function resolveApproval(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[]): Promise<void> {
+  const body = validate(resolveApprovalRequestSchema, await readJson(req, ctx.limits.bodyBytes), 'approval decision');
+  const id = params[0] ?? '';
+  const decision = { decision: body.decision, ...(body.always ? { always: true } : {}), via: 'local-api' };
+  if (!ctx.gateway.resolveApproval(id, decision))
+    throw new ApiError(404, 'approval_not_found', `No approval ${clip(id, 100)} is waiting (already decided, or its turn was stopped).`);
+  sendJson(res, 200, { id, decision });
 }
 
 const TASK_ERROR_STATUS: Record<TaskError['code'], number> = {

@@ -2,6 +2,8 @@
  * Types of the local API listener that the gateway (and the extension) see without loading it:
  * this file imports nothing at runtime, so `gateway.ts` can `import type` it on the activation path.
  */
+import type { ApprovalDecision, ApprovalRequest } from '../../protocol/agent';
+import type { ApprovalChange } from '../agent/approvals';
 import type { ResolvedAgent } from '../agents';
 import type { ChatService } from '../chat/chatService';
 import type { GatewayConfig } from '../config';
@@ -28,6 +30,9 @@ export interface LocalApiHost {
   agents(): ResolvedAgent[];
   keyFor(agent: ResolvedAgent): string | undefined;
   taskCounts(): { queued: number; running: number };
+  readonly onDidChangeApprovals: Event<ApprovalChange>;
+  pendingApprovals(): ApprovalRequest[];
+  resolveApproval(id: string, decision: ApprovalDecision): boolean;
 }
 
 /** Tunables of the listener; production uses the defaults, tests shorten them. */
