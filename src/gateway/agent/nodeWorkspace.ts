@@ -5,7 +5,7 @@
  * child processes in their own process group.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { type Dirent, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomicFile';
 import { globMatcher, IgnoreRules } from './glob';
@@ -134,7 +134,7 @@ export class NodeWorkspace implements WorkspacePort {
     const visit = async (rel: string, ignores: Array<{ base: string; rules: IgnoreRules }>): Promise<void> => {
       if (out.length >= limit || signal?.aborted) return;
       const dir = path.join(root, rel);
-      let entries: import('node:fs').Dirent[];
+      let entries: Dirent[];
       try {
         entries = await fs.readdir(dir, { withFileTypes: true });
       } catch {

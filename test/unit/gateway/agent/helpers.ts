@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../../../../src/gateway/config';
 import type { ProviderId } from '../../../../src/gateway/providers/types';
 import type { Conversation } from '../../../../src/gateway/store/conversationStore';
 import type { ToolCallView } from '../../../../src/protocol/agent';
+import type { Guardrails } from '../../../../src/protocol/workspace/models';
 import type { ProviderServer } from '../../../fixtures/providerServer';
 import { createTestGateway, type TestGateway } from '../../../support/gateway';
 
@@ -111,7 +112,7 @@ export function toolResultsIn(body: unknown): string[] {
 }
 
 /** Guardrails as a workspace would push them, for every agent of the rig (through the gateway's own merge). */
-export async function setGuardrails(rig: AgentRig, g: Partial<import('../../../../src/protocol/workspace/models').Guardrails>): Promise<void> {
+export async function setGuardrails(rig: AgentRig, g: Partial<Guardrails>): Promise<void> {
   const { mergeGuardrails } = await import('../../../../src/gateway/agent/agentRuntime');
   const chat = rig.t.gateway.chat as unknown as { deps: { guardrailsFor: unknown } };
   chat.deps.guardrailsFor = () =>
