@@ -9,6 +9,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { LocalApiClient } from '../../../../src/gateway/localApi/client';
+import type { LocalEvent } from '../../../../src/protocol/localApi';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 
 const root = path.resolve(__dirname, '../../../../..');
@@ -70,6 +72,7 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
   this.timeout(60_000);
   let server: ProviderServer;
   let home: string;
+  let workspace: string;
   let env: NodeJS.ProcessEnv;
   let gw: Headless;
 
@@ -80,6 +83,7 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
     }
     server = await startProviderServer();
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-home-'));
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-cli-ws-'));
     // Keys from a 0600 config file, base URLs and the port from the environment.
     fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ providers: { openai: { apiKey: server.keys.openai } }, chat: { maxAttempts: 1 } }), {
       mode: 0o600,
@@ -89,6 +93,7 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
       HOME: home,
       MULTICLAW_HOME: home,
       MULTICLAW_GATEWAY_PORT: '0',
+      MULTICLAW_WORKSPACE: workspace,
       MULTICLAW_OPENAI_BASE_URL: server.baseUrls.openai,
       MULTICLAW_OPENAI_COMPATIBLE_BASE_URL: server.baseUrls['openai-compatible'],
     };
@@ -102,6 +107,55 @@ describe('multiclaw CLI (end to end against a headless gateway)', function () {
     }
     await server?.close();
     fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('approvals lists what an agent asks; approve allows it (the task runs in MULTICLAW_WORKSPACE); bad ids and flags are refused', async () => {
+    const d = JSON.parse(fs.readFileSync(gw.discoveryFile, 'utf8')) as { port: number; token: string };
+    const client = new LocalApiClient({ port: d.port, token: d.token });
+    const frames: LocalEvent[] = [];
+    const waiters: Array<() => void> = [];
+    const events = await client.events(
+      (e) => {
+        frames.push(e);
+        for (const w of waiters.splice(0)) w();
+      },
+      () => undefined,
+    );
+    const next = async (pred: (e: LocalEvent) => boolean): Promise<LocalEvent> => {
+      for (;;) {
+        const hit = frames.find(pred);
+        if (hit) return hit;
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    };
+    try {
+      server.script([{ toolCalls: [{ name: 'run_command', arguments: { command: 'touch from-cli.txt' } }] }, { text: 'touched' }]);
+      const q = await runCli(['dispatch', 'touch a file', '--agent', 'default-openai'], env);
+      assert.equal(q.code, 0, q.stderr);
+      const asked = await next((e) => e.type === 'approval.requested');
+      const id = asked.type === 'approval.requested' ? asked.request.id : '';
+      const list = await runCli(['approvals'], env);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`${id}  run_command  Run touch from-cli.txt`));
+      assert.match(list.stdout, /multiclaw approve <id>/);
+      assert.equal((await runCli(['approve'], env)).code, 2);
+      assert.equal((await runCli(['approve', id, '--deny', '--always'], env)).code, 2);
+      const bogus = await runCli(['approve', 'no-such-approval'], env);
+      assert.equal(bogus.code, 5);
+      assert.match(bogus.stderr, /approval_not_found/);
+      const ok = await runCli(['approve', id], env);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, `${id} allowed\n`);
+      await next((e) => e.type === 'task.updated' && e.task.status === 'completed' && e.task.result?.text === 'touched');
+      assert.ok(fs.existsSync(path.join(workspace, 'from-cli.txt')), 'ran in MULTICLAW_WORKSPACE');
+      const none = await runCli(['approvals', '--json'], env);
+      assert.deepEqual(JSON.parse(none.stdout), []);
+    } finally {
+      server.reset();
+      events.close();
+      client.close();
+    }
   });
 
   it('starts: one JSON line with port and discoveryFile; the discovery file is 0600 and holds port, token and pid', () => {

@@ -1,6 +1,7 @@
 /** A gateway with its local API on 127.0.0.1 (a free port) against the local provider fixture server. */
 import http from 'node:http';
 import WebSocket from 'ws';
+import type { WorkspacePort } from '../../../../src/gateway/agent/workspacePort';
 import type { GatewayConfig } from '../../../../src/gateway/config';
 import type { LocalApiInfo, LocalApiLimits } from '../../../../src/gateway/localApi/types';
 import type { Clock } from '../../../../src/gateway/ports';
@@ -25,6 +26,8 @@ export async function startApiGateway(
     config?: Partial<GatewayConfig['localApi']>;
     openaiKey?: boolean;
     dir?: string;
+    workspace?: WorkspacePort;
+    agent?: Partial<NonNullable<GatewayConfig['agent']>>;
   } = {},
 ): Promise<ApiHarness> {
   const secrets = new MapSecrets();
@@ -32,9 +35,11 @@ export async function startApiGateway(
   const t = await createTestGateway(server, {
     dir: o.dir,
     secrets,
+    workspace: o.workspace,
     localApi: { host: 'headless', version: '9.9.9-test', clock: o.clock, limits: o.limits },
     config: (c) => {
       c.localApi = { ...c.localApi, enabled: true, ...o.config };
+      if (o.agent) c.agent = { ...c.agent!, ...o.agent };
     },
   });
   const api = t.gateway.localApi;
