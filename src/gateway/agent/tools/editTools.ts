@@ -97,7 +97,7 @@ export const editFile = defineTool<z.infer<typeof editArgs>>({
     const stat = diffStat(current, r.text);
     const line = firstChangedLine(current, r.text);
     return {
-      content: `Edited ${shown}: ${r.applied} replacement(s), +${stat.added} −${stat.removed} lines. Around line ${line} now:\n${excerpt(r.text, line, 4)}`,
+      content: `Edited ${shown}: ${r.applied.length} replacement(s)${r.applied.some((x) => x.mode === 'whitespace') ? ' (matched ignoring whitespace)' : ''}, +${stat.added} −${stat.removed} lines. Around line ${line} now:\n${excerpt(r.text, line, 4)}`,
       diffStat: stat,
     };
   },
@@ -155,7 +155,7 @@ export const applyPatch = defineTool<z.infer<typeof patchArgs>>({
     const paths: ResolvedPath[] = [];
     for (const f of parsed.files) {
       paths.push(await env.resolve(f.path));
-      if (f.moveTo) paths.push(await env.resolve(f.moveTo));
+      if (f.kind === 'update' && f.moveTo) paths.push(await env.resolve(f.moveTo));
     }
     return { tool: 'apply_patch', kind: 'edit', paths };
   },
@@ -170,19 +170,19 @@ export const applyPatch = defineTool<z.infer<typeof patchArgs>>({
       const p = resolved[i++]!;
       const file = p.real ?? p.absolute;
       const shown = displayPath(ctx.port, p.absolute);
-      const target = f.moveTo ? resolved[i++]! : undefined;
-      if (f.type === 'add') {
+      const target = f.kind === 'update' && f.moveTo ? resolved[i++]! : undefined;
+      if (f.kind === 'add') {
         if (await ctx.port.stat(file)) return errorResult(`${shown} already exists (the patch adds it). Nothing was changed.`);
-        planned.push({ file, shown, before: undefined, after: f.contents ?? '' });
+        planned.push({ file, shown, before: undefined, after: f.text });
         continue;
       }
       const current = await currentText(ctx, file, shown);
       if (typeof current !== 'string') return { ...current, content: `${current.content} Nothing was changed.` };
-      if (f.type === 'delete') {
+      if (f.kind === 'delete') {
         planned.push({ file, shown, before: current, after: undefined });
         continue;
       }
-      const r = applyPatchToText(current, f.hunks ?? []);
+      const r = applyPatchToText(current, f.hunks);
       if (!r.ok) return errorResult(`${shown}: ${r.error}\nNothing was changed.`);
       if (target) {
         planned.push({ file, shown, before: current, after: undefined });

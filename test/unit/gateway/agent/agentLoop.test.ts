@@ -4,6 +4,8 @@
  * blocked tools absent from the request body.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startProviderServer, type ProviderServer } from '../../../fixtures/providerServer';
 import { wireToolNames } from '../providers/tools';
 import { AGENT_PROVIDERS, agentRig, setGuardrails, toolResultsIn, type AgentRig } from './helpers';
@@ -23,6 +25,51 @@ describe('agent loop', function () {
     await rig?.close();
     rig = undefined;
     server.reset();
+  });
+
+  it('applies a V4A patch (update + add) whole, and refuses a stale one without touching anything', async () => {
+    rig = await agentRig(server, 'openai', { files: { 'src/m.ts': 'export const a = 1;\nexport const b = 2;\n' } });
+    const patch = [
+      '*** Begin Patch',
+      '*** Update File: src/m.ts',
+      '@@',
+      ' export const a = 1;',
+      '-export const b = 2;',
+      '+export const b = 3;',
+      '*** Add File: src/n.ts',
+      '+export const n = 0;',
+      '*** End Patch',
+    ].join('\n');
+    const stale = [
+      '*** Begin Patch',
+      '*** Update File: src/m.ts',
+      '@@',
+      '-export const zzz = 9;',
+      '+export const zzz = 10;',
+      '*** Add File: src/o.ts',
+      '+x',
+      '*** End Patch',
+    ].join('\n');
+    server.script([
+      { toolCalls: [{ name: 'apply_patch', arguments: { input: patch } }] },
+      { toolCalls: [{ name: 'apply_patch', arguments: { input: stale } }] },
+      { text: 'patched' },
+    ]);
+    const conv = await rig.turn('patch it');
+    assert.equal(rig.file('src/m.ts'), 'export const a = 1;\nexport const b = 3;\n');
+    assert.equal(rig.file('src/n.ts'), 'export const n = 0;\n');
+    const [ok, refused] = rig.cards(conv.id);
+    assert.equal(ok!.status, 'done', ok!.result);
+    assert.equal(refused!.status, 'error');
+    assert.match(refused!.result ?? '', /Nothing was changed/);
+    assert.equal(fs.existsSync(path.join(rig.ws, 'src/o.ts')), false, 'all or nothing');
+    assert.deepEqual(
+      rig.t.gateway.pendingChanges(conv.id).map((c) => [c.label, c.kind]),
+      [
+        ['src/m.ts', 'modified'],
+        ['src/n.ts', 'created'],
+      ],
+    );
   });
 
   for (const provider of AGENT_PROVIDERS) {
