@@ -362,6 +362,7 @@ export class Gateway extends AgentGatewayBase {
         version: this.deps.version ?? this.deps.localApi?.version ?? '0.0.0',
         tuning: this.deps.linkTuning,
         instanceOnly: !!this.deps.desktop,
+        approvals: this.onDidChangeApprovals,
         metrics: this.deps.desktop?.metrics,
       });
     } catch (err) {

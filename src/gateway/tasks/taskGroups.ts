@@ -4,6 +4,7 @@
  * and the number of tasks waiting for me (the view's badge). Pure, so the tree, tests and the
  * assign-latency benchmark share it.
  */
+import type { ApprovalRequest } from '../../protocol/agent';
 import type { TaskStatus } from '../../protocol/workspace/common';
 import type { LocalTask } from './taskService';
 import type { WorkspaceTask } from '../workspace/workspaceTasks';
@@ -30,6 +31,8 @@ export interface TaskRow {
   actions: TaskAction[];
   /** The pending plan, when it waits for approval. */
   plan?: { summary: string; steps: string[] };
+  /** An agent call of this task waiting for the user's decision ("Waiting for approval"). */
+  approval?: { id: string; title: string; reason: string };
   error?: string;
 }
 
@@ -49,6 +52,12 @@ export interface TaskGroupsInput {
    * assigned to that instance; this machine's local tasks are not its).
    */
   focus?: { instanceId: string; name: string };
+  /** Agent approvals waiting on this machine (Gateway.pendingApprovals()). */
+  approvals?: readonly ApprovalRequest[];
+}
+
+function approvalOf(a: ApprovalRequest | undefined): TaskRow['approval'] {
+  return a && { id: a.id, title: a.title, reason: a.reason };
 }
 
 export const GROUP_ORDER: ReadonlyArray<[TaskStatus, string]> = [
@@ -84,6 +93,7 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
       continue;
     }
     const open = !TERMINAL.includes(t.status);
+    const approval = approvalOf(input.approvals?.find((a) => !a.taskId && !!t.conversationId && a.conversationId === t.conversationId));
     rows.push({
       key: `l:${t.id}`,
       kind: 'local',
@@ -96,9 +106,10 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
       assignee: null,
       conversationId: t.conversationId,
       runningHere: t.status === 'running',
-      waitingForMe: false,
+      waitingForMe: !!approval,
       actions: [...(open ? ['cancel' as const] : []), ...(t.conversationId ? ['open' as const] : [])],
       error: t.error?.message,
+      ...(approval ? { approval } : {}),
     });
   }
   const me = input.me;
@@ -111,6 +122,7 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
       !!me &&
       ((t.assignee?.type === 'member' && t.assignee.memberId === me.memberId) || (t.assignee?.type === 'instance' && t.assignee.instanceId === me.instanceId));
     const pending = t.status === 'awaiting_approval' && t.plan?.state === 'pending' ? t.plan : undefined;
+    const approval = approvalOf(input.approvals?.find((a) => a.taskId === t.id));
     const actions: TaskAction[] = [];
     if (!active && (t.status === 'assigned' || t.status === 'queued') && (here || !t.assignee)) actions.push('run');
     if (pending && here) actions.push('approve', 'reject');
@@ -128,10 +140,11 @@ export function buildTaskGroups(input: TaskGroupsInput): { groups: TaskGroup[]; 
       assignee: assigneeLabel(t, input),
       conversationId,
       runningHere: !!active,
-      waitingForMe: here && ((t.status === 'assigned' && !active) || !!pending),
+      waitingForMe: !!approval || (here && ((t.status === 'assigned' && !active) || !!pending)),
       actions,
       plan: pending ? { summary: pending.summary, steps: pending.steps.map((s) => s.title) } : undefined,
       error: t.result?.error,
+      ...(approval ? { approval } : {}),
     });
   }
   rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));

@@ -269,12 +269,18 @@ export class TaskService extends Disposable {
       const now = this.iso();
       Object.assign(task, { status: 'running', conversationId: conversation.id, startedAt: now, updatedAt: now });
       this.changed(task, 'updated');
-      const { done } = await this.deps.chat.send(conversation.id, task.agentId, messageText(task));
+      // A workspace task's plan is made with read-only tools; after Approve Plan the run acts.
+      const { done } = await this.deps.chat.send(conversation.id, task.agentId, messageText(task), undefined, {
+        mode: task.phase === 'plan' ? 'plan' : 'act',
+        taskId: task.workspaceTaskId ?? undefined,
+      });
       if (run.cancelRequested || this.closing) this.deps.chat.stop(conversation.id);
       await done;
       const reply = [...conversation.messages].reverse().find((m) => m.role === 'assistant');
       if (this.closing && reply?.status !== 'complete') {
         this.finish(task, 'failed', { error: interruptedError() });
+      } else if (reply?.status === 'complete' && reply.finishReason === 'budget_exhausted') {
+        this.finish(task, 'failed', { error: { kind: 'budget_exhausted', message: reply.text } });
       } else if (reply?.status === 'complete') {
         this.finish(task, 'completed', { result: { text: reply.text } });
       } else if (reply?.status === 'cancelled') {

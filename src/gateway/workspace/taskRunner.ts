@@ -6,6 +6,7 @@
  * the persisted outbox. Connection changes never touch a run: only an explicit cancel does.
  */
 import type { TaskStatus } from '../../protocol/workspace/common';
+import type { ApprovalChange } from '../agent/approvals';
 import type { ResolvedAgent } from '../agents';
 import type { Logger } from '../ports';
 import type { LocalTask, TaskService } from '../tasks/taskService';
@@ -25,6 +26,8 @@ export interface RunnerDeps {
   logger: Logger;
   /** Minimum time between two progress notes of one task (default 2 s). */
   progressIntervalMs?: number;
+  /** Agent approvals (any conversation): one for a workspace task pauses it (`awaiting_approval`) and is audited. */
+  approvals?: (listener: (e: ApprovalChange) => void) => { dispose(): void };
 }
 
 export class TaskRunError extends Error {
@@ -36,7 +39,7 @@ const OUTPUT_MAX = 100_000;
 
 export function planPrompt(t: Pick<WorkspaceTask, 'title' | 'prompt'>): string {
   return [
-    'Before doing anything, propose a plan for this task for my approval: one line that sums it up, then the steps as a numbered list. Do not carry it out yet.',
+    'Before doing anything, propose a plan for this task for my approval: one line that sums it up, then the steps as a numbered list naming the actions you will take (the files you will edit, the commands you will run). You may read the workspace to plan; do not carry it out yet.',
     '',
     `Task: ${t.title}`,
     t.prompt && t.prompt !== t.title ? `\n${t.prompt}` : '',
@@ -68,6 +71,32 @@ export class TaskRunner extends Disposable {
     this._register(d.tasks.onDidChange(({ task }) => this.onLocalChange(task)));
     this._register(d.tasks.onDidOutput(({ taskId, text }) => this.onOutput(taskId, text)));
     this._register(d.workspace.onDidChange((c) => c.task && this.onWorkspaceChange(c.task)));
+    if (d.approvals) this._register(d.approvals((e) => this.onApproval(e)));
+  }
+
+  /** A call of a workspace task's agent waits for (or got) a decision: the task pauses, and the workspace audits it. */
+  private onApproval(e: ApprovalChange): void {
+    const id = e.request.taskId;
+    const t = id ? this.d.workspace.get(id) : undefined;
+    if (!id || !t || TERMINAL.includes(t.status)) return;
+    const r = e.request;
+    const base = { tool: r.toolName, title: r.title.slice(0, 2000), reason: r.reason.slice(0, 2000) };
+    if (e.kind === 'requested') {
+      void this.update(id, {
+        status: 'awaiting_approval',
+        note: `Waiting for approval: ${r.title}`.slice(0, 20_000),
+        approval: { event: 'requested', ...base },
+      });
+      return;
+    }
+    const granted = e.decision.decision === 'allow';
+    const approval = {
+      event: granted ? ('granted' as const) : ('denied' as const),
+      ...base,
+      ...(e.decision.via ? { via: e.decision.via } : {}),
+      ...(e.decision.always ? { always: true } : {}),
+    };
+    void this.update(id, { status: 'running', note: `Agent approval ${granted ? 'granted' : 'denied'}: ${r.title}`.slice(0, 20_000), approval });
   }
 
   /** The local runs of a workspace task, newest first. */
@@ -84,7 +113,8 @@ export class TaskRunner extends Disposable {
     const t = this.d.workspace.get(id);
     if (!t) throw new TaskRunError('This workspace task is not known here (yet).');
     if (TERMINAL.includes(t.status)) throw new TaskRunError(`The task is already ${t.status}.`);
-    if (t.status === 'awaiting_approval') throw new TaskRunError('Its plan is waiting for approval.');
+    if (t.status === 'awaiting_approval')
+      throw new TaskRunError(t.plan?.state === 'pending' ? 'Its plan is waiting for approval.' : 'It is waiting for an approval.');
     if (this.activeRun(id)) throw new TaskRunError('It is already running here.');
     if (!this.d.workspace.isAssignedHere(t)) {
       if (t.assignee) throw new TaskRunError('It is assigned to someone else.');
@@ -108,7 +138,13 @@ export class TaskRunner extends Disposable {
   /** Reports an update for a workspace task through the outbox (also used by tests and tools). */
   update(
     id: string,
-    params: { status: TaskStatus; note?: string; progress?: number; result?: { summary: string; output?: string; error?: string } },
+    params: {
+      status: TaskStatus;
+      note?: string;
+      progress?: number;
+      result?: { summary: string; output?: string; error?: string };
+      approval?: { event: 'requested' | 'granted' | 'denied'; tool: string; title: string; reason?: string; via?: string; always?: boolean };
+    },
   ): Promise<unknown> {
     return this.d.outbox.enqueue(id, 'task.update', params);
   }

@@ -25,7 +25,7 @@ import { CredentialStore, type AccountRecord, type InstanceRecord } from './cred
 import type { LinkStatus, SignedOutReason, LinkStatusHolder } from './linkState';
 import { Outbox } from './outbox';
 import { OutboxSender } from './outboxSender';
-import { TaskRunner } from './taskRunner';
+import { type RunnerDeps, TaskRunner } from './taskRunner';
 import { WorkspaceConfig } from './workspaceConfig';
 import { WorkspaceTasks, type WorkspaceTaskChange } from './workspaceTasks';
 import { errorMessage } from '../errors';
@@ -60,6 +60,8 @@ export interface WorkspaceLinkDeps {
   instanceOnly?: boolean;
   /** CPU, memory and disk for the heartbeats (cloud desktops). */
   metrics?: () => InstanceMetrics | undefined;
+  /** Agent approvals, for the runner (a workspace task waiting for one pauses and is audited). */
+  approvals?: RunnerDeps['approvals'];
 }
 
 /** The parts that exist while signed in. */
@@ -223,6 +225,7 @@ export class WorkspaceLink extends Disposable {
       logger: this.log.child('runner'),
       instanceName: () => instance.name,
       progressIntervalMs: t.progressIntervalMs,
+      approvals: this.deps.approvals,
       claim: async (taskId) => {
         const r = await api.assignTask(
           instance.workspaceToken,

@@ -173,7 +173,12 @@ export const auditEntrySchema = z.object({
   id: z.number().int().positive(),
   ts: isoTimeSchema,
   actor: actorSchema,
-  action: z.string().max(100).describe('e.g. member.invited, member.removed, agent.created, task.completed, plan.approved'),
+  action: z
+    .string()
+    .max(100)
+    .describe(
+      'e.g. member.invited, member.removed, agent.created, task.completed, plan.approved, agent.approval.requested, agent.approval.granted, agent.approval.denied',
+    ),
   resource: z.object({ type: z.string().max(50), id: z.string().max(100) }),
   details: jsonObjectSchema,
 });

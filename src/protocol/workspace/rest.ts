@@ -153,12 +153,27 @@ export const taskListResponseSchema = z.object({ tasks: z.array(taskSchema), nex
 export const taskResponseSchema = z.object({ task: taskSchema });
 export const taskDetailResponseSchema = z.object({ task: taskSchema, progress: z.array(progressNoteSchema), plans: z.array(planSchema) });
 export const assignTaskRequestSchema = z.object({ assignee: assigneeSchema.nullable(), expectedVersion: z.number().int().positive().optional() });
+/** An agent's tool call that needed a human: asked (the task waits), then granted or denied. The server writes `agent.approval.<event>` to the audit trail. */
+export const agentApprovalReportSchema = z.object({
+  event: z.enum(['requested', 'granted', 'denied']),
+  /** The tool (`run_command`, `edit_file`…) and what the call would do (`Run npm test`). */
+  tool: z.string().min(1).max(200),
+  title: z.string().max(2000),
+  /** Why it asked (a guardrail, a protected path, a command not in the allow list). */
+  reason: z.string().max(2000).optional(),
+  /** Who decided: `chat`, `local-api`, `cli`, `notification`, `stop`. */
+  via: z.string().max(50).optional(),
+  /** "Always allow" stored a standing rule on that machine. */
+  always: z.boolean().optional(),
+});
 export const taskStatusRequestSchema = z.object({
   status: taskStatusSchema,
   note: z.string().max(20_000).optional(),
   progress: z.number().min(0).max(1).optional(),
   result: taskResultSchema.optional(),
   expectedVersion: z.number().int().positive().optional(),
+  /** Set when the update reports an agent approval (mid-task: `awaiting_approval`, then back to `running`). */
+  approval: agentApprovalReportSchema.optional(),
 });
 export const submitPlanRequestSchema = z.object({ summary: z.string().max(20_000), steps: z.array(planStepSchema).min(1).max(200) });
 export const planResponseSchema = z.object({ task: taskSchema, plan: planSchema });

@@ -304,6 +304,10 @@ export class Tasks {
       if (req.result) details.outcome = req.result.error ? 'error' : 'ok';
       await audit(tx, a.workspaceId, actor, `task.${req.status}`, { type: 'task', id: taskId }, details);
     }
+    if (req.approval) {
+      const { event, ...details } = req.approval;
+      audit(tx, a.workspaceId, actor, `agent.approval.${event}`, { type: 'task', id: taskId }, details);
+    }
     tx.emit(a.workspaceId, 'task.updated', { task: stateOf(task), note: toProgress(n) });
     return task;
   }

@@ -222,6 +222,38 @@ describe('server tasks: lifecycle, filters, plans, audit', () => {
     await assert.rejects(ts.server.services.ctx.db.run("UPDATE audit SET action = 'forged'"), /append-only/);
   });
 
+  it('audits agent approvals reported with a status update: requested (the task waits), granted, denied', async () => {
+    const t = await create(team.people.member, { title: 'agent asks', prompt: 'p' });
+    await status(team.people.member, t.id, { status: 'running' });
+    const ask = { tool: 'run_command', title: 'Run npm publish', reason: 'not in the allow list' };
+    const waiting = await status(team.people.member, t.id, {
+      status: 'awaiting_approval',
+      note: 'Waiting for approval: Run npm publish',
+      approval: { event: 'requested', ...ask },
+    });
+    assert.equal(waiting.body.task.status, 'awaiting_approval');
+    await status(team.people.member, t.id, { status: 'running', approval: { event: 'granted', ...ask, via: 'chat', always: true } });
+    await status(team.people.member, t.id, { status: 'awaiting_approval', approval: { event: 'requested', ...ask } });
+    await status(team.people.member, t.id, { status: 'running', approval: { event: 'denied', ...ask, via: 'cli' } });
+    const bad = await status(team.people.member, t.id, { status: 'running', approval: { event: 'maybe', tool: 'x', title: 'y' } });
+    assert.equal(bad.status, 400);
+    const r = await call<{ entries: Array<{ action: string; resource: { id: string }; actor: { id: string }; details: Record<string, unknown> }> }>(
+      ts.url,
+      'GET',
+      `${base}/audit?limit=50`,
+      { token: team.people.admin.token },
+    );
+    const approvals = r.body.entries.filter((e) => e.resource.id === t.id && e.action.startsWith('agent.approval.'));
+    assert.deepEqual(
+      approvals.map((e) => e.action),
+      ['agent.approval.denied', 'agent.approval.requested', 'agent.approval.granted', 'agent.approval.requested'],
+    );
+    assert.deepEqual(approvals[2]!.details, { ...ask, via: 'chat', always: true });
+    assert.equal(approvals[0]!.actor.id, team.people.member.memberId);
+    const only = await call<{ entries: Array<{ action: string }> }>(ts.url, 'GET', `${base}/audit?action=agent.approval.granted`, { token: team.owner.token });
+    assert.equal(only.body.entries.length, 1);
+  });
+
   it('answers a REST heartbeat from an instance and marks it online', async () => {
     const reg = await registerInstance(team, team.people.member);
     const hb = await call<{ instance: { online: boolean; lastHeartbeatAt: string } }>(ts.url, 'POST', '/v1/instance/heartbeat', {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { WorkspacePort } from '../../../../src/gateway/agent/workspacePort';
 import type { WorkspaceLink, LinkTuning } from '../../../../src/gateway/workspace/workspaceLink';
 import type { WorkspaceTask } from '../../../../src/gateway/workspace/workspaceTasks';
 import type { LinkStatus } from '../../../../src/gateway/workspace/linkState';
@@ -39,7 +40,7 @@ export interface GatewayHarness extends TestGateway {
 
 export async function startGateway(
   providers: ProviderServer,
-  o: { dir?: string; secrets?: MapSecrets; tuning?: LinkTuning; workspaceUrl?: string } = {},
+  o: { dir?: string; secrets?: MapSecrets; tuning?: LinkTuning; workspaceUrl?: string; workspace?: WorkspacePort } = {},
 ): Promise<GatewayHarness> {
   const secrets = o.secrets ?? new MapSecrets();
   // The dir outlives stop(): tests restart gateways on it and remove it themselves.
@@ -48,6 +49,7 @@ export async function startGateway(
     dir,
     secrets,
     version: '9.9.9-test',
+    workspace: o.workspace,
     linkTuning: o.tuning ?? FAST_TUNING,
     config: (c) => {
       c.maxAttempts = 1;

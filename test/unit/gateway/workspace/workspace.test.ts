@@ -8,6 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NodeWorkspace } from '../../../../src/gateway/agent/nodeWorkspace';
+import { buildTaskGroups } from '../../../../src/gateway/tasks/taskGroups';
+import { wireToolNames } from '../providers/tools';
 import type { ResolvedAgent } from '../../../../src/gateway/agents';
 import { decidePlan, dispatchToWorkspace, syncProviderKey } from '../../../../src/gateway/workspace/workspaceActions';
 import type { LocalTask } from '../../../../src/gateway/tasks/taskService';
@@ -130,14 +135,25 @@ describe('workspace link: workspace tasks', function () {
   let ts: TestServer;
   let team: Team;
   let h: GatewayHarness;
+  let wsDir: string;
+  let port: NodeWorkspace;
 
   useLinkEnv(
     async (e) => {
       ({ providers, ts, team } = e);
-      h = await startGateway(providers);
+      wsDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mc-link-ws-')));
+      port = new NodeWorkspace({ folders: [wsDir] });
+      h = await startGateway(providers, { workspace: port });
       await signInAs(h, ts, team.people.member, team.wid);
     },
-    { roles: ['member', 'viewer'], teardown: () => stopGateway(h) },
+    {
+      roles: ['member', 'viewer'],
+      teardown: async () => {
+        await stopGateway(h);
+        port.dispose();
+        fs.rmSync(wsDir, { recursive: true, force: true });
+      },
+    },
   );
 
   async function assignToMe(title: string, prompt = title): Promise<string> {
@@ -179,6 +195,58 @@ describe('workspace link: workspace tasks', function () {
       token: team.owner.token,
     });
     assert.ok(audit.body.entries.length >= 1, 'in the audit trail');
+  });
+
+  it('plans with read-only tools, acts after Approve Plan; a call that needs approval pauses the task and is audited', async () => {
+    const id = await assignToMe('Make the marker file');
+    const link = h.gateway.link;
+    await untilTask(link, id, (t) => t.status === 'assigned');
+    const s = providers.script([
+      { text: 'Create the marker.\n1. Run `touch marker.txt`' },
+      { toolCalls: [{ name: 'run_command', arguments: { command: 'touch marker.txt' } }] },
+      { text: 'Marker created.' },
+    ]);
+    try {
+      await link.runner!.run(id);
+      await untilTask(link, id, (t) => t.status === 'awaiting_approval' && t.plan?.state === 'pending');
+      const planTools = wireToolNames(s.requests[0]!.body);
+      assert.ok(planTools.includes('read_file') && !planTools.includes('run_command') && !planTools.includes('edit_file'), planTools.join(','));
+      const asked = waitFor(h.gateway.onDidChangeApprovals, (e) => e.kind === 'requested', 15_000, 'the approval request');
+      await decidePlan(link, id, 'approved');
+      const req = (await asked).request;
+      assert.equal(req.taskId, id);
+      assert.ok(wireToolNames(s.requests[1]!.body).includes('run_command'), 'the run acts');
+      const paused = await untilTask(link, id, (t) => t.status === 'awaiting_approval' && t.plan?.state === 'approved');
+      assert.equal(paused.plan?.state, 'approved');
+      const groups = buildTaskGroups({
+        local: h.gateway.localTasks(),
+        workspace: h.gateway.workspaceTasks(),
+        me: h.gateway.workspaceIdentity(),
+        approvals: h.gateway.pendingApprovals(),
+      });
+      const row = groups.groups.flatMap((g) => g.rows).find((r) => r.id === id)!;
+      assert.equal(row.approval?.id, req.id);
+      assert.equal(row.waitingForMe, true);
+      assert.ok(h.gateway.resolveApproval(req.id, { decision: 'allow', via: 'test' }));
+      const done = await untilTask(link, id, (t) => t.status === 'completed');
+      assert.match(done.result?.summary ?? '', /Marker created/);
+      assert.ok(fs.existsSync(path.join(wsDir, 'marker.txt')));
+      const audit = await call<{ entries: Array<{ action: string; resource: { id: string }; details: Record<string, unknown> }> }>(
+        ts.url,
+        'GET',
+        `/v1/workspaces/${team.wid}/audit?limit=100`,
+        { token: team.owner.token },
+      );
+      const mine = audit.body.entries
+        .filter((e) => e.resource.id === id && e.action.startsWith('agent.approval.'))
+        .map((e) => [e.action, e.details.via ?? null]);
+      assert.deepEqual(mine, [
+        ['agent.approval.granted', 'test'],
+        ['agent.approval.requested', null],
+      ]);
+    } finally {
+      providers.reset();
+    }
   });
 
   it('a rejected plan sends the task back to assigned; nothing runs', async () => {
