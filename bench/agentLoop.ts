@@ -5,8 +5,10 @@
  * conversations on disk) runs one chat turn against the provider fixture's SCRIPTED mode: `--trips`
  * responses that each call read_file on a small file, then a final text. The same provider streams
  * are then replayed without the loop: the OpenAI client streams the same turns with the same request
- * history, back to back. Each round trip is timed between consecutive request arrivals at the
- * server; the loop's added time is loop − plain, pairwise per round trip (same body size).
+ * history, back to back. NetService.fetch is wrapped to mark when each provider request starts and
+ * when its response body ends; the gap between a body's end and the next request's start is the
+ * client's work between two streams (for the loop: the tool, the policy, the conversation file, the
+ * next history). The loop's added time per round trip = its gap − the plain run's median gap.
  * The last line is one JSON object: roundTrips, addedP50Ms, addedP99Ms (goal ≤ 2 / ≤ 10 ms).
  */
 import fs from 'node:fs';
@@ -42,20 +44,32 @@ function turns(n: number): ScriptedTurn[] {
   return out;
 }
 
-/** Arrival time of each request at the server, from the first. */
-async function arrivals(server: ProviderServer, s: ReturnType<ProviderServer['script']>, count: number): Promise<number[]> {
-  void server;
-  const t: number[] = [];
-  for (let i = 0; i < count; i++) {
-    await s.waitForRequest(i);
-    t.push(performance.now());
-  }
-  return t;
+/** Provider request starts and response-body ends, in order (NetService.fetch wrapped once). */
+const marks = { starts: [] as number[], ends: [] as number[] };
+const fetchOriginal = NetService.prototype.fetch;
+type Fetch = typeof fetchOriginal;
+NetService.prototype.fetch = async function (this: NetService, url: string | URL, init: Parameters<Fetch>[1], purpose: Parameters<Fetch>[2]) {
+  if (!purpose.startsWith('provider:')) return fetchOriginal.call(this, url, init, purpose);
+  marks.starts.push(performance.now());
+  const res = await fetchOriginal.call(this, url, init, purpose);
+  if (!res.body) return res;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      flush: () => void marks.ends.push(performance.now()),
+    }),
+  );
+  return { status: res.status, headers: res.headers, body } as unknown as Awaited<ReturnType<Fetch>>;
+} as Fetch;
+
+function resetMarks(): void {
+  marks.starts = [];
+  marks.ends = [];
 }
 
-const gaps = (t: number[]): number[] => t.slice(1).map((x, i) => x - t[i]!);
+/** Per round trip: from the end of response i to the start of request i + 1. */
+const gaps = (): number[] => marks.starts.slice(1).map((s, i) => s - (marks.ends[i] ?? s));
 
-async function loopRun(server: ProviderServer, trips: number): Promise<{ gaps: number[]; histories: ChatMessage[][] }> {
+async function loopRun(server: ProviderServer, trips: number): Promise<{ gaps: number[]; histories: ChatMessage[][]; cpuMsPerTrip: number }> {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-bench-ws-'));
   fs.writeFileSync(path.join(ws, 'small.txt'), 'export const answer = 42;\n');
   const port = new NodeWorkspace({ folders: [ws] });
@@ -66,11 +80,13 @@ async function loopRun(server: ProviderServer, trips: number): Promise<{ gaps: n
     },
   });
   await t.gateway.keys.set('openai', server.keys.openai);
-  const s = server.script(turns(trips));
-  const times = arrivals(server, s, trips + 1);
+  server.script(turns(trips));
+  resetMarks();
+  const cpu0 = process.cpuUsage();
   const { conversation, done } = await t.gateway.chat.send(null, 'default-openai', 'Read small.txt again and again');
-  const stamps = await times;
   await done;
+  const cpu = process.cpuUsage(cpu0);
+  const measured = gaps();
   const full = historyOf(conversation);
   // The history request i carried: the user message and i round trips (assistant + tool result).
   const histories = Array.from({ length: trips + 1 }, (_, i) => full.slice(0, 1 + 2 * i));
@@ -78,23 +94,26 @@ async function loopRun(server: ProviderServer, trips: number): Promise<{ gaps: n
   port.dispose();
   fs.rmSync(ws, { recursive: true, force: true });
   server.reset();
-  return { gaps: gaps(stamps), histories };
+  if (conversation.messages.at(-1)?.text !== 'Read it.') throw new Error(`the turn did not finish: ${conversation.messages.at(-1)?.text ?? ''}`);
+  return { gaps: measured, histories, cpuMsPerTrip: (cpu.user + cpu.system) / 1000 / (trips + 1) };
 }
 
-async function plainRun(server: ProviderServer, histories: ChatMessage[][]): Promise<number[]> {
+async function plainRun(server: ProviderServer, histories: ChatMessage[][]): Promise<{ gaps: number[]; cpuMsPerTrip: number }> {
   const net = new NetService({});
   const logger = new RedactingLogger(new MemorySink(), new Redactor(), '', () => 'warn');
   const client = createProviderClient('openai', { baseUrl: server.baseUrls.openai, apiKey: server.keys.openai }, { net, logger });
   const tools = BUILTIN_TOOLS.map(toolDefinition);
-  const s = server.script(turns(histories.length - 1));
-  const times = arrivals(server, s, histories.length);
+  server.script(turns(histories.length - 1));
+  resetMarks();
+  const cpu0 = process.cpuUsage();
   for (const messages of histories) {
     for await (const ev of client.stream({ model: 'gpt-4.1', messages, tools })) void ev;
   }
-  const stamps = await times;
+  const cpu = process.cpuUsage(cpu0);
+  const measured = gaps();
   net.dispose();
   server.reset();
-  return gaps(stamps);
+  return { gaps: measured, cpuMsPerTrip: (cpu.user + cpu.system) / 1000 / histories.length };
 }
 
 async function main(): Promise<void> {
@@ -104,8 +123,10 @@ async function main(): Promise<void> {
     const warm = await loopRun(server, 20);
     await plainRun(server, warm.histories);
     const loop = await loopRun(server, TRIPS);
-    const plain = await plainRun(server, loop.histories);
-    const added = loop.gaps.map((g, i) => g - (plain[i] ?? 0));
+    const plainRes = await plainRun(server, loop.histories);
+    const plain = plainRes.gaps;
+    const base = percentile(plain, 50);
+    const added = loop.gaps.map((g) => g - base);
     const result = {
       bench: 'agent-loop',
       roundTrips: loop.gaps.length,
@@ -115,6 +136,9 @@ async function main(): Promise<void> {
       loopP99Ms: round(percentile(loop.gaps, 99)),
       plainP50Ms: round(percentile(plain, 50)),
       plainP99Ms: round(percentile(plain, 99)),
+      // CPU time of this process (server included) per round trip: less sensitive to a loaded machine than wall time.
+      loopCpuMsPerTrip: round(loop.cpuMsPerTrip),
+      plainCpuMsPerTrip: round(plainRes.cpuMsPerTrip),
       goal: { addedP50Ms: 2, addedP99Ms: 10 },
     };
     console.log(JSON.stringify({ loopGapsMs: loop.gaps.slice(0, 10).map(round), plainGapsMs: plain.slice(0, 10).map(round) }));

@@ -87,6 +87,16 @@ export class AgentLoop {
   }
 
   async run(input: TurnInput): Promise<TurnResult> {
+    const state = { toolsRan: false };
+    try {
+      return await this.turn(input, state);
+    } finally {
+      // Replies with tool calls and their results are written without fsync; the turn's end syncs them once.
+      if (state.toolsRan && !input.conversation.isClosed) await input.conversation.sync().catch(() => undefined);
+    }
+  }
+
+  private async turn(input: TurnInput, state: { toolsRan: boolean }): Promise<TurnResult> {
     const { conversation, signal } = input;
     const settings = this.d.settings();
     const offered = this.d.tools && settings.tools ? availableTools(BUILTIN_TOOLS, this.d.tools, input.guardrails, input.mode) : [];
@@ -175,6 +185,7 @@ export class AgentLoop {
       }
       this.updated(conversation, reply.id);
       if (!calls.length || !this.runner) return { end: 'stop', tokens, steps };
+      state.toolsRan = true;
       // The calls run one after another, in the order the model made them.
       let ends: { end: 'finish' | 'ask_user'; text: string } | undefined;
       for (const call of calls) {
@@ -202,10 +213,7 @@ export class AgentLoop {
           lastFailure = lastFailure?.key === key ? { key, count: lastFailure.count + 1 } : { key, count: 1 };
         else lastFailure = undefined;
       }
-      if (signal.aborted) {
-        await conversation.sync();
-        return { end: 'cancelled', tokens, steps };
-      }
+      if (signal.aborted) return { end: 'cancelled', tokens, steps };
       if (ends) {
         await this.say(conversation, input.agent.id, ends.text || (ends.end === 'finish' ? 'Done.' : 'I have a question.'), ends.end);
         return { end: ends.end, tokens, steps };

@@ -133,7 +133,7 @@ export class Conversation extends Disposable {
   async appendUser(text: string): Promise<StoredMessage> {
     this.assertOpen();
     const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete' };
-    await this.write(encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts }), true, () => {
+    await this.write(this.takePending() + encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts }), true, () => {
       this.add(msg);
       if (!this.derivedTitle) this.derivedTitle = titleFromText(text);
     });
@@ -144,7 +144,7 @@ export class Conversation extends Disposable {
   async beginAssistant(agentId: string): Promise<StoredMessage> {
     this.assertOpen();
     const msg: StoredMessage = { id: randomUUID(), role: 'assistant', text: '', ts: this.host.clock.now(), status: 'streaming', agentId };
-    await this.write(encodeRecord({ t: 'start', id: msg.id, agentId, ts: msg.ts }), false, () => this.add(msg));
+    await this.write(this.takePending() + encodeRecord({ t: 'start', id: msg.id, agentId, ts: msg.ts }), false, () => this.add(msg));
     return { ...msg };
   }
 
@@ -157,13 +157,17 @@ export class Conversation extends Disposable {
     const last = this.pending.at(-1);
     if (last?.id === messageId) last.text += text;
     else this.pending.push({ id: messageId, text });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     this.flushTimer ??= this.host.clock.setTimeout(() => {
       this.flushTimer = undefined;
       void this.flushPending();
     }, DELTA_FLUSH_MS);
   }
 
-  /** Ends a reply: buffered text and the end record are written together and fsynced. */
+  /** Ends a reply: buffered text and the end record are written together and fsynced (unless `durable: false`). */
   async finishAssistant(messageId: string, end: AssistantEnd): Promise<void> {
     this.assertOpen();
     const m = this.streamingReply(messageId, 'finishAssistant');
@@ -180,7 +184,7 @@ export class Conversation extends Disposable {
     const endLine = encodeRecord(record);
     this.sealed.add(messageId);
     try {
-      await this.write(this.takePending() + endLine, true, () => {
+      await this.write(this.takePending() + endLine, end.durable !== false, () => {
         m.status = record.status;
         if (record.finishReason !== undefined) m.finishReason = record.finishReason;
         if (record.usage !== undefined) m.usage = record.usage;
@@ -224,21 +228,35 @@ export class Conversation extends Disposable {
     return { ...view };
   }
 
-  /** Writes a call's result (no fsync unless `durable`: the next reply's end syncs it) and updates its card. */
+  /**
+   * Records a call's result and updates its card at once. Not durable: buffered like streamed text and
+   * written with the next record (the next reply's start) or within DELTA_FLUSH_MS, unsynced. Durable:
+   * written and fsynced before it resolves.
+   */
   async appendToolResult(messageId: string, result: NewToolResult, durable = false): Promise<ToolCallView> {
     this.assertOpen();
     const tools = this.tools.get(messageId);
     const view = this.byId.get(messageId)?.toolCalls?.find((v) => v.id === result.callId);
-    if (!tools || !view) throw new Error(`appendToolResult: no call ${result.callId} in message ${messageId} of conversation ${this.id}`);
+    if (!tools || !view || tools.results.has(result.callId))
+      throw new Error(`appendToolResult: no call ${result.callId} waiting in message ${messageId} of conversation ${this.id}`);
     const content =
       result.content.length > MAX_RESULT_CONTENT
         ? `${result.content.slice(0, MAX_RESULT_CONTENT)}\n… (cut: ${result.content.length} characters in all)`
         : result.content;
     const record: ResultRecord = { ...result, t: 'result', id: messageId, content, durationMs: Math.max(0, result.durationMs), ts: this.host.clock.now() };
-    await this.write(this.takePending() + encodeRecord(record), durable, () => {
+    const line = encodeRecord(record);
+    const apply = (): void => {
       tools.results.set(result.callId, { status: record.status, content });
       applyResult(view, record);
-    });
+    };
+    if (durable) {
+      await this.write(this.takePending() + line, true, apply);
+    } else {
+      apply();
+      this.pendingCalls.push({ id: messageId, line });
+      this.scheduleFlush();
+      this.host.changed(this);
+    }
     return { ...view };
   }
 

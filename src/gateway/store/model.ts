@@ -56,6 +56,8 @@ export const INTERRUPTED_RESULT = 'The tool call was interrupted (the gateway st
 /** How a reply ended, as given to `Conversation.finishAssistant`. */
 export interface AssistantEnd {
   status: 'complete' | 'error' | 'cancelled';
+  /** `false`: not fsynced now (a reply whose tool calls run next; the turn's end syncs it). Default true. */
+  durable?: boolean;
   finishReason?: string;
   usage?: StoredUsage;
   error?: StoredError;
