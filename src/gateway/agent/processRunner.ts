@@ -1,6 +1,6 @@
 /**
  * Runs the agent's shell commands as child processes (the headless gateway, and VS Code's fallback):
- * `bash -lc <command>` (else `/bin/sh -c`), detached in its own process group so that Stop and a
+ * `bash -c <command>` (not a login shell: a profile that waits must not hang the agent; else `/bin/sh -c`), detached in its own process group so that Stop and a
  * timeout end the whole tree (SIGTERM, then SIGKILL after 2 s). stdin is closed (an interactive
  * prompt gets EOF instead of hanging). Output is ANSI-stripped and kept as head + tail.
  */
@@ -56,7 +56,7 @@ export class OutputCap {
   }
 }
 
-const SHELL = existsSync('/bin/bash') ? { file: '/bin/bash', args: ['-lc'] } : { file: '/bin/sh', args: ['-c'] };
+const SHELL = existsSync('/bin/bash') ? { file: '/bin/bash', args: ['-c'] } : { file: '/bin/sh', args: ['-c'] };
 
 /** Sends `signal` to the process group of `pid` (falls back to the process itself). */
 function killGroup(pid: number, signal: NodeJS.Signals): void {
