@@ -7,6 +7,8 @@
  * The mocha suite (test/extension/suite) is identical in all three cases.
  */
 import dns from 'node:dns/promises';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
     version: process.env.MULTICLAW_VSCODE_VERSION,
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(root, 'out/test/extension/suite/index.js'),
-    launchArgs: ['--disable-extensions', '--disable-workspace-trust'],
+    // A workspace folder for the agent suites (code-server opens its own temp folder instead).
+    launchArgs: [fs.mkdtempSync(path.join(os.tmpdir(), 'multiclaw-ext-ws-')), '--disable-extensions', '--disable-workspace-trust'],
     extensionTestsEnv: {
       MULTICLAW_RESULT_FILE: process.env.MULTICLAW_RESULT_FILE ?? '',
       MULTICLAW_TEST_PROVIDER_URL: process.env.MULTICLAW_TEST_PROVIDER_URL ?? '',
