@@ -6,7 +6,10 @@ import * as vscode from 'vscode';
 import { CMD, VIEW, CTX, setContext } from './commandIds';
 import { Gateway } from '../gateway/gateway';
 import { Redactor } from '../gateway/log/redact';
-import { registerReviewCommands } from './agent/editReview';
+import { ApprovalNotifier } from './agent/approvalNotifier';
+import { EditReview, registerReviewCommands } from './agent/editReview';
+import { AgentTerminal } from './agent/terminal';
+import { VsCodeWorkspace } from './agent/vscodeWorkspace';
 import { ChatViewProvider } from './chat/chatViewProvider';
 import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
@@ -30,6 +33,8 @@ export interface MultiClawApi {
   readonly statusBar: GatewayStatusBar;
   /** The Instances view, the open viewer and the cloud desktop status item. */
   readonly desktop: DesktopUi;
+  /** The editor port the agents act through, its terminal, and the review of their edits. */
+  readonly agent: { readonly workspace: VsCodeWorkspace; readonly terminal: AgentTerminal; readonly review: EditReview };
   readonly activatedInMs: number;
 }
 
@@ -38,7 +43,10 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   const channel = vscode.window.createOutputChannel('MultiClaw', { log: true });
   const redactor = new Redactor();
   const logger = createLogger(channel, redactor);
+  const agentTerminal = new AgentTerminal(logger.child('terminal'));
+  const workspacePort = new VsCodeWorkspace({ terminal: agentTerminal, logger: logger.child('workspace-port') });
   const gateway = new Gateway({
+    workspace: workspacePort,
     logger,
     redactor,
     secrets: context.secrets,
@@ -47,6 +55,9 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     version: String(context.extension.packageJSON.version),
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);
+  const review = new EditReview(gateway, logger.child('review'));
+  chatView.attachAgent({ api: gateway, review });
+  const approvals = new ApprovalNotifier(gateway, () => chatView.isVisible, logger.child('approvals'));
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
   const statusBar = new GatewayStatusBar(gateway);
   const tasksTree = new TasksTree(gateway, logger.child('tasks'));
@@ -69,6 +80,10 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   context.subscriptions.push(
     channel,
     gateway,
+    workspacePort,
+    agentTerminal,
+    review,
+    approvals,
     chatView,
     conversations,
     statusBar,
@@ -85,8 +100,11 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
     ...registerWorkspaceCommands({ gateway, chatView, tasksTree, logger: logger.child('workspace') }),
+    gateway.onChatEvent((e) => {
+      if (e.type === 'toolCall') void review.onToolCall(e.conversationId, e.call);
+    }),
     ...registerReviewCommands(
-      () => undefined,
+      () => review,
       () => chatView.conversationId,
       logger.child('review'),
     ),
@@ -110,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   });
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
-  return { gateway, chatView, tasksTree, statusBar, desktop: desktop.ui, activatedInMs };
+  return { gateway, chatView, tasksTree, statusBar, desktop: desktop.ui, agent: { workspace: workspacePort, terminal: agentTerminal, review }, activatedInMs };
 }
 
 export function deactivate(): void {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type GatewayConfig } from '../gateway/config';
+import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type AgentConfig, type GatewayConfig } from '../gateway/config';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
 import { readNetworkConfig } from './network/networkSettings';
@@ -73,16 +73,7 @@ function readStringList(cfg: vscode.WorkspaceConfiguration, key: string, logger:
 }
 
 /** How agents use tools (`multiclaw.agent.*`). The rule lists are `application`-scoped: a workspace cannot widen them. */
-export interface AgentSettings {
-  tools: boolean;
-  maxSteps: number;
-  commandsAllow: string[];
-  commandsDeny: string[];
-  fetchAllowedDomains: string[];
-  autoApproveEdits: boolean;
-}
-
-export function readAgentSettings(cfg: vscode.WorkspaceConfiguration, logger: Logger): AgentSettings {
+export function readAgentSettings(cfg: vscode.WorkspaceConfiguration, logger: Logger): AgentConfig {
   return {
     tools: readBoolean(cfg, 'agent.tools', true, logger),
     maxSteps: Math.round(readNumber(cfg, 'agent.maxSteps', 25, 1, 200, logger)),
@@ -122,6 +113,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
     },
     network: readNetworkConfig(logger),
     workspace: { url: readUrl(cfg, 'workspace.url', '', logger, true) },
+    agent: readAgentSettings(cfg, logger),
   };
 }
 

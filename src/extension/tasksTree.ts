@@ -47,8 +47,9 @@ export class TaskItem extends vscode.TreeItem {
     if (row.progress !== null && row.status !== 'completed') parts.push(`${Math.round(row.progress * 100)}%`);
     if (row.assignee && row.assignee !== 'you' && row.assignee !== 'this machine') parts.push(`→ ${row.assignee}`);
     if (row.kind === 'local') parts.push('local');
+    if (row.approval) parts.unshift('Waiting for approval');
     this.description = parts.join(' · ');
-    const [icon, color] = ICONS[row.status];
+    const [icon, color] = row.approval ? ['shield', 'notificationsWarningIcon.foreground'] : ICONS[row.status];
     this.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     this.contextValue = `task ${row.kind} ${row.actions.join(' ')}`.trim();
     const md = new vscode.MarkdownString(undefined, true);
@@ -59,6 +60,8 @@ export class TaskItem extends vscode.TreeItem {
       row.plan.steps.slice(0, 10).forEach((s, i) => md.appendMarkdown(`${i + 1}. ${escapeMarkdown(s)}\n`));
       md.appendMarkdown('\n');
     }
+    if (row.approval)
+      md.appendMarkdown(`$(shield) **Waiting for approval:** ${escapeMarkdown(row.approval.title)} (${escapeMarkdown(row.approval.reason)})\n\n`);
     if (row.error) md.appendMarkdown(`$(error) ${escapeMarkdown(row.error)}\n\n`);
     this.tooltip = md;
     this.accessibilityInformation = { label: `${row.title}, ${row.status.replace('_', ' ')}, ${parts.join(', ')}` };
@@ -97,6 +100,7 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
     this._register(gateway.onDidChangeAgents(schedule));
     this._register(gateway.onDidChangeLocalTasks(schedule));
     this._register(gateway.onDidChangeWorkspaceTasks(schedule));
+    this._register(gateway.onDidChangeApprovals(schedule));
   }
 
   attach(view: vscode.TreeView<Node>): void {
@@ -135,7 +139,13 @@ export class TasksTree extends Disposable implements vscode.TreeDataProvider<Nod
     try {
       this.build ??= (await import('../gateway/tasks/taskGroups')).buildTaskGroups;
       const g = this.gateway;
-      const model = this.build({ local: g.localTasks(), workspace: g.workspaceTasks(), me: g.workspaceIdentity(), focus: this.focus });
+      const model = this.build({
+        local: g.localTasks(),
+        workspace: g.workspaceTasks(),
+        me: g.workspaceIdentity(),
+        focus: this.focus,
+        approvals: g.pendingApprovals(),
+      });
       this.groups = model.groups;
       this.rows = new Map(model.groups.flatMap((gr) => gr.rows.map((r) => [r.key, r] as const)));
       if (this.view) {

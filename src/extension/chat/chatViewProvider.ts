@@ -21,7 +21,7 @@ import type {
 } from '../../protocol/chatView';
 import type * as ChatProtocol from '../../protocol/chatView';
 import { CMD, CTX, setContext, VIEW } from '../commandIds';
-import { agentCommandHandlers, type AgentParts } from './agentHandlers';
+import { agentCommandHandlers, viewCall, type AgentParts } from './agentHandlers';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -44,6 +44,7 @@ export function toViewMessage(m: StoredMessage): ChatViewMessage {
     finishReason: m.finishReason,
     usage: m.usage,
     error: m.error,
+    toolCalls: m.toolCalls?.map(viewCall),
   };
 }
 
@@ -184,6 +185,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         messages: all.slice(first).map(toViewMessage),
         firstIndex: first,
         busy: this.gateway.isBusy(c.id),
+        changes: this.gateway.pendingChanges(c.id),
       };
     } catch (err) {
       this.log.warn(`could not open conversation ${this.currentId}:`, err instanceof Error ? err : String(err));
@@ -238,6 +240,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       case 'busy':
         this.notify('chat/busy', { busy: e.busy });
         setContext(CTX.chatBusy, e.busy);
+        return;
+      case 'toolCall':
+        this.flushDeltas();
+        this.notify('chat/toolCall', { call: viewCall(e.call) });
+        return;
+      case 'changes':
+        this.notify('chat/changes', { files: e.files });
         return;
     }
   }
