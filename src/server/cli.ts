@@ -12,10 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { providerSchema, roleSchema } from '../protocol/workspace/common';
 import { Admin } from './admin';
-import { seedDemo } from './demo';
+import { demoDataDir, seedDemo } from './demo';
 import { ApiError } from './errors';
 import { createLogger, type LogLevel } from './log';
 import { MASTER_KEY_ENV } from './crypto/keys';
@@ -42,7 +43,7 @@ async function serve(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '8787' },
       host: { type: 'string', default: '127.0.0.1' },
-      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
       'node-id': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -64,7 +65,7 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
-  const dataDir = values['data-dir'];
+  const dataDir = values['data-dir'] ?? (values.demo ? demoDataDir() : DEFAULT_DATA_DIR);
   const log = createLogger(process.stdout, values['log-level'] as LogLevel);
   const tls = values['tls-cert'] && values['tls-key'] ? { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) } : undefined;
   const databaseUrl = values['database-url'] ?? process.env[DATABASE_URL_ENV];
@@ -94,8 +95,16 @@ async function serve(argv: string[]): Promise<number> {
         `  URL:        ${server.url}   (WebSocket ${server.wsUrl})`,
         ...info.users.map((u) => `  ${u.role.padEnd(7)}     ${u.email}  password: ${u.password}`),
         `  invite:     ${info.inviteToken}  (POST /v1/invites/accept)`,
+        `  data:       ${path.resolve(dataDir)}`,
         '',
-        'Sign in:',
+        'Sign in from VS Code:',
+        `  1. Set the setting "multiclaw.workspace.url" to ${server.url}`,
+        '     (or run MultiClaw: Sign In and enter that URL when it asks).',
+        '  2. Run MultiClaw: Sign In (F1) → Email and password.',
+        `  3. Email ${owner.email}, password ${owner.password}`,
+        '     The Tasks view then shows "Plan the first sprint", assigned to you.',
+        '',
+        'Or with curl:',
         `  curl -s -X POST ${server.url}/v1/auth/login -H 'content-type: application/json' \\`,
         `       -d '{"email":"${owner.email}","password":"${owner.password}"}'`,
         'Then list tasks with the returned session token:',

@@ -1,11 +1,20 @@
 /**
  * `--demo`: seeds (once) a demo workspace with an Owner, a Member and a Viewer, two agents and a few
- * tasks, then sets fresh random passwords (so they can be printed) and makes a new invite.
+ * tasks (one for the Owner, one for the Member, one unassigned), then sets fresh random passwords (so
+ * they can be printed) and makes a new invite. Its data lives in the user's cache folder, not in the
+ * current directory (`demoDataDir`).
  */
 import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Admin } from './admin';
 
 export const DEMO_SLUG = 'demo';
+
+/** `--demo` without `--data-dir`: $XDG_CACHE_HOME/multiclaw/demo-server (default ~/.cache/…). */
+export function demoDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'multiclaw', 'demo-server');
+}
 
 export interface DemoInfo {
   created: boolean;
@@ -36,6 +45,8 @@ export async function seedDemo(admin: Admin): Promise<DemoInfo> {
     await admin.addMember(DEMO_SLUG, USERS[2].email, 'viewer');
     await admin.createAgent(DEMO_SLUG, 'Reviewer', 'anthropic', 'claude-sonnet-4-5', 'You review pull requests carefully and kindly.');
     await admin.createAgent(DEMO_SLUG, 'Scribe', 'openai', 'gpt-4.1-mini', 'You write release notes.');
+    // The Owner signs in first (their password is printed first): something waits for them too.
+    await admin.createTask(DEMO_SLUG, 'Plan the first sprint', 'List three goals for the first sprint and a first step for each.', USERS[0].email);
     await admin.createTask(DEMO_SLUG, 'Review the open pull request', 'Review PR #42 and list risky changes.', USERS[1].email);
     await admin.createTask(DEMO_SLUG, 'Draft release notes', 'Summarise the changes since v0.1.0.');
   }

@@ -89,9 +89,15 @@ describe('server admin CLI and --demo', function () {
     }
   });
 
-  it('--demo seeds a workspace and prints how to sign in', async () => {
-    const demoDir = path.join(dir, 'demo');
-    const child = spawn(process.execPath, [MAIN, '--demo', '--port', '0', '--data-dir', demoDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  it('--demo seeds a workspace with a task for the Owner, prints how to sign in from VS Code, and keeps its data out of the current folder', async () => {
+    const cwd = path.join(dir, 'repo');
+    const cache = path.join(dir, 'cache');
+    fs.mkdirSync(cwd);
+    const child = spawn(process.execPath, [MAIN, '--demo', '--port', '0'], {
+      cwd,
+      env: { ...process.env, XDG_CACHE_HOME: cache },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const lines: string[] = [];
       const rl = readline.createInterface({ input: child.stdout });
@@ -100,21 +106,46 @@ describe('server admin CLI and --demo', function () {
       const url = /URL:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
       const owner = /owner\s+(\S+)\s+password: (\S+)/.exec(text);
       assert.ok(url && owner, text);
-      const login = await call<{ workspaces: Array<{ slug: string; role: string }>; session: { token: string } }>(url, 'POST', '/v1/auth/login', {
-        body: { email: owner[1], password: owner[2] },
-      });
+      // How to sign in from VS Code: the URL setting, the command, the Owner's email and password.
+      assert.ok(text.includes(`"multiclaw.workspace.url" to ${url}`), text);
+      assert.match(text, /MultiClaw: Sign In/);
+      assert.ok(text.includes(`Email ${owner[1]}, password ${owner[2]}`), text);
+      // The data folder is in the cache, not in the folder the server was started from.
+      assert.deepEqual(fs.readdirSync(cwd), []);
+      assert.ok(fs.existsSync(path.join(cache, 'multiclaw', 'demo-server')), 'the demo data in $XDG_CACHE_HOME/multiclaw/demo-server');
+      assert.ok(text.includes(path.join(cache, 'multiclaw', 'demo-server')), 'the output says where the data is');
+      const login = await call<{ workspaces: Array<{ slug: string; role: string }>; session: { token: string }; user: { id: string } }>(
+        url,
+        'POST',
+        '/v1/auth/login',
+        {
+          body: { email: owner[1], password: owner[2] },
+        },
+      );
       assert.equal(login.status, 200);
       assert.deepEqual(
         login.body.workspaces.map((w) => [w.slug, w.role]),
         [['demo', 'owner']],
       );
-      const tasks = await call<{ tasks: unknown[] }>(
+      const token = login.body.session.token;
+      const wid = (await call<{ workspaces: Array<{ id: string }> }>(url, 'GET', '/v1/workspaces', { token })).body.workspaces[0].id;
+      const tasks = await call<{ tasks: Array<{ title: string; assignee: { type: string; memberId?: string } | null }> }>(
         url,
         'GET',
-        `/v1/workspaces/${(await call<{ workspaces: Array<{ id: string }> }>(url, 'GET', '/v1/workspaces', { token: login.body.session.token })).body.workspaces[0].id}/tasks`,
-        { token: login.body.session.token },
+        `/v1/workspaces/${wid}/tasks`,
+        {
+          token,
+        },
       );
-      assert.equal(tasks.body.tasks.length, 2);
+      assert.equal(tasks.body.tasks.length, 3);
+      const members = await call<{ members: Array<{ id: string; userId: string }> }>(url, 'GET', `/v1/workspaces/${wid}/members`, { token });
+      const me = members.body.members.find((m) => m.userId === login.body.user.id)?.id;
+      assert.ok(me);
+      assert.deepEqual(
+        tasks.body.tasks.filter((t) => t.assignee?.type === 'member' && t.assignee.memberId === me).map((t) => t.title),
+        ['Plan the first sprint'],
+        'the Owner sees a task assigned to them',
+      );
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
