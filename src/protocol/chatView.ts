@@ -9,6 +9,9 @@ import { PROVIDER_IDS } from './providerIds';
 
 export const providerIdSchema = z.enum(PROVIDER_IDS);
 
+/** The longest message `chat/send` carries; the composer says so before sending anything longer. */
+export const MAX_CHAT_MESSAGE_CHARS = 200_000;
+
 export const agentInfoSchema = z.object({
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
@@ -93,7 +96,7 @@ export const chatRequestResults = {
 } as const;
 
 export const chatCommandSchemas = {
-  'chat/send': z.object({ text: z.string().min(1).max(200_000), agentId: z.string().min(1).max(200) }),
+  'chat/send': z.object({ text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS), agentId: z.string().min(1).max(200) }),
   'chat/stop': z.object({}),
   'chat/retry': z.object({ messageId: z.string().min(1).max(100) }),
   'chat/newConversation': z.object({}),
@@ -148,6 +151,8 @@ export const chatNotificationSchemas = {
   'chat/toolCall': z.object({ call: toolCallViewSchema }),
   /** The files pending review in this conversation (replaces the previous list). */
   'chat/changes': z.object({ files: z.array(fileChangeSchema).max(10_000) }),
+  /** The host did not send the last `chat/send`: the composer puts the text back and shows why. */
+  'chat/sendRefused': z.object({ reason: z.string().max(2000) }),
 } as const;
 
 export type ChatRequestMethod = keyof typeof chatRequestSchemas;

@@ -324,7 +324,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   };
 
   private async onMessage(raw: unknown): Promise<void> {
-    const { chatCommandSchemas, chatRequestSchemas, webviewToHostSchema } = await loadProtocol();
+    const { chatCommandSchemas, chatRequestSchemas, webviewToHostSchema, MAX_CHAT_MESSAGE_CHARS } = await loadProtocol();
     const env = webviewToHostSchema.safeParse(raw);
     if (!env.success) {
       this.log.warn('ignored a malformed message from the chat webview');
@@ -353,11 +353,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     const parsed = chatCommandSchemas[method].safeParse(msg.params);
     if (!parsed.success) {
       this.log.warn(`ignored an invalid ${method} from the chat webview: ${parsed.error.issues[0]?.message ?? ''}`);
+      if (method === 'chat/send') this.notify('chat/sendRefused', { reason: sendRefusal(msg.params, MAX_CHAT_MESSAGE_CHARS) });
       return;
     }
     try {
       await (this.commands[method] as (p: unknown) => Promise<void> | void)(parsed.data);
     } catch (err) {
+      if (method === 'chat/send') this.notify('chat/sendRefused', { reason: `Not sent: ${errorMessage(err)}`.slice(0, 2000) });
       if (isChatInputError(err)) {
         void vscode.window.showWarningMessage(err.message);
       } else {
@@ -379,6 +381,14 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };
   }
+}
+
+/** Why a `chat/send` failed the protocol schema, in words the composer shows. */
+function sendRefusal(params: unknown, max: number): string {
+  const text = params && typeof params === 'object' ? (params as { text?: unknown }).text : undefined;
+  if (typeof text === 'string' && text.length > max)
+    return `Not sent: the message has ${text.length.toLocaleString('en-US')} characters; the limit is ${max.toLocaleString('en-US')}.`;
+  return 'Not sent: the message or its agent was not valid. Pick an agent and try again.';
 }
 
 async function insertAtCursor(text: string): Promise<void> {

@@ -94,7 +94,9 @@ export class ChatApp {
     });
     this.composer = new Composer({
       send: (text, agentId) => {
-        if (this.client.command('chat/send', { text, agentId })) this.list.scrollToBottom();
+        const sent = this.client.command('chat/send', { text, agentId });
+        if (sent) this.list.scrollToBottom();
+        return sent;
       },
       stop: () => this.client.command('chat/stop', {}),
       selectAgent: (agentId) => {
@@ -181,6 +183,7 @@ export class ChatApp {
       'chat/linkMeta': (meta) => this.links.receive(meta),
       'chat/toolCall': (p) => this.agentUi.upsert(p.call),
       'chat/changes': (p) => this.agentUi.changes.set(p.files),
+      'chat/sendRefused': (r) => this.composer.refused(r.reason),
     };
   }
 

@@ -1,19 +1,24 @@
 /**
  * The input area: an auto-growing textarea (Enter sends, Shift+Enter adds a newline), the agent picker
  * (locked once the conversation has started; agents without a key are listed but disabled), and the
- * Send button, which becomes Stop while a reply is being generated.
+ * Send button, which becomes Stop while a reply is being generated. A message over the protocol's limit
+ * is never cleared: the notice above the input says how long it is and what the limit is, and a send
+ * the host refuses puts the text back with the host's reason.
  */
-import type { AgentInfo } from '../../protocol/chatView';
+import { MAX_CHAT_MESSAGE_CHARS, type AgentInfo } from '../../protocol/chatView';
 import { codicon, h } from './dom';
 
 export interface ComposerCallbacks {
-  send(text: string, agentId: string): void;
+  /** Returns false when nothing was sent: the text stays in the input. */
+  send(text: string, agentId: string): boolean;
   stop(): void;
   selectAgent(agentId: string): void;
   draftChanged(text: string): void;
 }
 
 const MAX_INPUT_PX = 240;
+
+const tooLong = (text: string): boolean => text.length > MAX_CHAT_MESSAGE_CHARS;
 
 export class Composer {
   readonly el: HTMLElement;
@@ -22,8 +27,13 @@ export class Composer {
   private readonly pickerWrap: HTMLElement;
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
+  private readonly notice: HTMLElement;
   private agents: readonly AgentInfo[] = [];
   private busy = false;
+  /** The text of the last send, put back if the host refuses it. */
+  private lastSent = '';
+  /** A refusal from the host, shown until the text changes. */
+  private refusal: string | undefined;
 
   constructor(private readonly cb: ComposerCallbacks) {
     this.input = h('textarea', {
@@ -45,9 +55,11 @@ export class Composer {
       { type: 'button', class: 'icon-button stop', 'data-testid': 'stop', title: 'Stop generating (Escape)', 'aria-label': 'Stop generating', hidden: true },
       codicon('stop-circle'),
     );
+    this.notice = h('div', { class: 'composer-notice', 'data-testid': 'composer-notice', role: 'alert', hidden: true });
     this.el = h(
       'div',
       { class: 'composer' },
+      this.notice,
       h(
         'div',
         { class: 'input-box' },
@@ -57,6 +69,7 @@ export class Composer {
     );
 
     this.input.addEventListener('input', () => {
+      this.refusal = undefined;
       this.autoGrow();
       this.refreshSendEnabled();
       this.cb.draftChanged(this.input.value);
@@ -110,6 +123,16 @@ export class Composer {
     this.input.focus();
   }
 
+  /** The host refused the last send: put its text back (unless the user typed since) and say why. */
+  refused(reason: string): void {
+    if (this.input.value === '' && this.lastSent) {
+      this.setDraft(this.lastSent);
+      this.cb.draftChanged(this.lastSent);
+    }
+    this.refusal = reason;
+    this.refreshSendEnabled();
+  }
+
   private selectedAgent(): AgentInfo | undefined {
     return this.agents.find((a) => a.id === this.picker.value && a.available);
   }
@@ -117,14 +140,26 @@ export class Composer {
   private trySend(): void {
     const text = this.input.value;
     const agent = this.selectedAgent();
-    if (this.busy || !agent || text.trim() === '') return;
-    this.cb.send(text, agent.id);
+    if (this.busy || !agent || text.trim() === '' || tooLong(text)) return;
+    if (!this.cb.send(text, agent.id)) {
+      this.refused('The message could not be sent; it is still here.');
+      return;
+    }
+    this.lastSent = text;
+    this.refusal = undefined;
     this.setDraft('');
     this.cb.draftChanged('');
   }
 
   private refreshSendEnabled(): void {
-    this.sendButton.disabled = this.busy || !this.selectedAgent() || this.input.value.trim() === '';
+    const text = this.input.value;
+    this.sendButton.disabled = this.busy || !this.selectedAgent() || text.trim() === '' || tooLong(text);
+    const notice = tooLong(text)
+      ? `This message has ${text.length.toLocaleString('en-US')} characters; the limit is ${MAX_CHAT_MESSAGE_CHARS.toLocaleString('en-US')}. Shorten it by ${(text.length - MAX_CHAT_MESSAGE_CHARS).toLocaleString('en-US')} to send it.`
+      : this.refusal;
+    this.notice.hidden = !notice;
+    this.notice.textContent = notice ?? '';
+    this.input.toggleAttribute('aria-invalid', tooLong(text));
   }
 
   private autoGrow(): void {

@@ -161,6 +161,44 @@ describe('chat webview (Chromium)', function () {
     assert.deepEqual(await chat.waitForCommand('chat/send', 2), { text: 'second', agentId: 'gpt' });
   });
 
+  it('keeps a message over the 200,000-character limit and says why; a send the host refuses comes back with its reason', async () => {
+    chat = await pages.open();
+    await chat.ready(state());
+    const input = chat.page.locator('[data-testid="composer-input"]');
+    const notice = chat.page.locator('[data-testid="composer-notice"]');
+    const send = chat.page.locator('[data-testid="send"]');
+    assert.equal(await notice.isVisible(), false);
+    const long = 'x'.repeat(200_001);
+    await input.fill(long);
+    await notice.waitFor();
+    assert.equal(await notice.innerText(), 'This message has 200,001 characters; the limit is 200,000. Shorten it by 1 to send it.');
+    assert.equal(await send.isDisabled(), true);
+    await input.press('Enter');
+    await send.click({ force: true });
+    assert.equal(chat.commands('chat/send').length, 0, 'nothing sent');
+    assert.equal((await input.inputValue()).length, 200_001, 'the text is kept');
+    // Theme colours, not fixed ones.
+    const css = await notice.evaluate((el) => {
+      const cs = (globalThis as unknown as { getComputedStyle(e: unknown): { color: string; borderTopStyle: string } }).getComputedStyle(el);
+      return [cs.borderTopStyle, cs.color];
+    });
+    assert.equal(css[0], 'solid');
+    await input.press('Backspace');
+    await notice.waitFor({ state: 'hidden' });
+    assert.equal(await send.isDisabled(), false);
+
+    await input.fill('please keep me');
+    await input.press('Enter');
+    assert.deepEqual(await chat.waitForCommand('chat/send'), { text: 'please keep me', agentId: 'gpt' });
+    assert.equal(await input.inputValue(), '');
+    await chat.notify('chat/sendRefused', { reason: 'Not sent: The MultiClaw gateway is stopped. Start it to chat.' });
+    await notice.waitFor();
+    assert.equal(await input.inputValue(), 'please keep me', 'the refused text is back');
+    assert.equal(await notice.innerText(), 'Not sent: The MultiClaw gateway is stopped. Start it to chat.');
+    await input.pressSequentially('!');
+    await notice.waitFor({ state: 'hidden' });
+  });
+
   it('shows Stop while busy; Stop and Escape send chat/stop', async () => {
     chat = await pages.open();
     await chat.ready(state({ messages: [message({ id: 'u', role: 'user', text: 'hi' })] }));
