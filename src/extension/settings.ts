@@ -93,6 +93,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
   const cfg = vscode.workspace.getConfiguration('multiclaw');
   const { agents, problems } = parseAgents(cfg.get<unknown>('agents'));
   for (const p of problems) logger.warn(p);
+  reportAgentProblems(problems);
   const providers = {} as GatewayConfig['providers'];
   for (const [id, seg] of Object.entries(SEGMENT) as Array<[ProviderId, string]>) {
     const d = DEFAULT_PROVIDER_SETTINGS[id];
@@ -115,6 +116,24 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
     workspace: { url: readUrl(cfg, 'workspace.url', '', logger, true) },
     agent: readAgentSettings(cfg, logger),
   };
+}
+
+let shownAgentProblems = '';
+
+/**
+ * Skipped `multiclaw.agents` entries, shown once per distinct set (not again on unrelated setting
+ * changes): the entry and field named, the valid agents loaded anyway, and Open Settings.
+ */
+function reportAgentProblems(problems: readonly string[]): void {
+  const key = problems.join('\n');
+  if (key === shownAgentProblems) return;
+  shownAgentProblems = key;
+  if (!problems.length) return;
+  const n = problems.length;
+  const text = `MultiClaw: ${n === 1 ? 'an entry' : `${n} entries`} of the setting multiclaw.agents ${n === 1 ? 'was' : 'were'} skipped; the other agents are loaded. ${problems.join(' · ')}`;
+  void vscode.window.showWarningMessage(text, 'Open Settings').then((b) => {
+    if (b) void vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'multiclaw.agents' } });
+  });
 }
 
 export function readAutoStart(): boolean {

@@ -190,8 +190,12 @@ describe('parseAgents (multiclaw.agents)', () => {
       ['reviewer'],
     );
     assert.equal(problems.length, 4);
-    assert.match(problems[0]!, /agents\[1\].*id/);
-    assert.match(problems[1]!, /duplicate id "reviewer"/);
+    // Each names the entry (index and id) and the field, once: no doubled "id: id:".
+    assert.equal(problems[0], 'multiclaw.agents[1] ("bad id!") skipped: "id": 1–64 letters, digits, dot, dash or underscore');
+    assert.equal(problems[1], 'multiclaw.agents[2] ("reviewer") skipped: "id": another agent already uses "reviewer"');
+    assert.match(problems[2]!, /^multiclaw\.agents\[3\] \("p"\) skipped: "provider": /);
+    assert.equal(problems[3], 'multiclaw.agents[4] skipped: it must be an object with id, name, provider and model');
+    assert.equal(parseAgents([{ id: 'x', provider: 'openai', model: 'm' }]).problems[0], 'multiclaw.agents[0] ("x") skipped: "name" is missing');
   });
 
   it('ignores a non-array value', () => {
