@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CMD, VIEW } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
@@ -6,6 +7,7 @@ import { isProviderId, PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '..
 import type { ChatViewProvider } from './chat/chatViewProvider';
 import { ConversationItem, type ConversationsTree } from './conversationsTree';
 import { errorMessage } from '../gateway/errors';
+import { defaultExportFolder, exportFileName, formatOfPath, toJsonl, toMarkdown, type ExportFormat } from './transcript';
 
 export interface CommandDeps {
   gateway: Gateway;
@@ -147,29 +149,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (chatView.conversationId === id) await chatView.show(null, false);
     }),
 
-    reg(CMD.exportConversation, async (arg?: unknown, target?: unknown) => {
-      const id = conversationIdOf(arg);
-      if (!id || !gateway.isRunning) return;
-      const title = arg instanceof ConversationItem ? arg.summary.title : 'conversation';
-      const safe =
-        title
-          .replace(/[^\w .-]+/g, '')
-          .trim()
-          .slice(0, 60) || 'conversation';
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const uri =
-        target instanceof vscode.Uri
-          ? target
-          : await vscode.window.showSaveDialog({
-              title: 'Export conversation (JSONL)',
-              defaultUri: folder ? vscode.Uri.joinPath(folder, `${safe}.jsonl`) : undefined,
-              filters: { 'JSON Lines': ['jsonl'] },
-            });
-      if (!uri) return;
-      await gateway.store.flush();
-      await vscode.workspace.fs.copy(vscode.Uri.file(gateway.store.filePath(id)), uri, { overwrite: true });
-      void vscode.window.showInformationMessage(`MultiClaw: conversation exported to ${uri.fsPath}`);
-    }),
+    reg(CMD.exportConversation, (arg?: unknown, target?: unknown, formatArg?: unknown) =>
+      exportConversation(gateway, logger, conversationIdOf(arg), target instanceof vscode.Uri ? target : undefined, formatArg),
+    ),
 
     reg(CMD.showStatusMenu, async () => {
       type Item = vscode.QuickPickItem & { command?: string };
@@ -203,4 +185,54 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (pick?.command) await vscode.commands.executeCommand(pick.command, ...(pick.command === 'workbench.action.openSettings' ? ['multiclaw'] : []));
     }),
   ];
+}
+
+/**
+ * Export Conversation…: Markdown (a readable transcript) or JSON Lines (one merged record per message),
+ * saved by default in the user's Documents folder, then Open / Reveal. A target URI (tests) skips the
+ * prompts; its extension picks the format unless one is given.
+ */
+async function exportConversation(
+  gateway: Gateway,
+  logger: Logger,
+  id: string | undefined,
+  target?: vscode.Uri,
+  formatArg?: unknown,
+): Promise<vscode.Uri | undefined> {
+  if (!id || !gateway.isRunning) return undefined;
+  const c = await gateway.conversation(id);
+  if (!c) return undefined;
+  let format: ExportFormat | undefined = formatArg === 'markdown' || formatArg === 'jsonl' ? formatArg : target ? formatOfPath(target.path) : undefined;
+  format ??= (
+    await vscode.window.showQuickPick(
+      [
+        { label: '$(markdown) Markdown', description: 'a readable transcript: who said what, and when', id: 'markdown' as const },
+        { label: '$(json) JSON Lines', description: 'one record per message, for scripts', id: 'jsonl' as const },
+      ],
+      { title: `Export “${c.meta.title}”`, placeHolder: 'Export as', ignoreFocusOut: true },
+    )
+  )?.id;
+  if (!format) return undefined;
+  const uri =
+    target ??
+    (await vscode.window.showSaveDialog({
+      title: `Export conversation (${format === 'markdown' ? 'Markdown' : 'JSON Lines'})`,
+      defaultUri: vscode.Uri.file(path.join(defaultExportFolder(), exportFileName(c.meta.title, format))),
+      filters: format === 'markdown' ? { Markdown: ['md'] } : { 'JSON Lines': ['jsonl'] },
+    }));
+  if (!uri) return undefined;
+  const names = new Map(gateway.agents().map((a) => [a.id, a.name]));
+  const agentName = (agentId: string | undefined): string => (agentId ? (names.get(agentId) ?? agentId) : 'Assistant');
+  const text = format === 'markdown' ? toMarkdown(c, agentName) : toJsonl(c, agentName);
+  try {
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+  } catch (err) {
+    showError(`Could not export the conversation: ${errorMessage(err)}`, logger, err);
+    return undefined;
+  }
+  void vscode.window.showInformationMessage(`MultiClaw: conversation exported to ${uri.fsPath}`, 'Open', 'Reveal').then((b) => {
+    if (b === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+    if (b === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', uri);
+  });
+  return uri;
 }

@@ -121,15 +121,34 @@ describe('MultiClaw extension (in a real VS Code)', function () {
     assert.match(list[0]!.title, /Hello from the extension host/);
   });
 
-  it('exports a conversation as JSONL and deletes it', async () => {
+  it('exports a conversation as a Markdown transcript and as JSONL (one merged record per message), then deletes it', async () => {
     const a = await api({ gateway: 'any' });
     const [first] = await a.gateway.store.list();
     assert.ok(first);
-    const target = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mc-export-')), 'c.jsonl'));
-    await vscode.commands.executeCommand('multiclaw.exportConversation', first.id, target);
-    const lines = fs.readFileSync(target.fsPath, 'utf8').trim().split('\n');
-    assert.ok(lines.length >= 3);
-    for (const l of lines) JSON.parse(l);
+    const c = await a.gateway.store.open(first.id);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-export-'));
+    const md = vscode.Uri.file(path.join(dir, 'c.md'));
+    await vscode.commands.executeCommand('multiclaw.exportConversation', first.id, md);
+    const text = fs.readFileSync(md.fsPath, 'utf8');
+    assert.match(text, /^# Hello from the extension host\n/, 'the title first');
+    assert.match(text, /\n### You · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\nHello from the extension host\n/);
+    assert.match(text, /\n### OpenAI · [^\n]+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\nYou said: \*\*Hello from the extension host\*\*/);
+
+    const jsonl = vscode.Uri.file(path.join(dir, 'c.jsonl'));
+    await vscode.commands.executeCommand('multiclaw.exportConversation', first.id, jsonl);
+    const records = fs
+      .readFileSync(jsonl.fsPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; role: string; text: string; author: string; conversationTitle: string; time: string });
+    assert.deepEqual(
+      records.map((r) => [r.id, r.role, r.text]),
+      c.messages.map((m) => [m.id, m.role, m.text]),
+      'one record per message, the streamed chunks merged',
+    );
+    assert.equal(records[0]!.author, 'You');
+    assert.equal(records[0]!.conversationTitle, 'Hello from the extension host');
+    assert.ok(!Number.isNaN(Date.parse(records[1]!.time)));
 
     await vscode.commands.executeCommand('multiclaw.deleteConversation', first.id, true);
     assert.ok(!(await a.gateway.store.list()).some((s) => s.id === first.id));
