@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { CMD, VIEW, CTX, setContext } from './commandIds';
 import { Gateway } from '../gateway/gateway';
+import { vscodeDiscoveryFile } from '../gateway/localApi/discoveryPath';
 import { Redactor } from '../gateway/log/redact';
 import { ApprovalNotifier } from './agent/approvalNotifier';
 import { EditReview, registerReviewCommands } from './agent/editReview';
@@ -51,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     redactor,
     secrets: context.secrets,
     storageDir: context.globalStorageUri.fsPath,
-    localApi: { host: 'vscode', version: String(context.extension.packageJSON.version) },
+    // The CLI looks in ~/.multiclaw (or $MULTICLAW_HOME) first: keep a copy of the discovery file there.
+    localApi: { host: 'vscode', version: String(context.extension.packageJSON.version), sharedDiscoveryFile: vscodeDiscoveryFile() },
     version: String(context.extension.packageJSON.version),
   });
   const chatView = new ChatViewProvider(context.extensionUri, gateway, logger);

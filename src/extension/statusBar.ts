@@ -28,10 +28,12 @@ const COMMANDS = [
 ];
 
 /**
- * The one MultiClaw status bar item: one state machine over the gateway and its workspace link —
- * Local · Running; Signed out; Connecting…; Connected · <workspace> (· N running); Reconnecting in Ns
- * (attempt k); Offline (workspace server unreachable — local agents keep working); Error (reason). Codicons,
- * warning/error backgrounds, a markdown tooltip and a click menu (`multiclaw.showStatusMenu`).
+ * The one MultiClaw status bar item: one state machine over the gateway and its workspace link, every
+ * state worded `<codicon> MultiClaw: <state>` — Local · Running; Signed out; Connecting…; Connected ·
+ * <workspace> (· N running); Reconnecting in Ns (attempt k); Offline (reconnecting has failed for 15 s —
+ * local agents keep working); Error (reason). The warning background for what needs attention soon
+ * (stopped, reconnecting, offline, a session that ended), the error background for failures; a markdown
+ * tooltip (server, latency, heartbeat…) and a click menu (`multiclaw.showStatusMenu`).
  */
 export class GatewayStatusBar extends Disposable {
   private readonly item: vscode.StatusBarItem;
@@ -54,6 +56,12 @@ export class GatewayStatusBar extends Disposable {
   /** The current text (tests read it). */
   get text(): string {
     return this.item.text;
+  }
+
+  /** The current tooltip's markdown (tests read it). */
+  get tooltip(): string {
+    const t = this.item.tooltip;
+    return typeof t === 'string' ? t : (t?.value ?? '');
   }
 
   update(): void {
@@ -107,7 +115,7 @@ export class GatewayStatusBar extends Disposable {
       case 'local': {
         const busy = this.gateway.busyConversations().length;
         return {
-          text: busy > 0 ? `$(hubot) Local · Running · ${busy} replying` : '$(hubot) Local · Running',
+          text: busy > 0 ? `$(hubot) MultiClaw: Local · Running · ${busy} replying` : '$(hubot) MultiClaw: Local · Running',
           label: `MultiClaw gateway running locally, ${this.agentCount()} agents available`,
           md: `**MultiClaw** — local mode\n\n$(pass) Gateway running in the extension host\n\n${this.agentsMd()}${this.localApiMd()}[$(account) Sign In to a workspace](command:multiclaw.signIn)\n\n`,
         };
@@ -129,7 +137,7 @@ export class GatewayStatusBar extends Disposable {
         };
       case 'connected':
         return {
-          text: `$(cloud) Connected · ${ws}${running ? ` · ${running} running` : ''}`,
+          text: `$(cloud) MultiClaw: Connected · ${ws}${running ? ` · ${running} running` : ''}`,
           label: `MultiClaw connected to ${ws}${running ? `, ${running} tasks running` : ''}`,
           md: `**MultiClaw** — connected to ${escapeMarkdown(ws)}\n\n${details}[$(checklist) Show Tasks](command:multiclaw.showTasks) · [$(sign-out) Sign Out](command:multiclaw.signOut)\n\n`,
         };
@@ -137,7 +145,7 @@ export class GatewayStatusBar extends Disposable {
         const secs = Math.max(0, Math.ceil(((s.retryAt ?? 0) - Date.now()) / 1000));
         const text = secs > 0 ? `Reconnecting in ${secs}s (attempt ${s.attempt ?? 1})` : `Reconnecting… (attempt ${s.attempt ?? 1})`;
         return {
-          text: `$(sync~spin) ${text}`,
+          text: `$(sync~spin) MultiClaw: ${text}`,
           label: `MultiClaw ${text.toLowerCase()}; running tasks continue`,
           background: 'warning',
           md: `**MultiClaw** — the connection to ${escapeMarkdown(ws)} dropped; running tasks continue and their updates are queued.\n\n${s.message ? `$(warning) ${escapeMarkdown(s.message)}\n\n` : ''}${details}[$(refresh) Reconnect now](command:multiclaw.reconnect)\n\n`,

@@ -1,15 +1,16 @@
 /**
  * Finds the running gateway through its discovery file: an explicit file (flag or
- * MULTICLAW_DISCOVERY_FILE); else $MULTICLAW_HOME/local-api.json; else, only when MULTICLAW_HOME is
- * not set, the VS Code extension's global storage in the usual editors' user-data folders. The first
- * file whose process is alive wins.
+ * MULTICLAW_DISCOVERY_FILE); else $MULTICLAW_HOME/local-api.json (the headless gateway), then
+ * $MULTICLAW_HOME/vscode-local-api.json (the VS Code extension writes it there too; see
+ * `discoveryPath.ts`); else, only when MULTICLAW_HOME is not set, the extension's global storage in
+ * the usual editors' user-data folders. The first file whose process is alive wins.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DiscoveryFile } from '../../protocol/localApi';
 import { DISCOVERY_FILE_NAME } from '../../protocol/localApi';
 import { readDiscoveryFile } from '../localApi/discovery';
-import { multiclawHome } from './headlessConfig';
+import { multiclawHome, VSCODE_DISCOVERY_FILE_NAME } from '../localApi/discoveryPath';
 import { CliError, EXIT } from './usage';
 import { errorMessage } from '../errors';
 
@@ -45,7 +46,11 @@ export async function discover(explicit: string | undefined, env: NodeJS.Process
   const file = explicit ?? env.MULTICLAW_DISCOVERY_FILE;
   const candidates = file
     ? [path.resolve(file)]
-    : [path.join(multiclawHome(env), DISCOVERY_FILE_NAME), ...(env.MULTICLAW_HOME ? [] : editorStorageCandidates(env))];
+    : [
+        path.join(multiclawHome(env), DISCOVERY_FILE_NAME),
+        path.join(multiclawHome(env), VSCODE_DISCOVERY_FILE_NAME),
+        ...(env.MULTICLAW_HOME ? [] : editorStorageCandidates(env)),
+      ];
   const stale: string[] = [];
   for (const c of candidates) {
     let d: DiscoveryFile | undefined;

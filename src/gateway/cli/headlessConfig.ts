@@ -4,15 +4,17 @@
  * the extension builds from settings, the provider keys and an optional fixed local API token.
  */
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parseAgents } from '../agentsSchema';
 import { DEFAULT_LOCAL_API_PORT, defaultGatewayConfig, type GatewayConfig } from '../config';
+import { multiclawHome } from '../localApi/discoveryPath';
 import { isAcceptableToken } from '../localApi/guard';
 import { PROVIDER_IDS, type ProviderId } from '../providers/types';
 import { CliError, EXIT } from './usage';
 import { errorMessage } from '../errors';
+
+export { multiclawHome };
 
 export interface HeadlessConfig {
   home: string;
@@ -47,10 +49,6 @@ export const configFileSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).optional(),
 });
 type ConfigFile = z.infer<typeof configFileSchema>;
-
-export function multiclawHome(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.MULTICLAW_HOME || path.join(os.homedir(), '.multiclaw'));
-}
 
 /** Reads config.json; refuses a file that others can read or that another user owns. */
 async function readConfigFile(file: string): Promise<ConfigFile> {

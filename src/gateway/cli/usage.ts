@@ -51,8 +51,9 @@ Usage:
 
 Finding the gateway: the CLI reads the discovery file (0600, {port, token, pid}) that a running
 gateway writes: --discovery-file or MULTICLAW_DISCOVERY_FILE; else $MULTICLAW_HOME/local-api.json
-(headless, MULTICLAW_HOME defaults to ~/.multiclaw); else, when MULTICLAW_HOME is not set, the VS Code
-extension's global storage (…/User/globalStorage/multiclaw.multiclaw-vscode/local-api.json).
+(headless, MULTICLAW_HOME defaults to ~/.multiclaw), then $MULTICLAW_HOME/vscode-local-api.json (the
+VS Code extension's copy); else, when MULTICLAW_HOME is not set, the extension's global storage
+(…/User/globalStorage/multiclaw.multiclaw-vscode/local-api.json).
 
 Headless gateway configuration (environment variables win over $MULTICLAW_HOME/config.json, which
 must be mode 0600):

@@ -134,13 +134,16 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
       );
     }
     this.usualHost = `127.0.0.1:${this._port}`;
-    await writeDiscoveryFile(this.discoveryFile, {
-      port: this._port,
-      token: this.token,
-      pid: process.pid,
-      startedAt: new Date(this.ctx.startedAt).toISOString(),
-    });
-    this.log.info(`local API listening on ${this.url} (discovery file ${this.discoveryFile})`);
+    const discovery = { port: this._port, token: this.token, pid: process.pid, startedAt: new Date(this.ctx.startedAt).toISOString() };
+    await writeDiscoveryFile(this.discoveryFile, discovery);
+    const shared = this.deps.options?.sharedDiscoveryFile;
+    if (shared) {
+      // Best effort: the CLI also finds the gateway in its storage dir on the usual editors.
+      await writeDiscoveryFile(shared, discovery).catch((err: unknown) =>
+        this.log.warn(`could not write ${shared}:`, err instanceof Error ? err : String(err)),
+      );
+    }
+    this.log.info(`local API listening on ${this.url} (discovery file ${this.discoveryFile}${shared ? ` and ${shared}` : ''})`);
   }
 
   private listenOn(port: number): Promise<number> {
@@ -293,11 +296,15 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
   async close(): Promise<void> {
     if (this.closed) return;
     this.shutdown();
-    await removeDiscoveryFile(this.discoveryFile, this.token).catch((err: unknown) =>
-      this.log.warn(`could not remove ${this.discoveryFile}:`, err instanceof Error ? err : String(err)),
-    );
+    for (const file of this.discoveryFiles())
+      await removeDiscoveryFile(file, this.token).catch((err: unknown) => this.log.warn(`could not remove ${file}:`, err instanceof Error ? err : String(err)));
     this.log.info('local API stopped');
     this.dispose();
+  }
+
+  private discoveryFiles(): string[] {
+    const shared = this.deps.options?.sharedDiscoveryFile;
+    return shared ? [this.discoveryFile, shared] : [this.discoveryFile];
   }
 
   private shutdown(): void {
@@ -311,11 +318,13 @@ export class LocalApiServer extends Disposable implements LocalApiInfo {
     if (this.isDisposed) return;
     if (!this.closed) {
       this.shutdown();
-      try {
-        const current = JSON.parse(readFileSync(this.discoveryFile, 'utf8')) as { token?: unknown };
-        if (current.token === this.token) rmSync(this.discoveryFile, { force: true });
-      } catch {
-        // no file, or not ours
+      for (const file of this.discoveryFiles()) {
+        try {
+          const current = JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown };
+          if (current.token === this.token) rmSync(file, { force: true });
+        } catch {
+          // no file, or not ours
+        }
       }
     }
     super.dispose();

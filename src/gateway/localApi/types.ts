@@ -79,6 +79,8 @@ export interface LocalApiOptions {
   version?: string;
   clock?: Clock;
   limits?: Partial<LocalApiLimits>;
+  /** A second discovery file to keep (the extension's copy where the CLI looks first: `discoveryPath.ts`). */
+  sharedDiscoveryFile?: string;
 }
 
 /** The running listener, as the gateway exposes it (`gateway.localApi`). */

@@ -37,8 +37,13 @@ export interface SessionOptions {
   rpcTimeoutMs?: number;
   /** Time for `welcome` after the upgrade. */
   welcomeTimeoutMs?: number;
-  /** After this many failed attempts in a row at the network level, report `offline` (still retrying). */
+  /**
+   * Report `offline` (still retrying) once reconnecting has failed at the network level for
+   * `offlineAfterMs` (default 15 s) and at least `offlineAfterAttempts` times (default 3); a short
+   * server restart stays `reconnecting`.
+   */
   offlineAfterAttempts?: number;
+  offlineAfterMs?: number;
   /** Whether tasks are running here (the heartbeat's status). */
   busy?: () => boolean;
   /** Called when the watchdog finds the socket half-open (pooled REST connections are likely dead too). */
@@ -75,12 +80,17 @@ type Failure = { end: SessionEnd } | { retry: 'now' | 'backoff'; network: boolea
 
 /** A connection that ends sooner than this counts as a flap: the backoff keeps growing instead of starting over. */
 const FLAP_MS = 1000;
+/** Failing this long (and 3 attempts) at the network level reads Offline: a short restart stays Reconnecting. */
+export const OFFLINE_AFTER_MS = 15_000;
 
 export class LinkSession extends Disposable {
   private conn: WsConnection | undefined;
   private running = false;
   private generation = 0;
   private attempt = 0;
+  /** When the current run of failed attempts began (undefined while connected). */
+  private failingSince: number | undefined;
+  private offlineTimer: NodeJS.Timeout | undefined;
   private flaps = 0;
   private refused = 0;
   private connectedAt = 0;
@@ -150,6 +160,7 @@ export class LinkSession extends Disposable {
     this.running = true;
     this.attempt = 0;
     this.refused = 0;
+    this.clearFailing();
     this.setState({ phase: 'connecting', attempt: 0 });
     void this.connect();
   }
@@ -158,6 +169,7 @@ export class LinkSession extends Disposable {
   reconnectNow(): void {
     if (!this.running) return this.start();
     this.clearRetry();
+    this.clearFailing();
     this.attempt = 0;
     this.flaps = 0;
     this.dropConnection();
@@ -169,6 +181,7 @@ export class LinkSession extends Disposable {
     this.running = false;
     this.generation++;
     this.clearRetry();
+    this.clearFailing();
     this.abort?.abort();
     this.dropConnection(1000, 'client stopping');
     this.setState({ phase: 'stopped', attempt: 0 });
@@ -269,6 +282,9 @@ export class LinkSession extends Disposable {
       return;
     }
     this.startTimers();
+    this.clearFailing();
+    // Measure the round trip at once: the tooltip shows latency from the start, not after the first heartbeat interval.
+    conn.ping();
     if (this._state.phase !== 'connected') this.setState({ phase: 'connected', attempt: this.attempt });
     const sync = conn.pendingSync;
     conn.pendingSync = undefined;
@@ -381,10 +397,26 @@ export class LinkSession extends Disposable {
       return;
     }
     this.attempt++;
+    const now = Date.now();
+    this.failingSince ??= now;
     const delay = f.retry === 'now' ? 0 : Math.max(f.minDelayMs ?? 0, backoffDelay(this.attempt, this.o.backoff ?? DEFAULT_BACKOFF, this.o.random));
-    const offline = f.network && this.attempt >= (this.o.offlineAfterAttempts ?? 3);
+    const window = this.o.offlineAfterMs ?? OFFLINE_AFTER_MS;
+    const offline = f.network && this.attempt >= (this.o.offlineAfterAttempts ?? 3) && now - this.failingSince >= window;
     this.log.info(`reconnecting in ${delay} ms (attempt ${this.attempt}): ${f.message}`);
-    this.setState({ phase: offline ? 'offline' : 'reconnecting', attempt: this.attempt, retryAt: Date.now() + delay, lastError: f.message });
+    this.setState({ phase: offline ? 'offline' : 'reconnecting', attempt: this.attempt, retryAt: now + delay, lastError: f.message });
+    if (this.offlineTimer) clearTimeout(this.offlineTimer);
+    this.offlineTimer = undefined;
+    if (!offline && f.network) {
+      // Still failing when the window ends (the next attempt may be far off): Offline then, not at the next failure.
+      this.offlineTimer = setTimeout(
+        () => {
+          this.offlineTimer = undefined;
+          if (this.running && this._state.phase === 'reconnecting' && this.attempt >= (this.o.offlineAfterAttempts ?? 3))
+            this.setState({ ...this._state, phase: 'offline' });
+        },
+        Math.max(0, (this.failingSince ?? now) + window - now),
+      );
+    }
     this.clearRetry();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -452,6 +484,12 @@ export class LinkSession extends Disposable {
     this.conn = undefined;
     this.stopTimers();
     c?.close(code, reason, code !== 1000);
+  }
+
+  private clearFailing(): void {
+    this.failingSince = undefined;
+    if (this.offlineTimer) clearTimeout(this.offlineTimer);
+    this.offlineTimer = undefined;
   }
 
   private clearRetry(): void {

@@ -36,6 +36,7 @@ export interface LinkTuning {
   renewAfterMs?: number;
   rpcTimeoutMs?: number;
   offlineAfterAttempts?: number;
+  offlineAfterMs?: number;
   progressIntervalMs?: number;
   /** How often the sign-in session is checked (default 15 min). */
   accountCheckMs?: number;
@@ -212,6 +213,7 @@ export class WorkspaceLink extends Disposable {
       renewAfterMs: t.renewAfterMs,
       rpcTimeoutMs: t.rpcTimeoutMs,
       offlineAfterAttempts: t.offlineAfterAttempts,
+      offlineAfterMs: t.offlineAfterMs,
       busy: () => this.deps.tasks.counts().running > 0,
       onHalfOpen: () => this.deps.net.resetConnections('workspace:api'),
       metrics: this.deps.metrics,

@@ -4,9 +4,12 @@
  * dispatched over HTTP that runs in this gateway, and a new token at each restart.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { api, EXTENSION_ID } from '../../support/extensionApi';
+import { multiclawHome, vscodeDiscoveryFile } from '../../../src/gateway/localApi/discoveryPath';
 import type { LocalTask } from '../../../src/gateway/tasks/taskService';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
@@ -91,5 +94,23 @@ describe('Local API in VS Code', function () {
     assert.equal((await fetch(`${info.url}/v1/status`, { headers: { authorization: `Bearer ${old}` } })).status, 401);
     assert.equal((await fetch(`${info.url}/v1/status`, { headers: { authorization: `Bearer ${info.token}` } })).status, 200);
     assert.equal(JSON.parse(fs.readFileSync(info.discoveryFile, 'utf8')).token, info.token);
+  });
+
+  it('multiclaw status finds this gateway: the discovery file is also where the CLI looks first ($MULTICLAW_HOME, 0600)', async () => {
+    const a = await api();
+    const info = a.gateway.localApi!;
+    const shared = vscodeDiscoveryFile();
+    assert.equal(fs.statSync(shared).mode & 0o777, 0o600);
+    assert.deepEqual((JSON.parse(fs.readFileSync(shared, 'utf8')) as { port: number }).port, info.port);
+    // MULTICLAW_HOME set: the CLI looks only there, not in the editors' user-data folders.
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+    const env: NodeJS.ProcessEnv = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'MULTICLAW_DISCOVERY_FILE')),
+      MULTICLAW_HOME: multiclawHome(),
+    };
+    const r = spawnSync(process.env.MULTICLAW_TEST_NODE || 'node', [cli, 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `multiclaw status: ${r.stderr}`);
+    const status = JSON.parse(r.stdout) as { host: string; port: number };
+    assert.deepEqual([status.host, status.port], ['vscode', info.port]);
   });
 });

@@ -20,14 +20,17 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
   let ownerToken: string;
   const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('multiclaw');
 
-  const statusText = async (re: RegExp, what: string): Promise<string> => {
+  const statusText = async (re: RegExp, what: string, ms = 20_000): Promise<string> => {
     const a = await api();
-    return until(
+    const text = await until(
       (l) => a.gateway.linkStatus.onDidChange(l),
       () => (re.test(a.statusBar.text) ? a.statusBar.text : undefined),
-      20_000,
+      ms,
       `${what} (status bar: ${a.statusBar.text})`,
     );
+    // One wording for every state: the codicon, then "MultiClaw: ".
+    assert.match(text, /^\$\([\w~-]+\) MultiClaw: \S/, 'the same prefix in every state');
+    return text;
   };
   const row = async (pred: (r: TaskRow) => boolean, what: string): Promise<TaskRow> => {
     const a = await api();
@@ -70,6 +73,13 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     });
     assert.equal(ok, true);
     await statusText(/Connected · Demo workspace/, 'connected');
+    // The tooltip shows the latency (the heartbeat round trip) at once, not after the server's first 15 s heartbeat.
+    await until(
+      (l) => a.gateway.linkStatus.onDidChange(l),
+      () => /Latency: \d+ ms/.test(a.statusBar.tooltip),
+      10_000,
+      `the latency in the tooltip: ${a.statusBar.tooltip}`,
+    );
     const accounts = await vscode.authentication.getAccounts('multiclaw');
     assert.ok(
       accounts.some((x) => /member@demo\.multiclaw\.local \(Demo workspace\)/.test(x.label)),
@@ -115,7 +125,8 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     assert.equal(d.body.plans[0]?.state, 'approved');
   });
 
-  it('reads Connected → Reconnecting → Offline → Connected across a server restart; updates queued meanwhile are delivered after a gateway restart', async () => {
+  it('reads Connected → Reconnecting → Offline → Connected across a server restart; updates queued meanwhile are delivered after a gateway restart', async function () {
+    this.timeout(120_000);
     const a = await api();
     const link = a.gateway.link;
     const r = await rest<{ task: { id: string } }>(server.url, 'POST', `/v1/workspaces/${server.workspaceId}/tasks`, {
@@ -125,7 +136,9 @@ describe('MultiClaw workspace mode (in a real VS Code)', function () {
     await row((x) => x.id === r.body.task.id, 'the task');
     await server.stop();
     await statusText(/Reconnecting in \d+s \(attempt \d+\)|Reconnecting…/, 'reconnecting');
-    await statusText(/MultiClaw: Offline/, 'offline after repeated network failures');
+    const reconnectingAt = Date.now();
+    await statusText(/MultiClaw: Offline/, 'offline after 15 s of failed reconnects', 45_000);
+    assert.ok(Date.now() - reconnectingAt >= 10_000, `Offline ${Date.now() - reconnectingAt} ms after Reconnecting: a short restart stays Reconnecting`);
     assert.match(a.gateway.linkStatus.current.message ?? '', /refused|ECONNREFUSED|connect/i);
     for (let i = 1; i <= 20; i++) await a.gateway.link.runner!.update(r.body.task.id, { status: 'running', note: `queued ${i}` });
     await vscode.commands.executeCommand('multiclaw.restartGateway');
