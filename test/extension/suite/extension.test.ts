@@ -132,7 +132,7 @@ describe('MultiClaw extension (in a real VS Code)', function () {
     const text = fs.readFileSync(md.fsPath, 'utf8');
     assert.match(text, /^# Hello from the extension host\n/, 'the title first');
     assert.match(text, /\n### You · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\nHello from the extension host\n/);
-    assert.match(text, /\n### OpenAI · [^\n]+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\nYou said: \*\*Hello from the extension host\*\*/);
+    assert.match(text, /\n### OpenAI · [^\n]+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\n[^\n]*You said: \*\*Hello from the extension host\*\*/);
 
     const jsonl = vscode.Uri.file(path.join(dir, 'c.jsonl'));
     await vscode.commands.executeCommand('multiclaw.exportConversation', first.id, jsonl);

@@ -4,7 +4,7 @@
  * dispatched over HTTP that runs in this gateway, and a new token at each restart.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -108,7 +108,16 @@ describe('Local API in VS Code', function () {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'MULTICLAW_DISCOVERY_FILE')),
       MULTICLAW_HOME: multiclawHome(),
     };
-    const r = spawnSync(process.env.MULTICLAW_TEST_NODE || 'node', [cli, 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+    // Asynchronously: the gateway that answers runs in this extension host.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.env.MULTICLAW_TEST_NODE || 'node', [cli, 'status', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
     assert.equal(r.status, 0, `multiclaw status: ${r.stderr}`);
     const status = JSON.parse(r.stdout) as { host: string; port: number };
     assert.deepEqual([status.host, status.port], ['vscode', info.port]);
