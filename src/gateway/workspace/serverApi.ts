@@ -10,6 +10,7 @@ import { apiErrorSchema, IDEMPOTENCY_HEADER, type Provider, type SessionScope } 
 import { configSnapshotSchema, type Assignee } from '../../protocol/workspace/models';
 import {
   agentListResponseSchema,
+  healthResponseSchema,
   type createTaskRequestSchema,
   instanceListResponseSchema,
   loginResponseSchema,
@@ -155,6 +156,11 @@ export class ServerApi {
       throw new ServerApiError('invalid_response', `${host} sent an answer this MultiClaw does not understand (${method} ${path}: ${where})`, res.status);
     }
     return parsed.data;
+  }
+
+  /** Liveness and protocol version (no credentials): is a MultiClaw workspace server there? */
+  health(): Promise<z.infer<typeof healthResponseSchema>> {
+    return this.call(healthResponseSchema, 'GET', '/v1/health');
   }
 
   login(email: string, password: string): Promise<LoginResponse> {

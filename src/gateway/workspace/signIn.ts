@@ -26,6 +26,23 @@ export class SignInCancelled extends Error {
 /** The default account-token lifetime of the reference server, for a pasted token whose expiry is unknown. */
 const PASTED_TOKEN_TTL_MS = 30 * 24 * 3600_000;
 
+/**
+ * Checks a server URL before any credentials are asked for: `GET /v1/health` through the link's
+ * NetService (proxy, TLS policy, ledger). Throws a message that says what is wrong: nothing answers
+ * (closed port, wrong host), or something answers that is not a MultiClaw workspace server.
+ */
+export async function probeServer(link: WorkspaceLink, serverUrl: string): Promise<{ baseUrl: string; version: string }> {
+  const api = new ServerApi(serverUrl, link.fetch, 10_000);
+  try {
+    const h = await api.health();
+    return { baseUrl: api.baseUrl, version: h.version };
+  } catch (err) {
+    if (!(err instanceof ServerApiError)) throw err;
+    if (err.kind === 'network') throw new Error(`Nothing answers at ${api.baseUrl}: ${err.message}`);
+    throw new Error(`${api.baseUrl} answered, but not as a MultiClaw workspace server this version can use (${err.message}). Check the URL.`);
+  }
+}
+
 export async function signIn(link: WorkspaceLink, input: SignInInput, pick: WorkspacePicker): Promise<AccountRecord> {
   if (link.isSignedIn) await signOut(link);
   const api = new ServerApi(input.serverUrl, link.fetch);

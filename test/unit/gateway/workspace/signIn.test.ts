@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { signIn, signOut, SignInCancelled } from '../../../../src/gateway/workspace/signIn';
+import { probeServer, signIn, signOut, SignInCancelled } from '../../../../src/gateway/workspace/signIn';
+import { freePort } from '../../../support/net';
 import { type ProviderServer } from '../../../fixtures/providerServer';
 import { call, filesContaining, makeTeam, startGateway, signInAs, waitFor, type GatewayHarness, type Team, type TestServer, useLinkEnv } from './helpers';
 
@@ -30,6 +31,24 @@ describe('workspace link: sign in and out', function () {
     assert.equal(h.gateway.linkStatus.current.phase, 'signedOut');
     h.gateway.setConfig({ ...h.gateway.config, workspace: { url: '' } });
     assert.equal(h.gateway.linkStatus.current.phase, 'local');
+  });
+
+  it('probes a server URL before any credentials: a closed port and a server that is not MultiClaw are named; a good one answers', async () => {
+    const port = await freePort();
+    const closed = `http://127.0.0.1:${port}`;
+    await assert.rejects(probeServer(h.gateway.link, closed), (err: Error) => {
+      assert.match(err.message, new RegExp(`^Nothing answers at ${closed.replace(/\./g, '\\.')}: .*refused the connection`));
+      return true;
+    });
+    await assert.rejects(probeServer(h.gateway.link, providers.baseUrls.openai), /answered, but not as a MultiClaw workspace server/);
+    const ok = await probeServer(h.gateway.link, `${ts.url}/`);
+    assert.equal(ok.baseUrl, ts.url);
+    assert.ok(ok.version);
+    assert.equal(h.gateway.linkStatus.current.phase, 'signedOut', 'probing signs nothing in or out');
+    assert.ok(
+      h.gateway.ledger.list().some((e) => e.purpose === 'workspace:api' && e.port === port),
+      'the probe went through NetService (listed in the connection ledger)',
+    );
   });
 
   it('signs in with email and password: connected, instance registered, secrets only in the secret store', async () => {
