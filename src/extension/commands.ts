@@ -7,6 +7,8 @@ import { isProviderId, PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '..
 import type { ChatViewProvider } from './chat/chatViewProvider';
 import { ConversationItem, type ConversationsTree } from './conversationsTree';
 import { errorMessage } from '../gateway/errors';
+import { keyFormatWarning } from './keyFormat';
+import { ask } from './quickInput';
 import { defaultExportFolder, exportFileName, formatOfPath, toJsonl, toMarkdown, type ExportFormat } from './transcript';
 
 export interface CommandDeps {
@@ -20,7 +22,7 @@ export interface CommandDeps {
 const KEY_HINTS: Record<ProviderId, string> = {
   openai: 'starts with sk-',
   anthropic: 'starts with sk-ant-',
-  gemini: 'from Google AI Studio',
+  gemini: 'from Google AI Studio, starts with AIza',
   'openai-compatible': 'only if your server requires one',
 };
 
@@ -51,6 +53,40 @@ async function pickProvider(gateway: Gateway, placeHolder: string, onlyWithKey: 
   return (await vscode.window.showQuickPick(items, { placeHolder, ignoreFocusOut: true }))?.id;
 }
 
+/**
+ * Asks for a key; a key that does not have the provider's format gets a warning as it is typed and,
+ * on Enter, a "Use Anyway" confirmation (Edit Key goes back with the key kept).
+ */
+async function askKey(provider: ProviderId): Promise<string | undefined> {
+  let value = '';
+  for (;;) {
+    const key = await ask({
+      title: `${PROVIDER_LABELS[provider]} API key`,
+      prompt: `Paste your ${PROVIDER_LABELS[provider]} API key (${KEY_HINTS[provider]}). It is kept in VS Code's secret storage only.`,
+      password: true,
+      value,
+      validate: (v) => {
+        if (!v.trim()) return undefined;
+        if (/\s/.test(v.trim())) return 'An API key has no spaces.';
+        const w = keyFormatWarning(provider, v);
+        return w ? { message: `${w}. Press Enter to use it anyway.`, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+      },
+    });
+    if (!key?.trim()) return undefined;
+    const warning = keyFormatWarning(provider, key);
+    if (!warning) return key.trim();
+    const b = await vscode.window.showWarningMessage(
+      `${warning}. Use it anyway?`,
+      { modal: true, detail: `MultiClaw only checks the format; ${PROVIDER_LABELS[provider]} decides whether the key works.` },
+      'Use Anyway',
+      'Edit Key',
+    );
+    if (b === 'Use Anyway') return key.trim();
+    if (b !== 'Edit Key') return undefined;
+    value = key;
+  }
+}
+
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const { gateway, chatView, logger } = d;
   const run = (what: string, fn: () => Promise<void>) => async (): Promise<void> => {
@@ -79,16 +115,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     reg(CMD.setProviderKey, async (providerArg?: unknown, keyArg?: unknown) => {
       const provider = isProviderId(providerArg) ? providerArg : await pickProvider(gateway, 'Which provider is this API key for?', false);
       if (!provider) return;
-      const key =
-        typeof keyArg === 'string'
-          ? keyArg
-          : await vscode.window.showInputBox({
-              title: `${PROVIDER_LABELS[provider]} API key`,
-              prompt: `Paste your ${PROVIDER_LABELS[provider]} API key (${KEY_HINTS[provider]}). It is kept in VS Code's secret storage only.`,
-              password: true,
-              ignoreFocusOut: true,
-              validateInput: (v) => (v.trim() ? (/\s/.test(v.trim()) ? 'An API key has no spaces.' : undefined) : 'Enter a key, or press Escape to cancel.'),
-            });
+      const key = typeof keyArg === 'string' ? keyArg : await askKey(provider);
       if (!key) return;
       try {
         await gateway.keys.set(provider, key);

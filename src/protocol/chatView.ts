@@ -104,7 +104,8 @@ export const chatCommandSchemas = {
   'chat/copy': z.object({ text: z.string().max(1_000_000) }),
   'chat/insertAtCursor': z.object({ text: z.string().max(1_000_000) }),
   'chat/openLink': z.object({ url: z.string().url().max(4000) }),
-  'chat/command': z.object({ command: z.enum(['setProviderKey', 'openLogs', 'openSettings', 'startGateway']) }),
+  /** `provider` preselects the provider of Set Provider API Key (the error card of a rejected key). */
+  'chat/command': z.object({ command: z.enum(['setProviderKey', 'openLogs', 'openSettings', 'startGateway']), provider: providerIdSchema.optional() }),
   /** Asks for link titles / favicons of URLs shown in finished messages (answered by `chat/linkMeta` notifications). */
   'chat/linkMeta': z.object({ urls: z.array(z.string().url().max(2000)).min(1).max(20) }),
   /** The user's answer on a tool card (Allow / Deny / Always allow the suggested rule). */

@@ -305,7 +305,8 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         openSettings: 'workbench.action.openSettings',
         startGateway: CMD.startGateway,
       } as const;
-      await vscode.commands.executeCommand(map[p.command], ...(p.command === 'openSettings' ? ['multiclaw'] : []));
+      const extra = p.command === 'openSettings' ? ['multiclaw'] : p.command === 'setProviderKey' && p.provider ? [p.provider] : [];
+      await vscode.commands.executeCommand(map[p.command], ...extra);
     },
     'chat/linkMeta': (p) => {
       // Fetched by the host through NetService (settings, cache, timeouts); the webview only gets text and data: URIs.

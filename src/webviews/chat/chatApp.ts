@@ -3,7 +3,14 @@
  * notifications to it, and turns user actions into protocol commands. Rendering is split out: the
  * transcript is a VirtualList of messageView rows, the input is the Composer, the rest is panels.ts.
  */
-import type { AgentInfo, ChatNotificationParams, ChatState, ChatViewMessage, ConversationInfo } from '../../protocol/chatView';
+import {
+  providerIdSchema,
+  type AgentInfo,
+  type ChatNotificationParams,
+  type ChatState,
+  type ChatViewMessage,
+  type ConversationInfo,
+} from '../../protocol/chatView';
 import { AgentUi } from './agentUi';
 import { Composer } from './composer';
 import { codicon, h } from './dom';
@@ -71,6 +78,7 @@ export class ChatApp {
     this.saved = readViewState(api.getState());
     const ctx: MessageContext = {
       agentName: (id) => this.agentName(id),
+      agentProvider: (id) => this.agents.find((a) => a.id === (id ?? this.conversation.agentId))?.provider,
       renderMarkdown: (container, text) => renderMarkdownInto(container, text, this.markdown),
       position: (i) => ({ pos: this.firstIndex + i + 1, size: Math.max(this.conversation.messageCount, this.firstIndex + this.list.length) }),
       decorateLinks: (body, m) => this.links.decorate(body, m),
@@ -313,6 +321,9 @@ export class ChatApp {
       const text = button.closest('.code-block')?.querySelector('code')?.textContent ?? '';
       this.client.command(action === 'copy-code' ? 'chat/copy' : 'chat/insertAtCursor', { text });
       if (action === 'copy-code') flashCopied(button);
+    } else if (action === 'set-key') {
+      const provider = providerIdSchema.safeParse(button.dataset.provider);
+      this.client.command('chat/command', { command: 'setProviderKey', ...(provider.success ? { provider: provider.data } : {}) });
     } else if (action === 'retry') {
       const id = button.closest<HTMLElement>('[data-message-id]')?.dataset.messageId;
       if (id) this.client.command('chat/retry', { messageId: id });

@@ -1,6 +1,7 @@
 /**
  * One transcript row: header (avatar, author), the sanitised markdown, and the status decorations
- * (progress while streaming, error card with Retry, "Reply interrupted", "Stopped"). Buttons carry
+ * (progress while streaming, error card with Retry — and Set Key… when the provider rejected the key —,
+ * "Reply interrupted", "Stopped"). Buttons carry
  * data-testid values; their clicks are handled by one delegated listener in the app.
  */
 import type { ChatViewMessage } from '../../protocol/chatView';
@@ -9,6 +10,8 @@ import { estimateToolCardsHeight, reconcileToolCards, type ToolCardContext } fro
 
 export interface MessageContext {
   agentName(agentId: string | undefined): string;
+  /** The provider of an agent, for the error card's Set Key button. */
+  agentProvider?(agentId: string | undefined): string | undefined;
   /** Renders (or incrementally updates) the message's sanitised markdown into `container`. */
   renderMarkdown(container: HTMLElement, text: string): void;
   /** Position in the whole conversation (1-based) and its size, for assistive technology. */
@@ -73,7 +76,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
   const body = h('div', { class: 'markdown' });
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
-  el.append(body, ...decorations(m));
+  el.append(body, ...decorations(m, ctx));
   renderCards(el, m, ctx);
   groupClasses(el, m, index, ctx);
   return el;
@@ -89,7 +92,7 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
   if (el.dataset.messageId !== m.id || !body) return false;
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
-  const wanted = decorations(m);
+  const wanted = decorations(m, ctx);
   const current = [...el.querySelectorAll(':scope > .decoration')];
   const same = wanted.length === current.length && wanted.every((w, i) => w.isEqualNode(current[i]));
   if (!same) {
@@ -107,12 +110,12 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
 }
 
 /** What follows the text: progress while nothing arrived yet, the error card, or a status note. */
-function decorations(m: ChatViewMessage): HTMLElement[] {
+function decorations(m: ChatViewMessage, ctx: MessageContext): HTMLElement[] {
   const out: HTMLElement[] = [];
   if (m.status === 'streaming' && !m.text && !m.toolCalls?.length) {
     out.push(h('div', { class: 'progress decoration', role: 'status' }, codicon('loading', 'codicon-modifier-spin'), h('span', {}, 'Working…')));
   }
-  if (m.status === 'error') out.push(errorCard(m));
+  if (m.status === 'error') out.push(errorCard(m, ctx));
   if (m.status === 'interrupted') out.push(statusNote('debug-disconnect', 'Reply interrupted'));
   if (m.status === 'cancelled') out.push(statusNote('circle-slash', 'Stopped'));
   return out;
@@ -126,8 +129,13 @@ function revertButton(): HTMLElement {
   return b;
 }
 
-function errorCard(m: ChatViewMessage): HTMLElement {
-  const retry = m.error?.retryable ? textButton('Retry', { icon: 'refresh', secondary: true, testId: 'retry' }) : null;
+function errorCard(m: ChatViewMessage, ctx: MessageContext): HTMLElement {
+  // A rejected key: the fix is on the card (set the key, then retry the reply).
+  const keyProblem = m.error?.kind === 'auth';
+  const provider = keyProblem ? ctx.agentProvider?.(m.agentId) : undefined;
+  const setKey = keyProblem ? textButton('Set Key…', { icon: 'key', testId: 'set-key' }) : null;
+  if (setKey && provider) setKey.dataset.provider = provider;
+  const retry = m.error?.retryable || keyProblem ? textButton('Retry', { icon: 'refresh', secondary: true, testId: 'retry' }) : null;
   return h(
     'div',
     { class: 'error-card decoration', 'data-testid': 'error-card', role: 'group', 'aria-label': 'Error' },
@@ -136,7 +144,7 @@ function errorCard(m: ChatViewMessage): HTMLElement {
       'div',
       { class: 'error-body' },
       h('div', { class: 'error-message' }, m.error?.message || 'The reply failed.'),
-      retry && h('div', { class: 'error-actions' }, retry),
+      (setKey || retry) && h('div', { class: 'error-actions' }, setKey, retry),
     ),
   );
 }

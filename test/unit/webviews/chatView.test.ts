@@ -217,7 +217,7 @@ describe('chat webview (Chromium)', function () {
     assert.equal(await stop.isVisible(), false);
   });
 
-  it('renders error, interrupted and cancelled replies; Retry sends chat/retry', async () => {
+  it('renders error, interrupted and cancelled replies; Retry sends chat/retry; a rejected key gets Set Key… and Retry', async () => {
     chat = await pages.open();
     await chat.ready(
       state({
@@ -237,12 +237,18 @@ describe('chat webview (Chromium)', function () {
     const card = chat.page.locator('[data-message-id="e2"] [data-testid="error-card"]');
     await card.waitFor();
     assert.match(await card.innerText(), /Rate limited/);
-    assert.equal(await chat.page.locator('[data-message-id="e1"] [data-testid="retry"]').count(), 0, 'not retryable');
     assert.match(await chat.page.locator('[data-message-id="e1"] [data-testid="error-card"]').innerText(), /API key was rejected/);
+    // A rejected key: the fix is on the card — Set Key… (for the agent's provider), then Retry.
+    await chat.page.locator('[data-message-id="e1"] [data-testid="set-key"]').click();
+    assert.deepEqual(await chat.waitForCommand('chat/command'), { command: 'setProviderKey', provider: 'openai' });
+    await chat.page.locator('[data-message-id="e1"] [data-testid="retry"]').click();
+    assert.deepEqual(await chat.waitForCommand('chat/retry'), { messageId: 'e1' });
+    assert.equal(await chat.page.locator('[data-message-id="i1"] [data-testid="set-key"]').count(), 0);
     assert.match(await chat.page.locator('[data-message-id="i1"]').innerText(), /Reply interrupted/);
     assert.match(await chat.page.locator('[data-message-id="s1"]').innerText(), /Stopped/);
+    assert.equal(await card.locator('[data-testid="set-key"]').count(), 0, 'Set Key only for a rejected key');
     await card.locator('[data-testid="retry"]').click();
-    assert.deepEqual(await chat.waitForCommand('chat/retry'), { messageId: 'e2' });
+    assert.deepEqual(await chat.waitForCommand('chat/retry', 2), { messageId: 'e2' });
     await chat.notify('chat/messageRemoved', { messageId: 'e2' });
     await chat.page.locator('[data-message-id="e2"]').waitFor({ state: 'detached' });
   });
