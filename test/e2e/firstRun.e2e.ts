@@ -9,6 +9,9 @@
  * cancelled prompt again.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServerProcess, type ServerProcess } from '../fixtures/serverProcess';
 import { startProviderServer, type ProviderServer } from '../fixtures/providerServer';
 import type { Workbench } from '../harness/workbench';
@@ -20,12 +23,16 @@ describe('MultiClaw first run: no lost input, errors that say what to do (packag
   let providers: ProviderServer;
   let server: ServerProcess;
   let wb: Workbench;
+  // Its own home with a Documents folder: where Export suggests saving (and where the discovery copy goes).
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mc-first-run-home-'));
+  fs.mkdirSync(path.join(home, 'Documents'));
 
   useWorkbench({
     setUp: async () => {
       providers = await startProviderServer();
       server = await startServerProcess();
       return {
+        env: { HOME: home },
         settings: {
           'workbench.colorTheme': 'Default Dark Modern',
           'multiclaw.providers.openaiCompatible.baseUrl': providers.baseUrls['openai-compatible'],
@@ -40,6 +47,7 @@ describe('MultiClaw first run: no lost input, errors that say what to do (packag
     tearDown: async () => {
       await server?.dispose();
       await providers?.close();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   });
 
@@ -121,5 +129,33 @@ describe('MultiClaw first run: no lost input, errors that say what to do (packag
     await widget('Your last prompt was not dispatched').waitFor();
     assert.equal(await wb.quickInput().inputValue(), 'Summarise the onboarding notes');
     await wb.page.keyboard.press('Escape');
+  });
+
+  it('exports a conversation as a Markdown transcript, saved by default in Documents, with Open and Reveal', async () => {
+    const chat = await wb.webview('[data-testid="composer-input"]');
+    await chat.locator('[data-testid="agent-picker"]').selectOption('helper');
+    const input = chat.locator('[data-testid="composer-input"]');
+    await input.fill('Hello from the first run');
+    await input.press('Enter');
+    await chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').last().waitFor({ timeout: 30_000 });
+    const row = wb.treeRow('Conversations', 'Hello from the first run');
+    await row.waitFor({ timeout: 20_000 });
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Export Conversation"]').click();
+    await wb.pickQuickItem('Markdown');
+    const file = path.join(home, 'Documents', 'Hello from the first run.md');
+    await wb.page.locator('.quick-input-widget', { hasText: 'Export conversation (Markdown)' }).waitFor();
+    assert.equal(await wb.quickInput().inputValue(), file, 'the default is under Documents, named after the title');
+    await wb.page.keyboard.press('Enter');
+    const toast = wb.notification('conversation exported to');
+    await toast.waitFor({ timeout: 20_000 });
+    await toast.locator('.monaco-button', { hasText: 'Reveal' }).waitFor();
+    await toast.locator('.monaco-button', { hasText: 'Open' }).click();
+    await wb.page.locator('.tab', { hasText: 'Hello from the first run.md' }).waitFor({ timeout: 20_000 });
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /^# Hello from the first run\n/);
+    assert.match(text, /\n### You · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n\nHello from the first run\n/);
+    assert.match(text, /\n### Helper · /);
+    await wb.screenshot('first-run-export-dark');
   });
 });
