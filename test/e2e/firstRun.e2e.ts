@@ -145,6 +145,15 @@ describe('MultiClaw first run: no lost input, errors that say what to do (packag
     await wb.pickQuickItem('Markdown');
     const file = path.join(home, 'Documents', 'Hello from the first run.md');
     await wb.page.locator('.quick-input-widget', { hasText: 'Export conversation (Markdown)' }).waitFor();
+    // The simple save dialog fills in its path asynchronously: wait for the file name, then compare.
+    await wb.page.waitForFunction(
+      (name) => {
+        const g = globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } };
+        return g.document.querySelector('.quick-input-widget input')?.value.endsWith(name) ?? false;
+      },
+      'Hello from the first run.md',
+      { timeout: 20_000 },
+    );
     assert.equal(await wb.quickInput().inputValue(), file, 'the default is under Documents, named after the title');
     await wb.page.keyboard.press('Enter');
     const toast = wb.notification('conversation exported to');
