@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { canUseNetns, hasDesktopTools, runInNetns } from '../../support/desktop/netns';
+import { canUseNetns, hasDesktopTools, runInNetns } from '../../../support/desktop/netns';
 
 type Pair = { local: { type: string; relayProtocol: string | null; url: string | null }; remote: { type: string } };
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { Adapter, FrameSender, LEVELS } from '../../../src/gateway/desktop/frameSender';
-import { JpegSplitter } from '../../../src/gateway/desktop/jpegSplitter';
-import { charKeysym, keysymFor } from '../../../src/gateway/desktop/keysyms';
-import { relayUrls } from '../../../src/gateway/desktop/viewerRelay';
-import { ACK_WINDOW, chunkFrame, FRAME_HEADER_BYTES, MAX_CHUNK_BYTES, readFrameHeader } from '../../../src/protocol/viewer';
+import { Adapter, FrameSender, LEVELS } from '../../../../src/gateway/desktop/frameSender';
+import { JpegSplitter } from '../../../../src/gateway/desktop/jpegSplitter';
+import { charKeysym, keysymFor } from '../../../../src/gateway/desktop/keysyms';
+import { relayUrls } from '../../../../src/gateway/desktop/viewerRelay';
+import { ACK_WINDOW, chunkFrame, FRAME_HEADER_BYTES, MAX_CHUNK_BYTES, readFrameHeader } from '../../../../src/protocol/viewer';
 
 /** A minimal JPEG-shaped byte string: SOI, an APP0 segment holding FF D9 bytes, SOS, entropy data with stuffing, EOI. */
 function jpeg(fill: number, n = 50): Buffer {

@@ -7,13 +7,13 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTinyproxy } from '../gateway/net/helpers';
-import { startProviderServer } from '../../fixtures/providerServer';
-import { createTestGateway } from '../../support/gateway';
-import { call, makeTeam } from '../../support/server';
-import { startDaemon, startRig, ViewerHost, xrun, type Daemon, type ViewerPage } from '../../support/desktop/rig';
-import { poll, until } from '../../support/wait';
-import { signIn } from '../../../src/gateway/workspace/signIn';
+import { startTinyproxy } from '../net/helpers';
+import { startProviderServer } from '../../../fixtures/providerServer';
+import { createTestGateway } from '../../../support/gateway';
+import { call, makeTeam } from '../../../support/server';
+import { startDaemon, startRig, ViewerHost, xrun, type Daemon, type ViewerPage } from '../../../support/desktop/rig';
+import { poll, until } from '../../../support/wait';
+import { signIn } from '../../../../src/gateway/workspace/signIn';
 
 type Facts = Record<string, unknown>;
 const facts: Facts = {};
