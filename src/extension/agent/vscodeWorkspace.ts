@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import { globMatcher } from '../../gateway/agent/glob';
 import { findRipgrep, ripgrepSearch, scanFiles } from '../../gateway/agent/ripgrep';
+import { fileInfo, readHead, realpathOf } from '../../gateway/agent/fileFacts';
 import type {
   CommandOptions,
   CommandResult,
@@ -100,22 +101,12 @@ export class VsCodeWorkspace extends Disposable implements WorkspacePort {
     return vscode.workspace.isTrusted;
   }
 
-  async stat(p: string): Promise<FileInfo | undefined> {
-    try {
-      const st = await fs.lstat(p);
-      const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
-      return { type, size: st.size, mtimeMs: st.mtimeMs };
-    } catch {
-      return undefined;
-    }
+  stat(p: string): Promise<FileInfo | undefined> {
+    return fileInfo(p);
   }
 
-  async realpath(p: string): Promise<string | undefined> {
-    try {
-      return await fs.realpath(p);
-    } catch {
-      return undefined;
-    }
+  realpath(p: string): Promise<string | undefined> {
+    return realpathOf(p);
   }
 
   private openDocument(p: string): vscode.TextDocument | undefined {
@@ -133,15 +124,8 @@ export class VsCodeWorkspace extends Disposable implements WorkspacePort {
     }
   }
 
-  async readBytes(p: string, maxBytes: number): Promise<Uint8Array> {
-    const fh = await fs.open(p, 'r');
-    try {
-      const buf = Buffer.alloc(maxBytes);
-      const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+  readBytes(p: string, maxBytes: number): Promise<Uint8Array> {
+    return readHead(p, maxBytes);
   }
 
   async list(o: ListOptions): Promise<ListResult> {

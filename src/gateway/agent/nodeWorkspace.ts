@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomicFile';
 import { globMatcher, IgnoreRules } from './glob';
 import { ProcessRunner } from './processRunner';
 import { findRipgrep, ripgrepSearch, scanFiles } from './ripgrep';
+import { fileInfo, readHead, realpathOf } from './fileFacts';
 import type {
   CommandOptions,
   CommandResult,
@@ -59,37 +60,20 @@ export class NodeWorkspace implements WorkspacePort {
     return this.options.trusted ?? true;
   }
 
-  async stat(p: string): Promise<FileInfo | undefined> {
-    try {
-      const st = await fs.lstat(p);
-      const type = st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
-      return { type, size: st.size, mtimeMs: st.mtimeMs };
-    } catch {
-      return undefined;
-    }
+  stat(p: string): Promise<FileInfo | undefined> {
+    return fileInfo(p);
   }
 
-  async realpath(p: string): Promise<string | undefined> {
-    try {
-      return await fs.realpath(p);
-    } catch {
-      return undefined;
-    }
+  realpath(p: string): Promise<string | undefined> {
+    return realpathOf(p);
   }
 
   async read(p: string): Promise<ReadResult> {
     return { text: await fs.readFile(p, 'utf8'), fromEditor: false };
   }
 
-  async readBytes(p: string, maxBytes: number): Promise<Uint8Array> {
-    const fh = await fs.open(p, 'r');
-    try {
-      const buf = Buffer.alloc(maxBytes);
-      const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+  readBytes(p: string, maxBytes: number): Promise<Uint8Array> {
+    return readHead(p, maxBytes);
   }
 
   async list(o: ListOptions): Promise<ListResult> {
