@@ -48,6 +48,7 @@ export const CMD = {
   keepAllChanges: 'multiclaw.keepAllChanges',
   undoAllChanges: 'multiclaw.undoAllChanges',
   revertToHere: 'multiclaw.revertToHere',
+  trustWorkspace: 'multiclaw.trustWorkspace',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 

@@ -26,6 +26,8 @@ export interface CodeServerOptions {
   keep?: boolean;
   /** Prefix of the temp dir name. */
   label?: string;
+  /** Keep Workspace Trust on: the folder opens in Restricted Mode (default: trust disabled, everything trusted). */
+  workspaceTrust?: boolean;
 }
 
 export const QUIET_SETTINGS: Record<string, unknown> = {
@@ -77,7 +79,11 @@ export class CodeServer {
     fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
     fs.mkdirSync(this.extensionsDir, { recursive: true });
     fs.mkdirSync(this.workspaceDir, { recursive: true });
-    fs.writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...(options.settings ?? {}) }, null, 2));
+    const trust = options.workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {};
+    fs.writeFileSync(
+      path.join(this.userDataDir, 'User', 'settings.json'),
+      JSON.stringify({ ...QUIET_SETTINGS, ...trust, ...(options.settings ?? {}) }, null, 2),
+    );
   }
 
   get baseUrl(): string {
@@ -118,7 +124,7 @@ export class CodeServer {
       `127.0.0.1:${this.port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(this.options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--disable-proxy',
       '--user-data-dir',

@@ -110,6 +110,10 @@ function guardrailHit(list: readonly string[] | undefined, tool: string, kind: T
   });
 }
 
+/** Why an untrusted folder refuses a write, a command or a fetch (the extension shows a Trust Workspace button with it). */
+export const RESTRICTED_MODE_REASON =
+  'this folder is in Restricted Mode (not trusted): agents can chat and read, but editing files, running commands and fetching need a trusted folder';
+
 export function isToolAvailable(tool: string, kind: ToolKind, ctx: Pick<PolicyContext, 'guardrails' | 'trusted'>): boolean {
   if (guardrailHit(ctx.guardrails.blockedTools, tool, kind)) return false;
   return ctx.trusted || kind === 'read' || kind === 'interaction';
@@ -118,7 +122,7 @@ export function isToolAvailable(tool: string, kind: ToolKind, ctx: Pick<PolicyCo
 export function decide(call: PolicyCall, ctx: PolicyContext): Verdict {
   const blocked = guardrailHit(ctx.guardrails.blockedTools, call.tool, call.kind);
   if (blocked) return { decision: 'deny', reason: `blocked by the workspace guardrail (${blocked})` };
-  if (!ctx.trusted && call.kind !== 'read' && call.kind !== 'interaction') return { decision: 'deny', reason: 'the workspace is not trusted: read tools only' };
+  if (!ctx.trusted && call.kind !== 'read' && call.kind !== 'interaction') return { decision: 'deny', reason: RESTRICTED_MODE_REASON };
   const verdict = decideByKind(call, ctx);
   const approval = guardrailHit(ctx.guardrails.approvalRequired, call.tool, call.kind);
   if (approval && verdict.decision !== 'deny') {

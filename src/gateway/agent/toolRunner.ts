@@ -13,7 +13,16 @@ import type { Conversation } from '../store/conversationStore';
 import type { ToolResultStatus } from '../store/records';
 import type { ApprovalBroker } from './approvals';
 import type { ChangeTracker } from './changes';
-import { decide, isToolAvailable, resolveToolPath, type Guardrails, type PolicyCall, type PolicyContext, type PolicySettings } from './policy';
+import {
+  decide,
+  isToolAvailable,
+  RESTRICTED_MODE_REASON,
+  resolveToolPath,
+  type Guardrails,
+  type PolicyCall,
+  type PolicyContext,
+  type PolicySettings,
+} from './policy';
 import { parseToolArguments, toolByName, type AnyTool, type ToolResult } from './tools';
 import type { ReadTracker } from './tools/readTracker';
 import { ToolInputError } from './tools/toolTypes';
@@ -93,6 +102,10 @@ export class ToolRunner {
     const error = (content: string): CallOutcome => ({ status: 'error', result: { content, isError: true } });
     const tool = offered.find((x) => x.name === call.name);
     if (!tool) {
+      const builtin = toolByName(call.name);
+      // Restricted Mode offers no write, command or network tool; a call to one is the policy's refusal, said as such.
+      if (builtin && !this.t.port.isTrusted() && !PLAN_KINDS.includes(builtin.kind))
+        return { status: 'denied', result: { content: `Refused by the policy: ${RESTRICTED_MODE_REASON}. It was not run.`, isError: true } };
       const known = toolByName(call.name) ? ' It is not available here (blocked, read-only mode or an untrusted workspace).' : '';
       return error(`Unknown tool "${call.name}".${known} Available tools: ${offered.map((x) => x.name).join(', ') || 'none'}.`);
     }
