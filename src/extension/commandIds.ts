@@ -49,6 +49,7 @@ export const CMD = {
   undoAllChanges: 'multiclaw.undoAllChanges',
   revertToHere: 'multiclaw.revertToHere',
   trustWorkspace: 'multiclaw.trustWorkspace',
+  useLocalModel: 'multiclaw.useLocalModel',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 
@@ -76,6 +77,8 @@ export const CTX = {
   /** Paths of the files an agent changed that are pending review (for `resourcePath in …`). */
   pendingFiles: 'multiclaw.pendingFiles',
   hasPendingChanges: 'multiclaw.hasPendingChanges',
+  /** The one-time probe found a local model server (Ollama, LM Studio, llama.cpp, vLLM). */
+  localModelsFound: 'multiclaw.localModelsFound',
 } as const;
 export type ContextKey = (typeof CTX)[keyof typeof CTX];
 

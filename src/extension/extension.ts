@@ -15,6 +15,7 @@ import { ChatViewProvider } from './chat/chatViewProvider';
 import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
 import { registerLocalApi } from './localApi';
+import { LocalModelOffer } from './firstRun/localModelOffer';
 import { RestrictedMode } from './firstRun/restrictedMode';
 import { createLogger } from './logging';
 import { registerNetwork } from './network/networkCommands';
@@ -96,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     instancesView,
     ...desktop.disposables,
     new RestrictedMode({ workspaceState: context.workspaceState, onChatEvent: gateway.onChatEvent, logger: logger.child('trust') }),
+    new LocalModelOffer(gateway, logger.child('local-models')),
     auth,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),

@@ -22,6 +22,7 @@ const PURPOSE_LABELS: Record<ConnectionPurpose, string> = {
   'desktop:peer': 'Cloud desktop peer (this desktop)',
   'desktop:viewer': 'Cloud desktop viewer (webview, self-reported)',
   mcp: 'MCP server',
+  'local-models': 'Local model servers (one-time probe, 127.0.0.1)',
 };
 
 export function formatBytes(n: number): string {

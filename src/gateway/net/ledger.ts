@@ -23,7 +23,9 @@ export type ConnectionPurpose =
   /** The viewer webview's WebRTC connection, as its getStats() reports it (Chromium owns that socket). */
   | 'desktop:viewer'
   /** An MCP server over HTTP (Streamable HTTP or HTTP+SSE), configured by the user. */
-  | 'mcp';
+  | 'mcp'
+  /** The one-time probe for local model servers on 127.0.0.1 (Ollama, LM Studio, llama.cpp, vLLM). */
+  | 'local-models';
 
 export interface LedgerEntry {
   readonly id: number;

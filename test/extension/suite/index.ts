@@ -8,7 +8,8 @@ import Mocha from 'mocha';
 import { SummaryReporter } from '../../harness/summaryReporter';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: SummaryReporter });
+  // MULTICLAW_EXT_GREP: run only the tests whose title matches (a fast loop while developing).
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: SummaryReporter, grep: process.env.MULTICLAW_EXT_GREP || undefined });
   for (const f of fs
     .readdirSync(__dirname)
     .filter((n) => n.endsWith('.test.js'))
