@@ -185,7 +185,9 @@ async function lightRun(rig: Rig): Promise<void> {
       'Terminate…',
       async () => {
         if (await confirm.isVisible()) return;
+        await wb.page.keyboard.press('Escape'); // a menu left open by a failed try would swallow the right-click
         await row.click({ button: 'right' });
+        await wb.screenshot('desktop-terminate-menu-light');
         await wb.page.locator('.monaco-menu .action-label', { hasText: 'Terminate…' }).click({ timeout: 10_000 });
       },
       () => confirm.waitFor({ timeout: 10_000 }),
