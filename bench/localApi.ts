@@ -3,10 +3,12 @@
  *
  * Authenticated `GET /v1/status` on the headless gateway (dist/cli.js gateway, a child process with
  * its own event loop) under autocannon, against a baseline measured in the same run: a bare
- * node:http server (also a child process) answering the same JSON body with no guard at all. Each
- * target gets a 1 s warm-up; then rounds alternate baseline and local API (this machine is shared, so
+ * node:http server (also a child process) answering the same JSON body, to the same headers, with no
+ * guard at all. Each target gets a 1 s warm-up; then rounds alternate baseline and local API (this machine is shared, so
  * load drifts) and the medians are reported. Prints one JSON line per run; the last line is
- * {reqPerSec, p50Ms, p99Ms, baselineReqPerSec, baselineP50Ms, baselineP99Ms, ratioVsBaseline, errors, non2xx}.
+ * {reqPerSec, p50Ms, p99Ms, baselineReqPerSec, baselineP50Ms, baselineP99Ms, ratioVsBaseline, cpuUsPerReq,
+ * baselineCpuUsPerReq, cpuRatioVsBaseline, errors, non2xx}; the CPU figures are each server process's
+ * user + system time (from /proc) per request.
  * Goal: ≥ 10,000 req/s and p99 ≤ 5 ms.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -69,8 +71,27 @@ server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.ad
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-async function measure(name: string, url: string, headers: Record<string, string>, round: number): Promise<AutocannonResult> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1, headers });
+/** The server process's user + system CPU in µs, from /proc (clock ticks; Linux only, else undefined). */
+function cpuUs(pid: number | undefined): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime; USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+interface Measured extends AutocannonResult {
+  /** Server CPU per request in µs (undefined off Linux). */
+  cpuUsPerReq?: number;
+}
+
+async function measure(name: string, url: string, headers: Record<string, string>, round: number, pid?: number): Promise<Measured> {
+  const before = cpuUs(pid);
+  const r: Measured = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1, headers });
+  const after = cpuUs(pid);
+  if (before !== undefined && after !== undefined && r.requests.total > 0) r.cpuUsPerReq = Number(((after - before) / r.requests.total).toFixed(2));
   process.stdout.write(
     JSON.stringify({
       target: name,
@@ -81,6 +102,7 @@ async function measure(name: string, url: string, headers: Record<string, string
       total: r.requests.total,
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
+      cpuUsPerReq: r.cpuUsPerReq,
     }) + '\n',
   );
   return r;
@@ -120,17 +142,21 @@ async function main(): Promise<void> {
 
     const baseUrl = `http://127.0.0.1:${basePort}/v1/status`;
     for (const [u, h] of [
-      [baseUrl, {}],
+      [baseUrl, headers],
       [url, headers],
     ] as const)
       await autocannon({ url: u, connections: CONNECTIONS, duration: 1, pipelining: 1, headers: h });
-    const b: AutocannonResult[] = [];
-    const r: AutocannonResult[] = [];
+    const b: Measured[] = [];
+    const r: Measured[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      b.push(await measure('baseline (bare node:http, same body)', baseUrl, {}, round));
-      r.push(await measure('local API (Host/Origin guard, HMAC token check, route, live status)', url, headers, round));
+      // The baseline gets the same Authorization header, so header parsing costs both the same.
+      b.push(await measure('baseline (bare node:http, same body and headers)', baseUrl, headers, round, base.child.pid));
+      r.push(await measure('local API (Host/Origin guard, token check, route, live status)', url, headers, round, gw.child.pid));
     }
-    const m = (xs: AutocannonResult[], f: (x: AutocannonResult) => number): number => median(xs.map(f));
+    const m = (xs: Measured[], f: (x: Measured) => number): number => median(xs.map(f));
+    const cpu = (xs: Measured[]): number | undefined => (xs.every((x) => x.cpuUsPerReq !== undefined) ? m(xs, (x) => x.cpuUsPerReq ?? 0) : undefined);
+    const cpuUsPerReq = cpu(r);
+    const baselineCpuUsPerReq = cpu(b);
     const reqPerSec = Math.round(m(r, (x) => x.requests.average));
     const baselineReqPerSec = Math.round(m(b, (x) => x.requests.average));
     process.stdout.write(
@@ -142,6 +168,10 @@ async function main(): Promise<void> {
         baselineP50Ms: m(b, (x) => x.latency.p50),
         baselineP99Ms: m(b, (x) => x.latency.p99),
         ratioVsBaseline: Number((reqPerSec / baselineReqPerSec).toFixed(3)),
+        cpuUsPerReq,
+        baselineCpuUsPerReq,
+        // Baseline CPU ÷ ours: 1 means our guard, auth and routing cost nothing per request.
+        cpuRatioVsBaseline: cpuUsPerReq && baselineCpuUsPerReq ? Number((baselineCpuUsPerReq / cpuUsPerReq).toFixed(3)) : undefined,
         errors: r.reduce((n, x) => n + x.errors + x.timeouts, 0),
         non2xx: r.reduce((n, x) => n + x.non2xx, 0),
         connections: CONNECTIONS,
