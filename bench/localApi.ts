@@ -4,9 +4,9 @@
  * Authenticated `GET /v1/status` on the headless gateway (dist/cli.js gateway, a child process with
  * its own event loop) under autocannon, against a baseline measured in the same run: a bare
  * node:http server (also a child process) answering the same JSON body, to the same headers, with no
- * guard at all. Each target gets a 1 s warm-up; then rounds alternate baseline and local API (this machine is shared, so
- * load drifts) and the medians are reported. Prints one JSON line per run; the last line is
- * {reqPerSec, p50Ms, p99Ms, baselineReqPerSec, baselineP50Ms, baselineP99Ms, ratioVsBaseline, cpuUsPerReq,
+ * guard at all. Each target gets a 1 s warm-up; then rounds alternate baseline and local API (this
+ * machine is shared, so load drifts) and the medians are reported. Prints one JSON line per run; the
+ * last line is {reqPerSec, p50Ms, p99Ms, baselineReqPerSec, baselineP50Ms, baselineP99Ms, ratioVsBaseline, cpuUsPerReq,
  * baselineCpuUsPerReq, cpuRatioVsBaseline, errors, non2xx}; the CPU figures are each server process's
  * user + system time (from /proc) per request.
  * Goal: ≥ 10,000 req/s and p99 ≤ 5 ms.

@@ -11,8 +11,7 @@
  *      connection: no global lockout that any local process could hold for everyone. Refusals for
  *      Host, Origin, Referer or a token in the query never count.
  */
-import * as crypto from 'node:crypto';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LocalApiErrorCode } from '../../protocol/localApi';
 import type { LocalApiLimits } from './types';
@@ -55,10 +54,9 @@ export class TokenVerifier {
 
   private digest(value: string): Buffer {
     // crypto.hash is Node ≥ 20.12; an older VS Code's runtime falls back to createHash (same digest).
-    if (typeof crypto.hash === 'function') return Buffer.from(crypto.hash('sha256', this.salt + value, 'base64'), 'latin1');
+    if (typeof hash === 'function') return Buffer.from(hash('sha256', this.salt + value, 'base64'), 'latin1');
     return Buffer.from(
-      crypto
-        .createHash('sha256')
+      createHash('sha256')
         .update(this.salt + value, 'utf8')
         .digest('base64'),
       'latin1',

@@ -1,6 +1,5 @@
 /**
- * The bearer-token check (guard.ts): only the exact token passes; near misses of every kind fail, and
- * two verifiers for the same token do not share their salt.
+ * The bearer-token check (guard.ts): only the exact token passes; near misses of every kind fail.
  */
 import assert from 'node:assert/strict';
 import { newToken, TokenVerifier } from '../../../../src/gateway/localApi/guard';
