@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type AgentConfig, type GatewayConfig } from '../gateway/config';
+import { parseModelPrices } from '../gateway/chat/pricing';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
 import { readNetworkConfig } from './network/networkSettings';
@@ -115,6 +116,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
     network: readNetworkConfig(logger),
     workspace: { url: readUrl(cfg, 'workspace.url', '', logger, true) },
     agent: readAgentSettings(cfg, logger),
+    modelPrices: parseModelPrices(cfg.get<unknown>('chat.modelPrices'), (m) => logger.warn(m)),
   };
 }
 

@@ -1,4 +1,5 @@
 import { defaultNetConfig, type NetConfig } from './net/netConfig';
+import type { PriceTable } from './chat/pricing';
 import type { ProviderId } from './providers/types';
 
 /** A local agent definition (setting `multiclaw.agents`; validated by `parseAgents` in agentsSchema.ts). */
@@ -33,6 +34,8 @@ export interface GatewayConfig {
   workspace?: { url: string };
   /** Agents that act (settings `multiclaw.agent.*`); absent = DEFAULT_AGENT_CONFIG. */
   agent?: AgentConfig;
+  /** The user's model prices (setting `multiclaw.chat.modelPrices`), over the built-in table of chat/pricing.ts. */
+  modelPrices?: PriceTable;
 }
 
 /** How agents use tools. Workspace guardrails are a floor none of these can lower. */
