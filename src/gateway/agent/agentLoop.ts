@@ -9,6 +9,7 @@
 import type { ToolCallView } from '../../protocol/agent';
 import type { ResolvedAgent } from '../agents';
 import type { ChatEvent } from '../chat/chatService';
+import { budgetTokens, budgetUsed } from '../chat/usage';
 import type { Logger } from '../ports';
 import { ProviderError } from '../providers/errors';
 import type { ProviderClient, StreamOptions, ToolCall } from '../providers/types';
@@ -56,8 +57,6 @@ export interface AgentLoopDeps {
 }
 
 const LOOP_REPEATS = 3;
-
-const usageTokens = (u: StoredUsage | undefined): number => (u?.inputTokens ?? 0) + (u?.outputTokens ?? 0);
 
 function systemPrompt(agent: ResolvedAgent, tools: readonly AnyTool[], t: AgentTools | undefined, mode: 'plan' | 'act'): string | undefined {
   if (!tools.length || !t) return agent.systemPrompt;
@@ -111,7 +110,7 @@ export class AgentLoop {
     let client: ProviderClient | undefined;
     for (;;) {
       if (signal.aborted) return { end: 'cancelled', tokens, steps };
-      const used = conversation.messages.reduce((n, m) => n + usageTokens(m.usage), 0);
+      const used = budgetUsed(conversation.messages);
       if (budget !== undefined && used >= budget) {
         await this.say(
           conversation,
@@ -166,13 +165,19 @@ export class AgentLoop {
         await conversation.finishAssistant(reply.id, {
           status: 'complete',
           finishReason,
-          usage: usage && { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+          usage: usage && {
+            inputTokens: usage.inputTokens,
+            outputTokens: usage.outputTokens,
+            ...(usage.cachedInputTokens !== undefined ? { cachedInputTokens: usage.cachedInputTokens } : {}),
+            provider: input.agent.provider,
+            model: input.agent.model,
+          },
         });
         for (const v of views) this.d.emit({ type: 'toolCall', conversationId: conversation.id, call: v });
-        tokens += usageTokens(usage);
+        tokens += budgetTokens(usage);
       } catch (err) {
         const cancelled = signal.aborted || (err instanceof ProviderError && err.kind === 'cancelled');
-        tokens += usageTokens(usage);
+        tokens += budgetTokens(usage);
         if (cancelled) {
           await conversation.finishAssistant(reply.id, { status: 'cancelled', finishReason: 'cancelled' });
           log.info('reply stopped by the user');

@@ -63,6 +63,9 @@ function cleanUsage(usage: StoredUsage): StoredUsage {
   const out: StoredUsage = {};
   if (Number.isFinite(usage.inputTokens)) out.inputTokens = usage.inputTokens;
   if (Number.isFinite(usage.outputTokens)) out.outputTokens = usage.outputTokens;
+  if (Number.isFinite(usage.cachedInputTokens)) out.cachedInputTokens = usage.cachedInputTokens;
+  if (usage.provider && usage.provider.length <= 100) out.provider = usage.provider;
+  if (usage.model && usage.model.length <= 200) out.model = usage.model;
   return out;
 }
 

@@ -20,8 +20,14 @@ export interface ConversationSummary extends ConversationMeta {
 export type StoredStatus = 'complete' | 'streaming' | 'interrupted' | 'error' | 'cancelled';
 
 export interface StoredUsage {
+  /** Prompt tokens, cached ones included. */
   inputTokens?: number;
   outputTokens?: number;
+  /** Prompt tokens the provider served from its cache (priced apart). */
+  cachedInputTokens?: number;
+  /** The provider and model that answered (what the reply is priced by, even after the agent changed). */
+  provider?: string;
+  model?: string;
 }
 
 export interface StoredError {

@@ -64,7 +64,7 @@ describe('ConversationStore', () => {
         ['assistant', 'complete', 'Reading.'],
       ],
     );
-    assert.deepEqual(again.messages[1].usage, { inputTokens: 12, outputTokens: 7 });
+    assert.deepEqual(again.messages[1].usage, { inputTokens: 12, outputTokens: 7, cachedInputTokens: 4, provider: 'openai', model: 'gpt-4o-mini' });
     assert.equal(again.messages[1].finishReason, 'stop');
     assert.equal(again.messages[5].agentId, 'agent-b');
     // The chat view can show stored messages as they are.

@@ -46,7 +46,11 @@ export async function writeRealisticConversation(store: ConversationStore, clock
   await conv.appendUser('Explain the parser\nwith an example');
   clock.advance(10);
   const r1 = await streamReply(conv, clock, 'agent-a', ['The parser ', 'reads tokens ', 'one by one.']);
-  await conv.finishAssistant(r1, { status: 'complete', finishReason: 'stop', usage: { inputTokens: 12, outputTokens: 7 } });
+  await conv.finishAssistant(r1, {
+    status: 'complete',
+    finishReason: 'stop',
+    usage: { inputTokens: 12, outputTokens: 7, cachedInputTokens: 4, provider: 'openai', model: 'gpt-4o-mini' },
+  });
   clock.advance(1000);
   await conv.appendUser('Ünïcödé: 日本語 🎉 "quotes" \\ backslash');
   const r2 = await streamReply(conv, clock, 'agent-a', ['Partial ', 'answer']);
