@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AgentGatewayBase } from './agent/agentHost';
 import type { AgentRuntime } from './agent/agentRuntime';
 import type { WorkspacePort } from './agent/workspacePort';
+import type { Guardrails } from './agent/policy';
 import { resolveAgents, type ResolvedAgent } from './agents';
 import type { ChatEvent, ChatService } from './chat/chatService';
 import { defaultGatewayConfig, type GatewayConfig } from './config';
@@ -64,6 +65,8 @@ interface Running {
   /** The workspace link (absent only when it failed to load). */
   link?: WorkspaceLink;
   agent?: AgentRuntime;
+  /** The guardrails a turn of this agent runs under (the workspace floor, tightened by the agent's own). */
+  guardrailsFor: (agent: ResolvedAgent) => Guardrails;
   /** Forwards the running services' events to the Gateway's own emitters. */
   forwards: DisposableStore;
 }
@@ -195,6 +198,13 @@ export class Gateway extends AgentGatewayBase {
     return this.current()?.store.open(id);
   }
 
+  /** The token budget (guardrail `maxTokenBudget`) each conversation of this agent runs under; undefined = none, or stopped. */
+  tokenBudget(agentId: string): number | undefined {
+    const r = this.current();
+    const agent = r && this.agents().find((a) => a.id === agentId);
+    return agent ? r.guardrailsFor(agent).maxTokenBudget : undefined;
+  }
+
   /** Link titles and favicons for the chat (undefined while stopped). */
   linkPreviews(): LinkPreviews | undefined {
     return this.current()?.net.links;
@@ -301,12 +311,13 @@ export class Gateway extends AgentGatewayBase {
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
       const port = this.deps.workspace;
       const agent = port ? await AgentRuntime.open({ port, storageDir: this.deps.storageDir, store, logger: this.deps.logger }) : undefined;
+      const guardrailsFor = (a: ResolvedAgent): Guardrails => {
+        const ws = this.running?.link?.config;
+        return mergeGuardrails(ws?.guardrails, a.source === 'workspace' ? ws?.agentGuardrails(a.id) : undefined);
+      };
       const chat = new ChatService({
         tools: agent?.tools(),
-        guardrailsFor: (a) => {
-          const ws = this.running?.link?.config;
-          return mergeGuardrails(ws?.guardrails, a.source === 'workspace' ? ws?.agentGuardrails(a.id) : undefined);
-        },
+        guardrailsFor,
         store,
         net,
         keys: this.keys,
@@ -327,7 +338,7 @@ export class Gateway extends AgentGatewayBase {
       forwards.add(store.onDidChange((e) => this.onDidChangeConversationsEmitter.fire(e)));
       forwards.add(tasks.onDidChange((e) => this.onDidChangeLocalTasksEmitter.fire(e)));
       if (agent) forwards.add(agent.onDidChangeFiles((e) => chat.fire({ type: 'changes', ...e })));
-      const running: Running = { net, store, chat, tasks, forwards, agent };
+      const running: Running = { net, store, chat, tasks, forwards, agent, guardrailsFor };
       this.attachAgent(agent);
       this.running = running;
       running.localApi = await this.startLocalApi(tasks);
