@@ -32,6 +32,43 @@ export const chatErrorSchema = z.object({
 });
 export type ChatError = z.infer<typeof chatErrorSchema>;
 
+/** Rates in USD per 1M tokens, and where they came from (the built-in table, the user's setting, a local model). */
+export const modelPriceSchema = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+  source: z.enum(['builtin', 'settings', 'local']),
+});
+
+/** A reply's token usage (the provider's usage fields) and, when its model has a price, its cost. */
+export const messageUsageSchema = z.object({
+  /** Prompt tokens, cached ones included. */
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  /** Prompt tokens served from the provider's cache (part of inputTokens). */
+  cachedInputTokens: z.number().optional(),
+  /** USD; absent when the model has no known price (tokens only are shown). */
+  costUsd: z.number().nonnegative().optional(),
+  /** The model that answered and the rates the cost used (the meta line's tooltip). */
+  model: z.string().max(200).optional(),
+  price: modelPriceSchema.optional(),
+});
+export type MessageUsage = z.infer<typeof messageUsageSchema>;
+
+/** A conversation's totals, and the token budget of its agent when a guardrail sets one. */
+export const conversationUsageSchema = z.object({
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  cachedInputTokens: z.number().nonnegative(),
+  /** The sum over replies with a known cost. */
+  costUsd: z.number().nonnegative(),
+  /** Some reply's cost is unknown: costUsd is a lower bound. */
+  costUnknown: z.boolean(),
+  /** Tokens counted against the guardrail `maxTokenBudget` (every prompt and reply) and its limit. */
+  budget: z.object({ used: z.number().nonnegative(), limit: z.number().positive() }).optional(),
+});
+export type ConversationUsage = z.infer<typeof conversationUsageSchema>;
+
 export const chatMessageSchema = z.object({
   id: z.string().min(1).max(100),
   role: z.enum(['user', 'assistant']),
@@ -40,7 +77,7 @@ export const chatMessageSchema = z.object({
   status: messageStatusSchema,
   agentId: z.string().optional(),
   finishReason: z.string().optional(),
-  usage: z.object({ inputTokens: z.number().optional(), outputTokens: z.number().optional() }).optional(),
+  usage: messageUsageSchema.optional(),
   error: chatErrorSchema.optional(),
   /** The tool calls this assistant message made (cards under its text), in call order. */
   toolCalls: z.array(toolCallViewSchema).max(500).optional(),
@@ -54,6 +91,8 @@ export const conversationInfoSchema = z.object({
   /** The agent picker locks after the first message. */
   locked: z.boolean(),
   messageCount: z.number().int().nonnegative(),
+  /** Tokens and cost so far (absent for a new conversation); `chat/usage` updates it. */
+  usage: conversationUsageSchema.optional(),
 });
 export type ConversationInfo = z.infer<typeof conversationInfoSchema>;
 
@@ -152,6 +191,8 @@ export const chatNotificationSchemas = {
   'chat/toolCall': z.object({ call: toolCallViewSchema }),
   /** The files pending review in this conversation (replaces the previous list). */
   'chat/changes': z.object({ files: z.array(fileChangeSchema).max(10_000) }),
+  /** A reply finished: the conversation's new totals (and budget). */
+  'chat/usage': z.object({ conversationId: z.string(), usage: conversationUsageSchema }),
   /** The host did not send the last `chat/send`: the composer puts the text back and shows why. */
   'chat/sendRefused': z.object({ reason: z.string().max(2000) }),
 } as const;

@@ -22,6 +22,8 @@ import type {
 import type * as ChatProtocol from '../../protocol/chatView';
 import { CMD, CTX, setContext, VIEW } from '../commandIds';
 import { agentCommandHandlers, viewCall, type AgentParts } from './agentHandlers';
+import { insertAtCursor, sendRefusal } from './hostActions';
+import { Pricing } from './usageView';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -33,7 +35,7 @@ const PAGE = 100;
 type RequestHandlers = { [M in ChatRequestMethod]: (params: ChatRequestParams<M>) => Promise<ChatRequestResult<M>> };
 type CommandHandlers = { [M in ChatCommandMethod]: (params: ChatCommandParams<M>) => Promise<void> | void };
 
-export function toViewMessage(m: StoredMessage): ChatViewMessage {
+export function toViewMessage(m: StoredMessage, pricing: Pricing): ChatViewMessage {
   return {
     id: m.id,
     role: m.role,
@@ -42,7 +44,7 @@ export function toViewMessage(m: StoredMessage): ChatViewMessage {
     status: m.status,
     agentId: m.agentId,
     finishReason: m.finishReason,
-    usage: m.usage,
+    usage: pricing.message(m),
     error: m.error,
     toolCalls: m.toolCalls?.map(viewCall),
   };
@@ -63,6 +65,8 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private flushScheduled = false;
   private readonly log: Logger;
   private agent: AgentParts | undefined;
+  /** The prices the shown costs used: a change re-sends the transcript's costs (a reset). */
+  private pricesShown = '';
   private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
   /** Fires when the webview has loaded and completed the ready handshake. */
   readonly onDidBecomeReady = this.onDidBecomeReadyEmitter.event;
@@ -84,7 +88,14 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         if (state === 'running' || state === 'stopped') void this.sendReset();
       }),
     );
-    this._register(gateway.onDidChangeAgents(() => this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() })));
+    this._register(
+      gateway.onDidChangeAgents(() => {
+        this.notify('chat/agents', { agents: this.agentInfos(), selectedAgentId: this.pickAgent() });
+        // Settings or workspace guardrails changed: new prices re-cost the transcript, a new budget moves the bar.
+        if (JSON.stringify(gateway.config.modelPrices ?? {}) !== this.pricesShown) void this.sendReset();
+        else if (this.currentId) void this.sendUsage(this.currentId);
+      }),
+    );
   }
 
   get isReady(): boolean {
@@ -178,11 +189,12 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       const all = c.messages;
       const first = Math.max(0, all.length - PAGE);
       if (c.meta.agentId) this.selectedAgentId = c.meta.agentId;
+      const pricing = this.pricing();
       return {
         ...base,
         selectedAgentId: c.meta.agentId ?? base.selectedAgentId,
-        conversation: this.conversationInfo(c.id, c.meta.title, c.meta.agentId, all.length),
-        messages: all.slice(first).map(toViewMessage),
+        conversation: { ...this.conversationInfo(c.id, c.meta.title, c.meta.agentId, all.length), usage: pricing.conversation(all, c.meta.agentId) },
+        messages: all.slice(first).map((m) => toViewMessage(m, pricing)),
         firstIndex: first,
         busy: this.gateway.isBusy(c.id),
         changes: this.gateway.pendingChanges(c.id),
@@ -196,6 +208,21 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   private conversationInfo(id: string, title: string, agentId: string | null, count: number): ConversationInfo {
     return { id, title, agentId, locked: count > 0, messageCount: count };
+  }
+
+  private pricing(): Pricing {
+    this.pricesShown = JSON.stringify(this.gateway.config.modelPrices ?? {});
+    return new Pricing(this.gateway);
+  }
+
+  /** The conversation's totals after a reply finished (never the transcript). */
+  private async sendUsage(conversationId: string): Promise<void> {
+    try {
+      const c = await this.gateway.conversation(conversationId);
+      if (c && conversationId === this.currentId) this.notify('chat/usage', { conversationId, usage: this.pricing().conversation(c.messages, c.meta.agentId) });
+    } catch (err) {
+      this.log.warn(`could not total the usage of ${conversationId}:`, err instanceof Error ? err : String(err));
+    }
   }
 
   private async sendReset(): Promise<void> {
@@ -226,12 +253,14 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       }
       case 'messageAdded':
         this.flushDeltas();
-        this.notify('chat/messageAdded', toViewMessage(e.message));
+        this.notify('chat/messageAdded', toViewMessage(e.message, this.pricing()));
         return;
       case 'messageUpdated': {
         this.flushDeltas();
         const m = e.message;
-        this.notify('chat/messageUpdated', { messageId: m.id, status: m.status, finishReason: m.finishReason, usage: m.usage, error: m.error });
+        const usage = this.pricing().message(m);
+        this.notify('chat/messageUpdated', { messageId: m.id, status: m.status, finishReason: m.finishReason, usage, error: m.error });
+        if (m.status !== 'streaming') void this.sendUsage(e.conversationId);
         return;
       }
       case 'messageRemoved':
@@ -274,7 +303,8 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       if (!c) return { messages: [], firstIndex: 0 };
       const end = Math.min(p.beforeIndex, c.messages.length);
       const start = Math.max(0, end - p.limit);
-      return { messages: c.messages.slice(start, end).map(toViewMessage), firstIndex: start };
+      const pricing = this.pricing();
+      return { messages: c.messages.slice(start, end).map((m) => toViewMessage(m, pricing)), firstIndex: start };
     },
   };
 
@@ -382,25 +412,4 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };
   }
-}
-
-/** Why a `chat/send` failed the protocol schema, in words the composer shows. */
-function sendRefusal(params: unknown, max: number): string {
-  const text = params && typeof params === 'object' ? (params as { text?: unknown }).text : undefined;
-  if (typeof text === 'string' && text.length > max)
-    return `Not sent: the message has ${text.length.toLocaleString('en-US')} characters; the limit is ${max.toLocaleString('en-US')}.`;
-  return 'Not sent: the message or its agent was not valid. Pick an agent and try again.';
-}
-
-async function insertAtCursor(text: string): Promise<void> {
-  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-  if (!editor) {
-    const doc = await vscode.workspace.openTextDocument({ content: text });
-    await vscode.window.showTextDocument(doc);
-    return;
-  }
-  await editor.edit((b) => {
-    for (const sel of editor.selections) b.replace(sel, text);
-  });
-  await vscode.window.showTextDocument(editor.document, editor.viewColumn);
 }

@@ -192,6 +192,9 @@ export class ChatApp {
       'chat/toolCall': (p) => this.agentUi.upsert(p.call),
       'chat/changes': (p) => this.agentUi.changes.set(p.files),
       'chat/sendRefused': (r) => this.composer.refused(r.reason),
+      'chat/usage': (p) => {
+        if (p.conversationId === this.conversation.id) this.conversation = { ...this.conversation, usage: p.usage };
+      },
     };
   }
 
