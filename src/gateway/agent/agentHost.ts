@@ -8,6 +8,7 @@ import type { ApprovalDecision, ApprovalRequest, FileChange } from '../../protoc
 import { Disposable, Emitter, type Event } from '../util/disposable';
 import type { ApprovalChange } from './approvals';
 import type { AgentRuntime } from './agentRuntime';
+import type { ProjectRule } from './projectRules';
 
 export type { ApprovalChange } from './approvals';
 
@@ -25,12 +26,33 @@ export abstract class AgentGatewayBase extends Disposable {
   /** A conversation's pending file changes changed (an edit, Keep, Undo, Revert). */
   readonly onDidChangeFiles: Event<FilesChange> = this.onDidChangeFilesEmitter.event;
 
+  private readonly onDidChangeProjectRulesEmitter = this._register(new Emitter<void>());
+  /** A rules file was switched on or off, changed on disk (as the host reports), or the team's rules changed. */
+  readonly onDidChangeProjectRules: Event<void> = this.onDidChangeProjectRulesEmitter.event;
+
   /** Called by the gateway when its runtime starts (with it) and stops (undefined). */
   protected attachAgent(runtime: AgentRuntime | undefined): void {
     this.agentRuntime = runtime;
     if (!runtime) return;
     runtime.onDidChangeApprovals((e) => this.onDidChangeApprovalsEmitter.fire(e));
     runtime.onDidChangeFiles((e) => this.onDidChangeFilesEmitter.fire(e));
+    runtime.projectRules.onDidChange(() => this.onDidChangeProjectRulesEmitter.fire());
+    this.onDidChangeProjectRulesEmitter.fire();
+  }
+
+  /** The rules the next turn uses (AGENTS.md, `.multiclaw/rules/*.md`, the team's), with their state; [] while stopped. */
+  async projectRules(): Promise<ProjectRule[]> {
+    return (await this.agentRuntime?.projectRules.list()) ?? [];
+  }
+
+  /** Switches a workspace rules file on or off (persisted); false for team rules or while stopped. */
+  async setProjectRuleEnabled(id: string, enabled: boolean): Promise<boolean> {
+    return (await this.agentRuntime?.projectRules.setEnabled(id, enabled)) ?? false;
+  }
+
+  /** The host saw AGENTS.md or a file under `.multiclaw/rules` change. */
+  projectRulesChanged(): void {
+    this.agentRuntime?.projectRules.changed();
   }
 
   /** The agent runtime while the gateway runs with a workspace port (undefined otherwise). */

@@ -16,6 +16,7 @@ import type { ProviderClient, StreamOptions, ToolCall } from '../providers/types
 import type { Conversation, StoredMessage, StoredUsage } from '../store/conversationStore';
 import type { NetService } from '../net/net';
 import { historyOf, withNote } from './history';
+import { rulesPrompt } from './projectRules';
 import type { Guardrails, PolicySettings } from './policy';
 import { availableTools, ToolRunner, type AgentTools } from './toolRunner';
 import { BUILTIN_TOOLS, toolDefinition, type AnyTool } from './tools';
@@ -58,8 +59,8 @@ export interface AgentLoopDeps {
 
 const LOOP_REPEATS = 3;
 
-function systemPrompt(agent: ResolvedAgent, tools: readonly AnyTool[], t: AgentTools | undefined, mode: 'plan' | 'act'): string | undefined {
-  if (!tools.length || !t) return agent.systemPrompt;
+function systemPrompt(agent: ResolvedAgent, tools: readonly AnyTool[], t: AgentTools | undefined, mode: 'plan' | 'act', rules: string): string | undefined {
+  if (!tools.length || !t) return [agent.systemPrompt ?? '', rules].filter(Boolean).join('\n\n') || undefined;
   const folders = t.port
     .folders()
     .map((f) => f.path)
@@ -75,6 +76,7 @@ function systemPrompt(agent: ResolvedAgent, tools: readonly AnyTool[], t: AgentT
       'PLAN MODE: you can only read. Investigate, then reply with a plan: one line that sums it up, then the steps as a numbered list naming the files you will edit and the commands you will run. Do not carry it out yet.',
     );
   }
+  lines.push(rules);
   return lines.filter(Boolean).join('\n\n');
 }
 
@@ -100,7 +102,11 @@ export class AgentLoop {
     const settings = this.d.settings();
     const offered = this.d.tools && settings.tools ? availableTools(BUILTIN_TOOLS, this.d.tools, input.guardrails, input.mode) : [];
     const definitions = offered.map(toolDefinition);
-    const system = systemPrompt(input.agent, offered, this.d.tools, input.mode);
+    const rules = await this.d.tools?.projectRules?.().catch((err: unknown) => {
+      this.d.logger.warn('the rules could not be read:', err instanceof Error ? err : String(err));
+      return [];
+    });
+    const system = systemPrompt(input.agent, offered, this.d.tools, input.mode, rulesPrompt(rules ?? []));
     const budget = input.guardrails.maxTokenBudget ?? undefined;
     const createdThisTurn = new Set<string>();
     const log = this.d.logger.child('agent');

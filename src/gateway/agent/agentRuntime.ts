@@ -12,6 +12,7 @@ import { ApprovalBroker, type ApprovalChange } from './approvals';
 import { ChangeTracker } from './changes';
 import type { FilesChange } from './agentHost';
 import type { Guardrails } from './policy';
+import { ProjectRules } from './projectRules';
 import { RulesStore } from './rulesStore';
 import type { AgentTools } from './toolRunner';
 import { ReadTracker } from './tools/readTracker';
@@ -51,8 +52,10 @@ export class AgentRuntime extends Disposable {
     readonly rules: RulesStore,
     readonly changes: ChangeTracker,
     readonly approvals: ApprovalBroker,
+    readonly projectRules: ProjectRules,
   ) {
     super();
+    this._register(projectRules);
     this._register(approvals);
     this._register(changes);
     this._register(rules);
@@ -64,7 +67,8 @@ export class AgentRuntime extends Disposable {
     const log = o.logger.child('agent');
     const rules = await RulesStore.open(path.join(o.storageDir, 'agent-rules.json'), log);
     const changes = await ChangeTracker.open(o.port, path.join(o.storageDir, 'checkpoints'), log);
-    return new AgentRuntime(o, rules, changes, new ApprovalBroker(rules, log));
+    const projectRules = await ProjectRules.open(o.port, path.join(o.storageDir, 'project-rules.json'), log);
+    return new AgentRuntime(o, rules, changes, new ApprovalBroker(rules, log), projectRules);
   }
 
   get port(): WorkspacePort {
@@ -80,6 +84,7 @@ export class AgentRuntime extends Disposable {
       reads: this.reads,
       storageDirs: [this.o.storageDir],
       rules: () => this.rules.rules(this.o.port.folders().map((f) => f.path)),
+      projectRules: () => this.projectRules.list(),
     };
   }
 

@@ -12,6 +12,7 @@ import type { ToolCall } from '../providers/types';
 import type { Conversation } from '../store/conversationStore';
 import type { ToolResultStatus } from '../store/records';
 import type { ApprovalBroker } from './approvals';
+import type { ProjectRule } from './projectRules';
 import type { ChangeTracker } from './changes';
 import {
   decide,
@@ -37,6 +38,8 @@ export interface AgentTools {
   storageDirs: string[];
   /** The standing rules stored for the port's workspace. */
   rules: () => string[];
+  /** The workspace's rules files and the team's rules, for the system prompt (`projectRules.ts`). */
+  projectRules?: () => Promise<ProjectRule[]>;
 }
 
 export interface CallScope {
