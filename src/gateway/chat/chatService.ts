@@ -10,6 +10,7 @@ import type { Logger } from '../ports';
 import { createProviderClient } from '../providers';
 import { ProviderError } from '../providers/errors';
 import type { Conversation, ConversationStore, StoredMessage } from '../store/conversationStore';
+import type { ContextItem } from '../store/model';
 import { Disposable, Emitter } from '../util/disposable';
 import { ChatInputError } from './errors';
 import { errorMessage } from '../errors';
@@ -36,6 +37,8 @@ export interface SendOptions {
   mode?: 'plan' | 'act';
   /** The workspace task this turn works for (approvals carry it). */
   taskId?: string;
+  /** What the user attached to the message (stored with it; the model gets it before the text). */
+  context?: readonly ContextItem[];
 }
 
 /** No guardrails (local mode): nothing blocked, nothing forced to ask, no budget. */
@@ -113,7 +116,7 @@ export class ChatService extends Disposable {
     }
     if (!conversation.meta.agentId) await conversation.setAgent(agent.id);
     onConversation?.(conversation);
-    const user = await conversation.appendUser(text);
+    const user = await conversation.appendUser(text, options.context);
     this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId: conversation.id, message: user });
     return { conversation, done: this.runTurn(conversation, agent, options) };
   }

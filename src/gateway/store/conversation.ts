@@ -24,6 +24,7 @@ import {
 } from './model';
 import {
   type CallRecord,
+  type ContextItem,
   encodeRecord,
   type EndRecord,
   MAX_ERROR_KIND_LENGTH,
@@ -133,10 +134,12 @@ export class Conversation extends Disposable {
   }
 
   /** Appends a user message; resolves once it is on disk (fsynced). */
-  async appendUser(text: string): Promise<StoredMessage> {
+  /** Appends a user message with what the user attached to it (written with it, fsync'd). */
+  async appendUser(text: string, context?: readonly ContextItem[]): Promise<StoredMessage> {
     this.assertOpen();
-    const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete' };
-    await this.write(this.takePending() + encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts }), true, () => {
+    const items = context?.length ? context.map((c) => ({ ...c })) : undefined;
+    const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete', ...(items ? { context: items } : {}) };
+    await this.write(this.takePending() + encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts, ...(items ? { context: items } : {}) }), true, () => {
       this.add(msg);
       if (!this.derivedTitle) this.derivedTitle = titleFromText(text);
     });

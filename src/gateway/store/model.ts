@@ -1,6 +1,8 @@
 /** The conversation store's public data shapes (compatible with the chat view's `ChatViewMessage`). */
 import type { ToolCallView } from '../../protocol/agent';
-import { MAX_TITLE_LENGTH, type StoredToolCall, type ToolResultStatus } from './records';
+import { MAX_TITLE_LENGTH, type ContextItem, type StoredToolCall, type ToolResultStatus } from './records';
+
+export type { ContextItem } from './records';
 
 export interface ConversationMeta {
   id: string;
@@ -48,6 +50,8 @@ export interface StoredMessage {
   error?: StoredError;
   /** The tool calls this reply made, as cards (the approval is live state, never stored). */
   toolCalls?: ToolCallView[];
+  /** What the user attached to this message (user messages only). */
+  context?: ContextItem[];
 }
 
 /** What a provider needs to replay one reply's tool calls: the exact calls, and each result. */

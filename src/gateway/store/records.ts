@@ -77,7 +77,27 @@ export const metaRecordSchema = z.object({
   taskId: z.string().min(1).max(200).optional(),
 });
 
-export const userRecordSchema = z.object({ t: z.literal('user'), id: messageId, text: z.string(), ts });
+/** The most a context item's stored text holds (characters); the host truncates before, visibly. */
+export const MAX_CONTEXT_ITEM_CHARS = 400_000;
+export const MAX_CONTEXT_ITEMS = 50;
+/** What the user attached to a message (a file, a selection…), with the text the model gets. */
+export const contextItemSchema = z.object({
+  kind: z.enum(['file', 'selection', 'problems', 'terminal', 'url', 'folder', 'symbol']),
+  /** What the chip shows (`src/a.ts`, `src/a.ts:10-24`). */
+  label: z.string().min(1).max(500),
+  /** Workspace-relative path or URL. */
+  ref: z.string().max(4000).optional(),
+  text: z.string().max(MAX_CONTEXT_ITEM_CHARS + 200),
+  tokens: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+});
+export const userRecordSchema = z.object({
+  t: z.literal('user'),
+  id: messageId,
+  text: z.string(),
+  ts,
+  context: z.array(contextItemSchema).max(MAX_CONTEXT_ITEMS).optional(),
+});
 export const startRecordSchema = z.object({ t: z.literal('start'), id: messageId, agentId, ts });
 export const chunkRecordSchema = z.object({ t: z.literal('chunk'), id: messageId, text: z.string() });
 export const endRecordSchema = z.object({
@@ -140,6 +160,7 @@ export type StoredToolCall = z.infer<typeof storedToolCallSchema>;
 export type CallRecord = z.infer<typeof callRecordSchema>;
 export type ResultRecord = z.infer<typeof resultRecordSchema>;
 export type ToolResultStatus = z.infer<typeof toolResultStatusSchema>;
+export type ContextItem = z.infer<typeof contextItemSchema>;
 
 const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>(['meta', 'user', 'start', 'chunk', 'end', 'title', 'agent', 'remove', 'call', 'result']);
 const typeOnly = z.object({ t: z.string() });

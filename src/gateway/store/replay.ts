@@ -162,7 +162,17 @@ export class Replay {
         this.meta = r;
         break;
       case 'user':
-        if (!this.addMessage({ id: r.id, role: 'user', text: this.cap(r.text), ts: r.ts, status: 'complete' })) return;
+        if (
+          !this.addMessage({
+            id: r.id,
+            role: 'user',
+            text: this.cap(r.text),
+            ts: r.ts,
+            status: 'complete',
+            ...(r.context?.length ? { context: r.context } : {}),
+          })
+        )
+          return;
         if (!this.derivedTitle) this.derivedTitle = titleFromText(r.text);
         break;
       case 'start':
