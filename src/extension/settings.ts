@@ -138,6 +138,11 @@ function reportAgentProblems(problems: readonly string[]): void {
   });
 }
 
+/** Whether the chat attaches the active editor's file or selection on its own (`multiclaw.chat.attachActiveEditor`). */
+export function readAttachActiveEditor(logger: Logger): boolean {
+  return readBoolean(vscode.workspace.getConfiguration('multiclaw'), 'chat.attachActiveEditor', true, logger);
+}
+
 export function readAutoStart(): boolean {
   return vscode.workspace.getConfiguration('multiclaw').get<boolean>('gateway.autoStart') !== false;
 }

@@ -68,6 +68,38 @@ export const conversationUsageSchema = z.object({
   budget: z.object({ used: z.number().nonnegative(), limit: z.number().positive() }).optional(),
 });
 export type ConversationUsage = z.infer<typeof conversationUsageSchema>;
+/** An attachment as a user message shows it (the text stays on the host). */
+export const contextChipSchema = z.object({
+  kind: z.enum(['file', 'selection', 'problems', 'terminal', 'url', 'folder', 'symbol']),
+  label: z.string().max(500),
+  tokens: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+});
+export type ContextChip = z.infer<typeof contextChipSchema>;
+
+/** The active editor as the composer offers it: attached by default unless `needsPick` says why not. */
+export const activeContextSchema = contextChipSchema.extend({
+  kind: z.enum(['file', 'selection']),
+  /** The document (`file:` or `untitled:`) and the selected lines (1-based, inclusive); sent back with `chat/send`. */
+  uri: z.string().max(4000),
+  range: z.object({ start: z.number().int().positive(), end: z.number().int().positive() }).optional(),
+  /** Why it is not attached on its own (ignored by .gitignore, protected): the user must click it. */
+  needsPick: z.string().max(300).optional(),
+});
+export type ActiveContext = z.infer<typeof activeContextSchema>;
+
+/** A rules file (or the team's rules) as the chat lists them under "Using rules". */
+export const ruleInfoSchema = z.object({
+  id: z.string().min(1).max(600),
+  name: z.string().max(600),
+  source: z.enum(['workspace', 'team']),
+  enabled: z.boolean(),
+  locked: z.boolean(),
+  tokens: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+  reason: z.string().max(300).optional(),
+});
+export type RuleInfo = z.infer<typeof ruleInfoSchema>;
 
 export const chatMessageSchema = z.object({
   id: z.string().min(1).max(100),
@@ -81,6 +113,8 @@ export const chatMessageSchema = z.object({
   error: chatErrorSchema.optional(),
   /** The tool calls this assistant message made (cards under its text), in call order. */
   toolCalls: z.array(toolCallViewSchema).max(500).optional(),
+  /** What the user attached (user messages). */
+  context: z.array(contextChipSchema).max(50).optional(),
 });
 export type ChatViewMessage = z.infer<typeof chatMessageSchema>;
 
@@ -135,7 +169,12 @@ export const chatRequestResults = {
 } as const;
 
 export const chatCommandSchemas = {
-  'chat/send': z.object({ text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS), agentId: z.string().min(1).max(200) }),
+  'chat/send': z.object({
+    text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS),
+    agentId: z.string().min(1).max(200),
+    /** The active-editor chip the composer showed, when the user left it attached (or picked it). */
+    attachActive: activeContextSchema.pick({ uri: true, range: true }).optional(),
+  }),
   'chat/stop': z.object({}),
   'chat/retry': z.object({ messageId: z.string().min(1).max(100) }),
   'chat/newConversation': z.object({}),
@@ -159,6 +198,9 @@ export const chatCommandSchemas = {
   'chat/keepAll': z.object({}),
   'chat/undoAll': z.object({}),
   'chat/openDiff': z.object({ path: z.string().min(1).max(4000) }),
+  /** Switch a rules file on or off for this workspace; open one in the editor. */
+  'chat/setRuleEnabled': z.object({ id: z.string().min(1).max(600), enabled: z.boolean() }),
+  'chat/openRule': z.object({ id: z.string().min(1).max(600) }),
   /** Restore every file the agent touched since this message to its state before it. */
   'chat/revertTo': z.object({ messageId: z.string().min(1).max(100) }),
 } as const;
@@ -193,6 +235,8 @@ export const chatNotificationSchemas = {
   'chat/changes': z.object({ files: z.array(fileChangeSchema).max(10_000) }),
   /** A reply finished: the conversation's new totals (and budget). */
   'chat/usage': z.object({ conversationId: z.string(), usage: conversationUsageSchema }),
+  /** What the next message takes along: the active editor's chip (null: none) and the rules in use. */
+  'chat/context': z.object({ active: activeContextSchema.nullable(), rules: z.array(ruleInfoSchema).max(100) }),
   /** The host did not send the last `chat/send`: the composer puts the text back and shows why. */
   'chat/sendRefused': z.object({ reason: z.string().max(2000) }),
 } as const;

@@ -24,6 +24,7 @@ import { CMD, CTX, setContext, VIEW } from '../commandIds';
 import { agentCommandHandlers, viewCall, type AgentParts } from './agentHandlers';
 import { insertAtCursor, sendRefusal } from './hostActions';
 import { Pricing } from './usageView';
+import { EditorContext, type ActiveRef } from './editorContext';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -47,6 +48,7 @@ export function toViewMessage(m: StoredMessage, pricing: Pricing): ChatViewMessa
     usage: pricing.message(m),
     error: m.error,
     toolCalls: m.toolCalls?.map(viewCall),
+    ...(m.context?.length ? { context: m.context.map((c) => ({ kind: c.kind, label: c.label, tokens: c.tokens, truncated: c.truncated })) } : {}),
   };
 }
 
@@ -67,6 +69,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private agent: AgentParts | undefined;
   /** The prices the shown costs used: a change re-sends the transcript's costs (a reset). */
   private pricesShown = '';
+  private readonly context: EditorContext;
   private readonly onDidBecomeReadyEmitter = this._register(new Emitter<void>());
   /** Fires when the webview has loaded and completed the ready handshake. */
   readonly onDidBecomeReady = this.onDidBecomeReadyEmitter.event;
@@ -81,6 +84,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   ) {
     super();
     this.log = logger.child('chat-view');
+    this.context = this._register(new EditorContext(gateway, this.log));
+    this._register(this.context.onDidChange(() => void this.sendContext()));
+    this._register(this.onDidBecomeReady(() => void this.sendContext()));
     this._register(gateway.onChatEvent((e) => this.onChatEvent(e)));
     this._register(
       gateway.onDidChangeState(({ state }) => {
@@ -225,6 +231,16 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     }
   }
 
+  /** The active editor's chip and the rules, after the handshake and on every change. */
+  private async sendContext(): Promise<void> {
+    if (!this.view || !this.ready) return;
+    try {
+      this.notify('chat/context', await this.context.snapshot());
+    } catch (err) {
+      this.log.warn('could not read the chat context:', err instanceof Error ? err : String(err));
+    }
+  }
+
   private async sendReset(): Promise<void> {
     if (!this.view || !this.ready) return; // not shown yet: the ready handshake will fetch the state
     this.notify('chat/reset', await this.buildState());
@@ -310,7 +326,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   /** One handler per command method (checked for completeness like the webview's notification handlers). */
   private readonly commands: CommandHandlers = {
-    'chat/send': async (p) => void (await this.send(p.text, p.agentId)),
+    'chat/send': async (p) => void (await this.send(p.text, p.agentId, p.attachActive)),
+    'chat/setRuleEnabled': (p) => this.context.setRuleEnabled(p.id, p.enabled),
+    'chat/openRule': (p) => this.context.openRule(p.id),
     'chat/stop': () => void this.stop(),
     'chat/retry': async (p) => {
       if (this.currentId) await this.gateway.chat.retry(this.currentId, p.messageId);
@@ -400,14 +418,21 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     }
   }
 
+  /** What the next message takes along (the active editor's chip, the rules): tests and the e2e read it. */
+  contextSnapshot(): ReturnType<EditorContext['snapshot']> {
+    return this.context.snapshot();
+  }
+
   /** Sends a message in the current conversation (creating it on the first message). */
-  async send(text: string, agentId: string): Promise<{ conversationId: string; done: Promise<void> }> {
+  async send(text: string, agentId: string, attachActive?: ActiveRef): Promise<{ conversationId: string; done: Promise<void> }> {
     if (!this.gateway.isRunning) throw new ChatInputError('The MultiClaw gateway is stopped. Start it to chat.');
-    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text, (c) => {
+    const context = attachActive ? [this.context.resolve(attachActive)] : undefined;
+    const onConversation = (c: { id: string; meta: { title: string; agentId: string | null }; messages: readonly unknown[] }): void => {
       // Adopt a new conversation before its first event (the user's message) fires.
       this.currentId = c.id;
       this.notify('chat/conversation', this.conversationInfo(c.id, c.meta.title, c.meta.agentId, c.messages.length));
-    });
+    };
+    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text, onConversation, context ? { context } : {});
     this.notify('chat/conversation', this.conversationInfo(conversation.id, conversation.meta.title, conversation.meta.agentId, conversation.messages.length));
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };

@@ -13,6 +13,7 @@ import {
 } from '../../protocol/chatView';
 import { AgentUi } from './agentUi';
 import { Composer } from './composer';
+import { ContextBar } from './contextBar';
 import { codicon, h } from './dom';
 import { HostClient, type NotificationHandlers } from './hostClient';
 import { LinkDecorations } from './linkDecorations';
@@ -55,6 +56,7 @@ export class ChatApp {
   );
   private readonly list: VirtualList<ChatViewMessage>;
   private readonly composer: Composer;
+  private readonly contextBar: ContextBar;
   private readonly agentUi: AgentUi;
   private readonly titleBar = new TitleBar();
   private readonly banners = h('div', { class: 'banners' });
@@ -100,20 +102,25 @@ export class ChatApp {
       onNearTop: () => this.loadOlder(),
       onScroll: () => this.scheduleSave(),
     });
-    this.composer = new Composer({
-      send: (text, agentId) => {
-        const sent = this.client.command('chat/send', { text, agentId });
-        if (sent) this.list.scrollToBottom();
-        return sent;
+    this.contextBar = new ContextBar((method, params) => this.client.command(method, params));
+    this.composer = new Composer(
+      {
+        send: (text, agentId) => {
+          const attachActive = this.contextBar.attachment();
+          const sent = this.client.command('chat/send', { text, agentId, ...(attachActive ? { attachActive } : {}) });
+          if (sent) this.list.scrollToBottom();
+          return sent;
+        },
+        stop: () => this.client.command('chat/stop', {}),
+        selectAgent: (agentId) => {
+          this.selectedAgentId = agentId;
+          this.client.command('chat/selectAgent', { agentId });
+          this.refreshChrome();
+        },
+        draftChanged: () => this.scheduleSave(),
       },
-      stop: () => this.client.command('chat/stop', {}),
-      selectAgent: (agentId) => {
-        this.selectedAgentId = agentId;
-        this.client.command('chat/selectAgent', { agentId });
-        this.refreshChrome();
-      },
-      draftChanged: () => this.scheduleSave(),
-    });
+      this.contextBar.el,
+    );
     this.client = new HostClient(api, this.handlers());
     this.agentUi = new AgentUi({
       command: (method, params) => this.client.command(method, params),
@@ -195,6 +202,7 @@ export class ChatApp {
       'chat/usage': (p) => {
         if (p.conversationId === this.conversation.id) this.conversation = { ...this.conversation, usage: p.usage };
       },
+      'chat/context': (p) => this.contextBar.set(p),
     };
   }
 

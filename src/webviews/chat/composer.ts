@@ -35,7 +35,11 @@ export class Composer {
   /** A refusal from the host, shown until the text changes. */
   private refusal: string | undefined;
 
-  constructor(private readonly cb: ComposerCallbacks) {
+  /** `top`: shown inside the input box above the text (the context row). */
+  constructor(
+    private readonly cb: ComposerCallbacks,
+    top?: HTMLElement,
+  ) {
     this.input = h('textarea', {
       class: 'composer-input',
       'data-testid': 'composer-input',
@@ -63,6 +67,7 @@ export class Composer {
       h(
         'div',
         { class: 'input-box' },
+        top ?? null,
         this.input,
         h('div', { class: 'composer-toolbar' }, this.pickerWrap, h('span', { class: 'spacer' }), this.sendButton, this.stopButton),
       ),

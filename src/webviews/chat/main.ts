@@ -3,6 +3,7 @@ import './zodJitless';
 import './chat.css';
 import './transcript.css';
 import './toolCards.css';
+import './context.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';

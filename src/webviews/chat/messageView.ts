@@ -5,6 +5,7 @@
  * data-testid values; their clicks are handled by one delegated listener in the app.
  */
 import type { ChatViewMessage } from '../../protocol/chatView';
+import { sentChip } from './contextBar';
 import { codicon, h, iconButton, textButton } from './dom';
 import { estimateToolCardsHeight, reconcileToolCards, type ToolCardContext } from './toolCards';
 
@@ -73,6 +74,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
       isUser ? revertButton() : null,
     ),
   );
+  if (m.context?.length) el.append(h('div', { class: 'message-context', 'aria-label': 'Attached' }, ...m.context.map(sentChip)));
   const body = h('div', { class: 'markdown' });
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
