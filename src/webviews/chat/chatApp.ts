@@ -22,6 +22,7 @@ import { MarkdownCache, safeLinkTarget } from './markdown';
 import { renderMarkdownInto } from './markdownBlocks';
 import { estimateMessageHeight, renderMessage, updateMessage, type MessageContext } from './messageView';
 import { TitleBar, gatewayBanner, noAgentsBanner, noAgentsState, welcomeState, type HostCommand } from './panels';
+import { UsageSummary } from './usageView';
 import { readViewState, type ChatViewState } from './viewState';
 import { VirtualList } from './virtualList';
 import type { VsCodeApi } from './vscodeApi';
@@ -59,6 +60,7 @@ export class ChatApp {
   private readonly contextBar: ContextBar;
   private readonly agentUi: AgentUi;
   private readonly titleBar = new TitleBar();
+  private readonly usage = new UsageSummary();
   private readonly banners = h('div', { class: 'banners' });
   private readonly overlay = h('div', { class: 'overlay' });
   private readonly olderProgress = h('div', { class: 'progress-bar', role: 'progressbar', 'aria-label': 'Loading older messages', hidden: true });
@@ -133,6 +135,7 @@ export class ChatApp {
     this.transcript.append(this.canvas);
     root.replaceChildren(
       this.titleBar.el,
+      this.usage.el,
       this.banners,
       h('main', { class: 'main' }, this.olderProgress, this.transcript, this.overlay),
       this.agentUi.changes.el,
@@ -160,7 +163,9 @@ export class ChatApp {
         this.refreshChrome();
       },
       'chat/conversation': (c) => {
-        this.conversation = c;
+        // The totals come with `chat/usage`: keep them while it is the same conversation.
+        const usage = c.usage ?? (c.id !== null && c.id === this.conversation.id ? this.conversation.usage : undefined);
+        this.conversation = usage ? { ...c, usage } : c;
         this.refreshChrome();
       },
       'chat/messageAdded': (m) => {
@@ -200,7 +205,9 @@ export class ChatApp {
       'chat/changes': (p) => this.agentUi.changes.set(p.files),
       'chat/sendRefused': (r) => this.composer.refused(r.reason),
       'chat/usage': (p) => {
-        if (p.conversationId === this.conversation.id) this.conversation = { ...this.conversation, usage: p.usage };
+        if (p.conversationId !== this.conversation.id) return;
+        this.conversation = { ...this.conversation, usage: p.usage };
+        this.usage.set(p.usage);
       },
       'chat/context': (p) => this.contextBar.set(p),
     };
@@ -248,6 +255,7 @@ export class ChatApp {
   /** Everything except the transcript rows: title, banners, empty states, the composer's picker. */
   private refreshChrome(messageCount = this.list.length): void {
     this.titleBar.setTitle(this.conversation.title);
+    this.usage.set(this.conversation.usage);
     const run = (command: HostCommand): void => void this.client.command('chat/command', { command });
     const anyAvailable = this.agents.some((a) => a.available);
     const empty = messageCount === 0 && this.firstIndex === 0;

@@ -4,6 +4,7 @@ import './chat.css';
 import './transcript.css';
 import './toolCards.css';
 import './context.css';
+import './usage.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';

@@ -8,6 +8,7 @@ import type { ChatViewMessage } from '../../protocol/chatView';
 import { sentChip } from './contextBar';
 import { codicon, h, iconButton, textButton } from './dom';
 import { estimateToolCardsHeight, reconcileToolCards, type ToolCardContext } from './toolCards';
+import { sumReplyUsage, usageLine } from './usageView';
 
 export interface MessageContext {
   agentName(agentId: string | undefined): string;
@@ -21,8 +22,8 @@ export interface MessageContext {
   decorateLinks?(body: HTMLElement, m: ChatViewMessage): void;
   /** Tool-call cards (expansion state, favicons). */
   toolCards?: ToolCardContext;
-  /** The message before / after `index` in the list: consecutive assistant messages of a turn render as one reply. */
-  neighbour?(index: number, offset: -1 | 1): ChatViewMessage | undefined;
+  /** The message `offset` rows before / after `index` in the list: consecutive assistant messages of a turn render as one reply. */
+  neighbour?(index: number, offset: number): ChatViewMessage | undefined;
 }
 
 /** An assistant message right after another one of the same agent (a tool-call continuation). */
@@ -78,7 +79,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
   const body = h('div', { class: 'markdown' });
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
-  el.append(body, ...decorations(m, ctx));
+  el.append(body, ...decorations(m, ctx, index));
   renderCards(el, m, ctx);
   groupClasses(el, m, index, ctx);
   return el;
@@ -94,7 +95,7 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
   if (el.dataset.messageId !== m.id || !body) return false;
   ctx.renderMarkdown(body, m.text);
   ctx.decorateLinks?.(body, m);
-  const wanted = decorations(m, ctx);
+  const wanted = decorations(m, ctx, index);
   const current = [...el.querySelectorAll(':scope > .decoration')];
   const same = wanted.length === current.length && wanted.every((w, i) => w.isEqualNode(current[i]));
   if (!same) {
@@ -111,8 +112,11 @@ export function updateMessage(el: HTMLElement, m: ChatViewMessage, ctx: MessageC
   return true;
 }
 
-/** What follows the text: progress while nothing arrived yet, the error card, or a status note. */
-function decorations(m: ChatViewMessage, ctx: MessageContext): HTMLElement[] {
+/**
+ * What follows the text: progress while nothing arrived yet, the error card, or a status note; and
+ * under the last message of a finished reply, the reply's tokens and cost.
+ */
+function decorations(m: ChatViewMessage, ctx: MessageContext, index: number): HTMLElement[] {
   const out: HTMLElement[] = [];
   if (m.status === 'streaming' && !m.text && !m.toolCalls?.length) {
     out.push(h('div', { class: 'progress decoration', role: 'status' }, codicon('loading', 'codicon-modifier-spin'), h('span', {}, 'Working…')));
@@ -120,7 +124,24 @@ function decorations(m: ChatViewMessage, ctx: MessageContext): HTMLElement[] {
   if (m.status === 'error') out.push(errorCard(m, ctx));
   if (m.status === 'interrupted') out.push(statusNote('debug-disconnect', 'Reply interrupted'));
   if (m.status === 'cancelled') out.push(statusNote('circle-slash', 'Stopped'));
+  const usage = replyUsage(m, ctx, index);
+  if (usage) out.push(usageLine(usage));
   return out;
+}
+
+/** The usage of the reply `m` ends (its turn's consecutive messages); none while it streams or goes on. */
+function replyUsage(m: ChatViewMessage, ctx: MessageContext, index: number): ReturnType<typeof sumReplyUsage> {
+  if (m.role !== 'assistant' || m.status === 'streaming') return undefined;
+  if (index < 0 || !ctx.neighbour) return sumReplyUsage([m.usage]);
+  if (continues(m, ctx.neighbour(index, 1))) return undefined;
+  const usages = [m.usage];
+  for (let k = 1, cur = m; ; k++) {
+    const prev = ctx.neighbour(index, -k);
+    if (!prev || !continues(prev, cur)) break;
+    usages.unshift(prev.usage);
+    cur = prev;
+  }
+  return sumReplyUsage(usages);
 }
 
 /** On the user's messages: restore every file the agent touched since this message (shown once the agent edited files). */
@@ -161,6 +182,7 @@ const LINE_PX = 19;
 const CODE_LINE_PX = 19;
 const CODE_CHROME_PX = 46;
 const PARAGRAPH_GAP_PX = 10;
+const USAGE_LINE_PX = 20;
 
 /**
  * A cheap height guess used until the row is measured: wrapped prose lines, code lines (which scroll
@@ -188,5 +210,6 @@ export function estimateMessageHeight(m: ChatViewMessage, width: number): number
   if (m.status === 'error') height += 64;
   else if (m.status === 'interrupted' || m.status === 'cancelled') height += 24;
   else if (m.status === 'streaming' && !text) height += 24;
+  if (m.usage && m.status !== 'streaming') height += USAGE_LINE_PX;
   return height;
 }

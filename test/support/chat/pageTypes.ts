@@ -7,6 +7,7 @@ export interface PageRect {
   top: number;
   bottom: number;
   height: number;
+  width: number;
 }
 
 export interface PageElement {
@@ -24,6 +25,7 @@ export interface PageElement {
   scrollBy(x: number, y: number): void;
   dispatchEvent(e: unknown): boolean;
   closest(selector: string): PageElement | null;
+  readonly parentElement: PageElement | null;
   blur(): void;
 }
 
@@ -51,7 +53,7 @@ export interface PageGlobals {
     dispatchEvent(e: unknown): boolean;
   };
   readonly performance: { now(): number };
-  getComputedStyle(el: unknown): { readonly textOverflow: string; readonly display: string };
+  getComputedStyle(el: unknown): { readonly textOverflow: string; readonly display: string; readonly color: string; readonly backgroundColor: string };
   Event: new (type: string) => unknown;
   MessageChannel: new () => { port1: { onmessage: (() => void) | null }; port2: { postMessage(m: unknown): void } };
   PerformanceObserver: new (cb: (list: { getEntries(): PerformanceEntryLike[] }) => void) => { observe(o: { type: string; buffered?: boolean }): void };
