@@ -46,7 +46,8 @@ export type CommitMode = 'batched' | 'per-op';
 /** What makes a commit durable after COMMIT returned (WalSync); answers wait for `done`. */
 export interface Durability {
   request(done: (err: Error | null) => void): void;
-  whenIdle(): Promise<void>;
+  /** Resolves once no sync runs, and releases what it holds (the write queue closed). */
+  close(): Promise<void>;
 }
 
 const EVENT_ROWS_PER_INSERT = 200;
@@ -88,7 +89,7 @@ export class WriteQueue {
   async close(): Promise<void> {
     this.closed = true;
     await this.draining;
-    await this.walSync?.whenIdle();
+    await this.walSync?.close();
   }
 
   private async drain(): Promise<void> {

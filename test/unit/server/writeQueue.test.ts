@@ -13,7 +13,7 @@ class ManualSync implements Durability {
   request(done: (err: Error | null) => void): void {
     this.waiting.push(done);
   }
-  whenIdle(): Promise<void> {
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }
@@ -116,5 +116,24 @@ describe('server write queue (group commit)', () => {
     assert.equal(sync.syncs, 1);
     await q.close();
     await assert.rejects(q.run(insert('z')), /closed/);
+  });
+
+  it('keeps the -wal file open between syncs, and follows it when SQLite replaces it', async () => {
+    const wal = path.join(dir, 'server.db-wal');
+    const sync = new WalSync(path.join(dir, 'server.db'));
+    const q = new WriteQueue(db, Date.now, () => undefined, 'batched', sync);
+    await q.run(insert('a'));
+    await q.run(insert('b'));
+    assert.deepEqual({ syncs: sync.syncs, opens: sync.opens }, { syncs: 2, opens: 1 });
+    const before = fs.statSync(wal).ino;
+    await db.close(); // the last connection: SQLite checkpoints and removes the -wal file (ours stays open)
+    assert.equal(fs.existsSync(wal), false);
+    db = new SqliteStore(openDatabase(dir, 'NORMAL'));
+    const q2 = new WriteQueue(db, Date.now, () => undefined, 'batched', sync);
+    await q2.run(insert('c'));
+    assert.notEqual(fs.statSync(wal).ino, before, 'a new -wal file');
+    assert.deepEqual({ syncs: sync.syncs, opens: sync.opens }, { syncs: 3, opens: 2 });
+    assert.deepEqual(users(), ['a', 'b', 'c']);
+    await q2.close();
   });
 });
