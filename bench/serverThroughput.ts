@@ -1,13 +1,16 @@
 /**
- * cloud-throughput: the reference workspace server (dist/server.js, a child process) under load.
+ * server-throughput: the reference workspace server (dist/server.js, a child process) under load.
  *  1. Sustained task status updates over WSS with persistence (each acknowledged only after COMMIT,
  *     synchronous=FULL), group commit — then the same load with one transaction per update (baseline),
  *     and over REST (keep-alive, same server).
  *  2. Fan-out: 500 connected clients (on receiver threads); 20 updates/s (--fanout-hz), i.e. 10,000
- *     deliveries/s; latency from sending the update (commit + fsync included) to each client receiving its event.
- * Prints one JSON line per phase; the last line is {updatesPerSec, fanoutClients, fanoutP50Ms, fanoutP99Ms, rssMB}.
- * Usage: npm run bench -- cloud-throughput [--seconds 5] [--clients 500] [--fanout-hz 20] [--sync full|normal]
- *        [--phases wss,rest,fanout,baseline]
+ *     deliveries/s; latency from sending the update (commit + fsync included) to each client receiving its
+ *     event, and the server's CPU time per delivered event. Rounds (--rounds) alternate with the floor, a
+ *     bare ws broadcast server with the same receivers (bench/fanoutFloor.ts), so both see the same load.
+ * Prints one JSON line per phase; the last line is
+ * {updatesPerSec, fanoutClients, fanoutP50Ms, fanoutP99Ms, fanoutCpuUsPerDelivery, rssMB}.
+ * Usage: npm run bench -- server-throughput [--seconds 5] [--clients 500] [--fanout-hz 20] [--sync full|normal]
+ *        [--phases wss,rest,fanout,baseline] [--rounds 2]
  * Env: SERVER_BENCH_NODE_ARGS (e.g. "--cpu-prof" for the server), SERVER_BENCH_LOG_LEVEL, SERVER_BENCH_RECEIVER_THREADS (2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +24,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import WebSocket from 'ws';
 import { freePort } from '../test/support/net';
 import { Admin } from '../src/server/admin';
+import { startFloor } from './fanoutFloor';
 
 const root = path.resolve(__dirname, '..', '..');
 const { values } = parseArgs({
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     'fanout-hz': { type: 'string', default: '20' },
     sync: { type: 'string', default: 'full' },
     phases: { type: 'string', default: 'wss,rest,fanout,baseline' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -37,6 +42,7 @@ const CLIENTS = Number(values.clients);
 const FANOUT_HZ = Number(values['fanout-hz']);
 const SYNC = values.sync === 'normal' ? 'normal' : 'full';
 const PHASES = new Set(values.phases.split(','));
+const ROUNDS = Math.max(1, Number(values.rounds));
 
 async function startServer(dataDir: string, commitMode: 'batched' | 'per-op'): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
   const port = await freePort();
@@ -274,13 +280,67 @@ function receiver(): void {
   })();
 }
 
-/** Fan-out latency: `clients` sockets spread over receiver threads (so the harness is not the bottleneck). */
-async function fanout(
-  s: Session,
-  clients: number,
-  events: number,
-  serverPid: number | undefined,
-): Promise<{
+interface FanoutTarget {
+  wsUrl: string;
+  /** The publisher's token (a daemon session) and the receivers' (a user session). */
+  publisherToken: string;
+  receiverToken: string;
+  taskId: string;
+  /** The serving process, for its CPU time. */
+  pid: number | undefined;
+}
+
+interface FanoutRun {
+  latencies: number[];
+  worst: Map<number, number>;
+  events: number;
+  cpuSeconds: number;
+}
+
+/** One fan-out run: `clients` sockets spread over receiver threads (so the harness is not the bottleneck), `events` updates at FANOUT_HZ. */
+async function fanoutRun(t: FanoutTarget, clients: number, events: number): Promise<FanoutRun> {
+  const threads = Math.max(1, Math.min(Number(process.env.SERVER_BENCH_RECEIVER_THREADS ?? 2), clients));
+  const workers = Array.from(
+    { length: threads },
+    (_, k) =>
+      new Worker(__filename, {
+        workerData: {
+          role: 'fanout-receiver',
+          wsUrl: t.wsUrl,
+          token: t.receiverToken,
+          events,
+          sockets: Math.floor(clients / threads) + (k < clients % threads ? 1 : 0),
+        },
+      }),
+  );
+  const results = workers.map((w) => new Promise<ReceiverResult>((resolve) => w.on('message', (m) => m !== 'ready' && resolve(m as ReceiverResult))));
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m) => m === 'ready' && resolve()))));
+  const publisher = await openSocket(t.wsUrl, t.publisherToken, () => undefined);
+  const cpu0 = cpuSeconds(t.pid);
+  for (let i = 0; i < events; i++) {
+    publisher.send(
+      JSON.stringify({
+        type: 'req',
+        id: `f${i}`,
+        method: 'task.update',
+        idempotencyKey: randomUUID(),
+        params: { taskId: t.taskId, status: 'running', note: `fan ${i} ${now()}` },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000 / FANOUT_HZ));
+  }
+  const flush = setTimeout(() => workers.forEach((w) => w.postMessage('flush')), 10_000);
+  const all = await Promise.all(results);
+  const cpu = cpuSeconds(t.pid) - cpu0;
+  clearTimeout(flush);
+  publisher.close();
+  await Promise.all(workers.map((w) => w.terminate()));
+  const worst = new Map<number, number>();
+  for (const r of all) for (const [i, ms] of r.worst) worst.set(i, Math.max(worst.get(i) ?? 0, ms));
+  return { latencies: all.flatMap((r) => r.latencies), worst, events, cpuSeconds: cpu };
+}
+
+interface FanoutSummary {
   clients: number;
   samples: number;
   p50: number;
@@ -289,49 +349,16 @@ async function fanout(
   max: number;
   missing: number;
   eventsOver50Ms: number;
-  serverCpuMsPerEvent: number;
-}> {
-  const threads = Math.max(1, Math.min(Number(process.env.SERVER_BENCH_RECEIVER_THREADS ?? 2), clients));
-  const workers = Array.from(
-    { length: threads },
-    (_, k) =>
-      new Worker(__filename, {
-        workerData: {
-          role: 'fanout-receiver',
-          wsUrl: s.wsUrl,
-          token: s.userToken,
-          events,
-          sockets: Math.floor(clients / threads) + (k < clients % threads ? 1 : 0),
-        },
-      }),
-  );
-  const results = workers.map((w) => new Promise<ReceiverResult>((resolve) => w.on('message', (m) => m !== 'ready' && resolve(m as ReceiverResult))));
-  await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m) => m === 'ready' && resolve()))));
-  const publisher = await openSocket(s.wsUrl, s.daemonToken, () => undefined);
-  const cpu0 = cpuSeconds(serverPid);
-  for (let i = 0; i < events; i++) {
-    publisher.send(
-      JSON.stringify({
-        type: 'req',
-        id: `f${i}`,
-        method: 'task.update',
-        idempotencyKey: randomUUID(),
-        params: { taskId: s.tasks[0], status: 'running', note: `fan ${i} ${now()}` },
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 1000 / FANOUT_HZ));
-  }
-  const flush = setTimeout(() => workers.forEach((w) => w.postMessage('flush')), 10_000);
-  const all = await Promise.all(results);
-  const serverCpuMsPerEvent = Math.round(((cpuSeconds(serverPid) - cpu0) * 1e5) / events) / 100;
-  clearTimeout(flush);
-  publisher.close();
-  await Promise.all(workers.map((w) => w.terminate()));
-  const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const worst = new Map<number, number>();
-  for (const r of all) for (const [i, ms] of r.worst) worst.set(i, Math.max(worst.get(i) ?? 0, ms));
+  /** CPU time (user + system) of the serving process per delivered event, and per update. */
+  cpuUsPerDelivery: number;
+  cpuMsPerEvent: number;
+}
+
+function summarise(runs: FanoutRun[], clients: number): FanoutSummary {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const events = runs.reduce((n, r) => n + r.events, 0);
+  const cpu = runs.reduce((n, r) => n + r.cpuSeconds, 0);
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 100) / 100;
-  const eventsOver50Ms = [...worst.values()].filter((ms) => ms > 50).length;
   return {
     clients,
     samples: latencies.length,
@@ -340,9 +367,48 @@ async function fanout(
     p99: q(0.99),
     max: q(1),
     missing: clients * events - latencies.length,
-    eventsOver50Ms,
-    serverCpuMsPerEvent,
+    eventsOver50Ms: runs.reduce((n, r) => n + [...r.worst.values()].filter((ms) => ms > 50).length, 0),
+    cpuUsPerDelivery: Math.round((cpu * 1e7) / Math.max(1, latencies.length)) / 10,
+    cpuMsPerEvent: Math.round((cpu * 1e5) / Math.max(1, events)) / 100,
   };
+}
+
+/**
+ * Fan-out, against its floor in the same run: rounds alternate between the workspace server and a bare
+ * ws broadcast server (bench/fanoutFloor.ts: no storage, no fsync) with the same receivers, rate and
+ * frame size, so both see the same machine load. Prints one line per variant and one comparison line.
+ */
+async function fanoutPhase(s: Session, serverPid: number | undefined): Promise<FanoutSummary> {
+  const floor = await startFloor();
+  const ours: FanoutRun[] = [];
+  const base: FanoutRun[] = [];
+  const events = Math.round(FANOUT_HZ * SECONDS);
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      base.push(
+        await fanoutRun({ wsUrl: floor.wsUrl, publisherToken: 'floor', receiverToken: 'floor', taskId: 'floor', pid: floor.child.pid }, CLIENTS, events),
+      );
+      ours.push(
+        await fanoutRun({ wsUrl: s.wsUrl, publisherToken: s.daemonToken, receiverToken: s.userToken, taskId: s.tasks[0], pid: serverPid }, CLIENTS, events),
+      );
+    }
+  } finally {
+    await stopServer(floor.child);
+  }
+  const a = summarise(ours, CLIENTS);
+  const b = summarise(base, CLIENTS);
+  const common = { sync: SYNC, eventsPerSec: FANOUT_HZ, rounds: ROUNDS, loadavg: Math.round(os.loadavg()[0] * 100) / 100 };
+  console.log(JSON.stringify({ phase: 'fanout', variant: 'server', ...a, ...common }));
+  console.log(JSON.stringify({ phase: 'fanout', variant: 'floor (bare ws broadcast, no storage)', ...b, ...common }));
+  console.log(
+    JSON.stringify({
+      phase: 'fanout-vs-floor',
+      p50OverFloorMs: Math.round((a.p50 - b.p50) * 100) / 100,
+      p99OverFloorMs: Math.round((a.p99 - b.p99) * 100) / 100,
+      cpuPerDeliveryVsFloor: Math.round((a.cpuUsPerDelivery / Math.max(0.1, b.cpuUsPerDelivery)) * 100) / 100,
+    }),
+  );
+  return a;
 }
 
 async function main(): Promise<void> {
@@ -359,7 +425,7 @@ async function main(): Promise<void> {
     const cpuUs = (before: number, n: number) => Math.round(((cpuSeconds(srv.child.pid) - before) * 1e6) / Math.max(1, n));
     let wss = { perSec: -1 };
     let viaRest = { perSec: -1 };
-    let fan = { clients: CLIENTS, p50: -1, p99: -1, max: -1, missing: -1 };
+    let fan = { clients: CLIENTS, p50: -1, p99: -1, max: -1, missing: -1, cpuUsPerDelivery: -1 };
     let baseline = { perSec: -1 };
     if (PHASES.has('wss')) {
       await wssUpdates(s, 1); // warm-up
@@ -377,8 +443,7 @@ async function main(): Promise<void> {
       viaRest = r;
     }
     if (PHASES.has('fanout')) {
-      fan = await fanout(s, CLIENTS, Math.round(FANOUT_HZ * SECONDS), srv.child.pid);
-      console.log(JSON.stringify({ phase: 'fanout', sync: SYNC, ...fan, eventsPerSec: FANOUT_HZ, loadavg: os.loadavg()[0] }));
+      fan = await fanoutPhase(s, srv.child.pid);
     }
     const rssMB = peakRssMB(srv.child.pid);
     await stopServer(srv.child);
@@ -399,7 +464,16 @@ async function main(): Promise<void> {
         serverPeakRssMB: rssMB,
       }),
     );
-    console.log(JSON.stringify({ updatesPerSec: wss.perSec, fanoutClients: fan.clients, fanoutP50Ms: fan.p50, fanoutP99Ms: fan.p99, rssMB }));
+    console.log(
+      JSON.stringify({
+        updatesPerSec: wss.perSec,
+        fanoutClients: fan.clients,
+        fanoutP50Ms: fan.p50,
+        fanoutP99Ms: fan.p99,
+        fanoutCpuUsPerDelivery: fan.cpuUsPerDelivery,
+        rssMB,
+      }),
+    );
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
