@@ -109,6 +109,7 @@ function typeText(s: Json): string {
   if (s.allOf) return (s.allOf as Json[]).map(typeText).join(' & ');
   if (s.type === 'array') return `${typeText((s.items ?? {}) as Json)}[]`;
   if (s.type === 'object') return s.properties ? 'object' : 'map';
+  if (Array.isArray(s.type)) return (s.type as string[]).map((t) => typeText({ ...s, type: t })).join(' \\| '); // ['number', 'null']
   if (typeof s.type === 'string') {
     const bits: string[] = [];
     if (typeof s.minimum === 'number' && s.minimum !== -9007199254740991) bits.push(`≥ ${s.minimum}`);
