@@ -17,6 +17,7 @@ import type { PostgresStore } from './db/postgresStore';
 import { SqliteStore } from './db/sqliteStore';
 import type { Store } from './db/store';
 import { WalSync } from './db/walSync';
+import { Readiness } from './http/readiness';
 import { WriteQueue, type CommitMode } from './db/writeQueue';
 import { createHandlers } from './http/handlers';
 import { RateLimiter } from './http/rateLimit';
@@ -92,6 +93,7 @@ export class WorkspaceServer {
     private readonly queue: WriteQueue,
     readonly tls: boolean,
     private readonly log: Logger,
+    readonly readiness: Readiness,
     /** Set on PostgreSQL: this node's part in the cluster. */
     readonly cluster?: ClusterNode,
   ) {}
@@ -158,9 +160,10 @@ export class WorkspaceServer {
       await cluster.start(services);
     }
     const rate = o.authRateLimit ?? { burst: 10, perMinute: 10 };
+    const readiness = new Readiness(db, SERVER_VERSION, cluster);
     const router = new Router(
       services,
-      createHandlers(services, SERVER_VERSION),
+      createHandlers(services, readiness),
       new RateLimiter(rate.burst, rate.perMinute / 60, Date.now),
       log.child({ topic: 'http' }),
     );
@@ -188,7 +191,7 @@ export class WorkspaceServer {
     server.keepAliveTimeout = 5_000;
     server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
-    const s = new WorkspaceServer(services, hub, ws, server, db, queue, Boolean(o.tls), log, cluster);
+    const s = new WorkspaceServer(services, hub, ws, server, db, queue, Boolean(o.tls), log, readiness, cluster);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port ?? 8787, o.host ?? '127.0.0.1', () => {
@@ -229,6 +232,7 @@ export class WorkspaceServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.readiness.draining = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.hub.shutdown('server shutting down');
     this.ws.close();

@@ -45,7 +45,31 @@ const nameSchema = z.string().min(1).max(200);
 const intString = (max: number) => z.coerce.number().int().min(0).max(max);
 
 export const okResponseSchema = z.object({ ok: z.literal(true) });
-export const healthResponseSchema = z.object({ ok: z.literal(true), protocol: z.literal(PROTOCOL_VERSION), version: z.string() });
+const databaseEngineSchema = z.enum(['sqlite', 'postgres']);
+export const healthResponseSchema = z.object({
+  ok: z.literal(true),
+  protocol: z.literal(PROTOCOL_VERSION),
+  version: z.string(),
+  // Added with several nodes (optional for older servers):
+  node: z.string().max(100).nullable().optional().describe("this node's id (PostgreSQL; null on SQLite)"),
+  database: databaseEngineSchema.optional(),
+  listening: z.boolean().nullable().optional().describe('whether the LISTEN connection is up (PostgreSQL; null on SQLite), as last seen'),
+});
+export const readyResponseSchema = z.object({
+  ready: z.boolean().describe('database ok, LISTEN connection up (PostgreSQL), and not draining'),
+  draining: z.boolean().describe('SIGTERM received: clients are being told to reconnect elsewhere'),
+  node: z.string().max(100).nullable(),
+  database: z.object({
+    engine: databaseEngineSchema,
+    ok: z.boolean().describe('answered `SELECT 1` within 2 s'),
+    ms: z.number().nullable().describe('how long it took (null when it did not answer)'),
+    error: z.string().max(200).optional(),
+  }),
+  listen: z
+    .object({ ok: z.boolean().describe('the LISTEN connection is up'), hintsReceived: z.number().int().min(0).describe('hints from other nodes since start') })
+    .nullable()
+    .describe('PostgreSQL only (null on SQLite)'),
+});
 
 // --- accounts ---------------------------------------------------------------------------------
 export const loginRequestSchema = z.object({ email: emailSchema, password: z.string().min(1).max(256) });

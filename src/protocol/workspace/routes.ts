@@ -33,7 +33,24 @@ export interface RouteSpec {
 const W = '/v1/workspaces/{wid}';
 
 export const ROUTES = {
-  health: { method: 'GET', path: '/v1/health', auth: 'none', mutation: false, response: r.healthResponseSchema, description: 'Liveness and protocol version.' },
+  health: {
+    method: 'GET',
+    path: '/v1/health',
+    auth: 'none',
+    mutation: false,
+    response: r.healthResponseSchema,
+    description:
+      'Liveness and protocol version: 200 while the process serves HTTP. It never touches the database, so an outage of the database does not get healthy nodes restarted; readiness is `GET /v1/ready`.',
+  },
+  ready: {
+    method: 'GET',
+    path: '/v1/ready',
+    auth: 'none',
+    mutation: false,
+    response: r.readyResponseSchema,
+    description:
+      'Readiness: 200 when this node can serve — its database answered `SELECT 1` within 2 s, its LISTEN connection is up (PostgreSQL), and it is not draining; **503 with the same body** otherwise. A load balancer takes a node out of rotation on 503.',
+  },
   'auth.login': {
     method: 'POST',
     path: '/v1/auth/login',

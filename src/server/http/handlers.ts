@@ -1,7 +1,7 @@
 /** One handler per REST route: unpack the validated request, call the service, shape the answer. */
 import type { z } from 'zod';
 import { clip } from '../../protocol/jsonLimits';
-import { PROTOCOL_VERSION, providerSchema, type Provider, type TaskStatus } from '../../protocol/workspace/common';
+import { providerSchema, type Provider, type TaskStatus } from '../../protocol/workspace/common';
 import type * as r from '../../protocol/workspace/rest';
 import { turnCredentials } from '../crypto/turn';
 import { ApiError } from '../errors';
@@ -9,6 +9,7 @@ import type { Access, Credential } from '../services/access';
 import { listAudit } from '../services/audit';
 import type { Reply } from '../services/idempotency';
 import type { Services } from '../services/registry';
+import type { Readiness } from './readiness';
 import type { Handlers, RequestContext } from './router';
 
 /** A body is never a promise (every service read is async: await it first). */
@@ -32,9 +33,10 @@ function provider(c: RequestContext): Provider {
 
 const body = <T>(c: RequestContext): T => c.body as T;
 
-export function createHandlers(s: Services, serverVersion: string): Handlers {
+export function createHandlers(s: Services, node: Readiness): Handlers {
   return {
-    health: () => ok({ ok: true, protocol: PROTOCOL_VERSION, version: serverVersion }),
+    health: () => ok(node.health()),
+    ready: () => node.check(),
     'auth.login': async (c) => {
       const b = body<z.infer<typeof r.loginRequestSchema>>(c);
       return ok(await s.accounts.login(b.email, b.password));

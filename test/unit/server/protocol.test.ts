@@ -67,6 +67,7 @@ describe('server protocol v1: schemas, conformance, generated docs', () => {
     const w = `/v1/workspaces/${team.wid}`;
     const owner = team.owner.token;
     await api('GET', '/v1/health');
+    await api('GET', '/v1/ready');
     await api('POST', '/v1/auth/login', { body: { email: team.owner.email, password: team.owner.password } });
     await api('GET', '/v1/me', { token: owner });
     const ws2 = await api<{ workspace: { id: string } }>('POST', '/v1/workspaces', {

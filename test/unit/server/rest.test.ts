@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { testCluster } from '../../support/postgresHooks';
 import { call, makeTeam, type Team, type TestServer, useTeamServer } from '../../support/server';
 
 describe('server REST: accounts, workspaces, hardening', () => {
@@ -10,13 +11,39 @@ describe('server REST: accounts, workspaces, hardening', () => {
   it('answers health without credentials and with no CORS headers, even to a preflight', async () => {
     const h = await call(ts.url, 'GET', '/v1/health');
     assert.equal(h.status, 200);
-    assert.deepEqual(h.body, { ok: true, protocol: 1, version: h.body.version });
+    const pg = testCluster() !== undefined;
+    assert.deepEqual(h.body, {
+      ok: true,
+      protocol: 1,
+      version: h.body.version,
+      node: pg ? ts.server.cluster?.nodeId : null,
+      database: pg ? 'postgres' : 'sqlite',
+      listening: pg ? true : null,
+    });
     const pre = await call(ts.url, 'OPTIONS', '/v1/health', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
     assert.equal(pre.status, 405);
     for (const r of [h, pre]) {
       for (const name of r.headers.keys()) assert.ok(!name.startsWith('access-control-'), `unexpected ${name}`);
       assert.equal(r.headers.get('cache-control'), 'no-store');
     }
+  });
+
+  it('answers readiness with the status of its database and of its LISTEN connection', async () => {
+    const r = await call<{ ready: boolean; database: { engine: string; ok: boolean; ms: number }; listen: unknown; node: unknown; draining: boolean }>(
+      ts.url,
+      'GET',
+      '/v1/ready',
+    );
+    assert.equal(r.status, 200);
+    const pg = testCluster() !== undefined;
+    assert.deepEqual(r.body, {
+      ready: true,
+      draining: false,
+      node: pg ? ts.server.cluster?.nodeId : null,
+      database: { engine: pg ? 'postgres' : 'sqlite', ok: true, ms: r.body.database.ms },
+      listen: pg ? { ok: true, hintsReceived: 0 } : null,
+    });
+    assert.ok(r.body.database.ms >= 0 && r.body.database.ms < 2000);
   });
 
   it('signs in, returns the user with their workspaces, and logs out (token revoked)', async () => {
