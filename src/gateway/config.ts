@@ -1,5 +1,6 @@
 import { defaultNetConfig, type NetConfig } from './net/netConfig';
 import type { PriceTable } from './chat/pricing';
+import type { McpSettings } from './mcp/mcpConfig';
 import type { ProviderId } from './providers/types';
 
 /** A local agent definition (setting `multiclaw.agents`; validated by `parseAgents` in agentsSchema.ts). */
@@ -36,6 +37,8 @@ export interface GatewayConfig {
   agent?: AgentConfig;
   /** The user's model prices (setting `multiclaw.chat.modelPrices`), over the built-in table of chat/pricing.ts. */
   modelPrices?: PriceTable;
+  /** MCP servers (setting `multiclaw.mcp.servers` and `.vscode/mcp.json`, validated) and their limits; absent = none. */
+  mcp?: McpSettings;
 }
 
 /** How agents use tools. Workspace guardrails are a floor none of these can lower. */

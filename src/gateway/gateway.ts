@@ -12,6 +12,7 @@ import { ProviderKeys } from './keys';
 import type { LocalApiServer } from './localApi/server';
 import type { LocalApiInfo, LocalApiOptions } from './localApi/types';
 import type { Redactor } from './log/redact';
+import type { McpServerConfig } from './mcp/mcpConfig';
 import { ConnectionLedger } from './net/ledger';
 import type { LinkPreviews } from './net/linkPreviews';
 import type { NetOptions, NetService } from './net/net';
@@ -53,6 +54,10 @@ export interface GatewayDeps {
   desktop?: { metrics: () => InstanceMetrics | undefined };
   /** The editor the agents act in (VS Code's, or a NodeWorkspace for the headless CLI); absent: agents get no tools. */
   workspace?: WorkspacePort;
+  /** Asked before an MCP server's first start (absent: no server is ever started). */
+  mcpConsent?: (server: McpServerConfig) => Promise<boolean>;
+  /** The user's skills folder (`<folder>/<name>/SKILL.md`). */
+  skillsFolder?: string;
 }
 
 /** The parts that exist only while the gateway runs. */
@@ -131,9 +136,14 @@ export class Gateway extends AgentGatewayBase {
   setConfig(config: GatewayConfig): void {
     const networkChanged = JSON.stringify(config.network) !== JSON.stringify(this._config.network);
     const urlChanged = config.workspace?.url !== this._config.workspace?.url;
+    const mcpChanged = JSON.stringify(config.mcp) !== JSON.stringify(this._config.mcp);
     this._config = config;
     if (networkChanged) this.running?.net.configure(config.network);
     if (urlChanged) this.running?.link?.publish();
+    if (mcpChanged)
+      void this.running?.agent?.addons
+        ?.configureMcp(config.mcp)
+        .catch((err: unknown) => this.log.warn('MCP settings:', err instanceof Error ? err : String(err)));
     this.onDidChangeAgentsEmitter.fire();
   }
 
@@ -310,7 +320,15 @@ export class Gateway extends AgentGatewayBase {
       const net = new NetService({ ...this.deps.net, config: this._config.network, logger: this.deps.logger, ledger: this.ledger });
       const store = new ConversationStore(conversationsDir, this.deps.logger.child('store'));
       const port = this.deps.workspace;
-      const agent = port ? await AgentRuntime.open({ port, storageDir: this.deps.storageDir, store, logger: this.deps.logger }) : undefined;
+      const addons = {
+        net,
+        secrets: this.deps.secrets,
+        redactor: this.deps.redactor,
+        mcp: this._config.mcp,
+        askConsent: this.deps.mcpConsent,
+        skillsFolder: this.deps.skillsFolder,
+      };
+      const agent = port ? await AgentRuntime.open({ port, storageDir: this.deps.storageDir, store, logger: this.deps.logger, addons }) : undefined;
       const guardrailsFor = (a: ResolvedAgent): Guardrails => {
         const ws = this.running?.link?.config;
         return mergeGuardrails(ws?.guardrails, a.source === 'workspace' ? ws?.agentGuardrails(a.id) : undefined);

@@ -20,8 +20,8 @@ export const TOOL_NAMES = [
 ] as const;
 export type BuiltinToolName = (typeof TOOL_NAMES)[number];
 
-/** read: never changes anything; edit: changes files; command/network: acts outside the editor. */
-export const toolKindSchema = z.enum(['read', 'edit', 'command', 'network', 'interaction']);
+/** read: never changes anything; edit: changes files; command/network: acts outside the editor; mcp: a tool of an MCP server (it may do anything). */
+export const toolKindSchema = z.enum(['read', 'edit', 'command', 'network', 'interaction', 'mcp']);
 export type ToolKind = z.infer<typeof toolKindSchema>;
 
 export const toolCallStatusSchema = z.enum([

@@ -8,6 +8,8 @@ import type { ApprovalDecision, ApprovalRequest, FileChange } from '../../protoc
 import { Disposable, Emitter, type Event } from '../util/disposable';
 import type { ApprovalChange } from './approvals';
 import type { AgentRuntime } from './agentRuntime';
+import type { McpServerStatus } from '../mcp';
+import type { SkillInfo, SkillProblem } from '../skills';
 import type { ProjectRule } from './projectRules';
 
 export type { ApprovalChange } from './approvals';
@@ -30,10 +32,21 @@ export abstract class AgentGatewayBase extends Disposable {
   /** A rules file was switched on or off, changed on disk (as the host reports), or the team's rules changed. */
   readonly onDidChangeProjectRules: Event<void> = this.onDidChangeProjectRulesEmitter.event;
 
+  private readonly onDidChangeMcpEmitter = this._register(new Emitter<void>());
+  /** An MCP server's state or tools changed, a tool was switched, or the runtime started or stopped. */
+  readonly onDidChangeMcp: Event<void> = this.onDidChangeMcpEmitter.event;
+  private readonly onDidChangeSkillsEmitter = this._register(new Emitter<void>());
+  /** The skill library changed (loaded, a skill switched, the runtime started or stopped). */
+  readonly onDidChangeSkills: Event<void> = this.onDidChangeSkillsEmitter.event;
+
   /** Called by the gateway when its runtime starts (with it) and stops (undefined). */
   protected attachAgent(runtime: AgentRuntime | undefined): void {
     this.agentRuntime = runtime;
+    this.onDidChangeMcpEmitter.fire();
+    this.onDidChangeSkillsEmitter.fire();
     if (!runtime) return;
+    runtime.addons?.onDidChangeMcp(() => this.onDidChangeMcpEmitter.fire());
+    runtime.addons?.onDidChangeSkills(() => this.onDidChangeSkillsEmitter.fire());
     runtime.onDidChangeApprovals((e) => this.onDidChangeApprovalsEmitter.fire(e));
     runtime.onDidChangeFiles((e) => this.onDidChangeFilesEmitter.fire(e));
     runtime.projectRules.onDidChange(() => this.onDidChangeProjectRulesEmitter.fire());
@@ -53,6 +66,63 @@ export abstract class AgentGatewayBase extends Disposable {
   /** The host saw AGENTS.md or a file under `.multiclaw/rules` change. */
   projectRulesChanged(): void {
     this.agentRuntime?.projectRules.changed();
+  }
+
+  // ── MCP servers and skills (issue 13): empty while stopped.
+
+  mcpServers(): McpServerStatus[] {
+    return this.agentRuntime?.addons?.mcp?.states() ?? [];
+  }
+
+  /** Enabled MCP tools, how many are sent to the model, and the cap. */
+  mcpToolBudget(): { enabled: number; sent: number; cap: number } {
+    return this.agentRuntime?.addons?.mcp?.toolBudget() ?? { enabled: 0, sent: 0, cap: 0 };
+  }
+
+  async startMcpServer(name: string): Promise<void> {
+    await this.addons().startServer(name);
+  }
+
+  async stopMcpServer(name: string): Promise<void> {
+    await this.mcpManager(name).stop(name);
+  }
+
+  async restartMcpServer(name: string): Promise<void> {
+    await this.mcpManager(name).stop(name);
+    await this.addons().startServer(name);
+  }
+
+  async setMcpToolEnabled(qualifiedName: string, enabled: boolean): Promise<void> {
+    await this.mcpManager(qualifiedName).setToolEnabled(qualifiedName, enabled);
+  }
+
+  skills(): SkillInfo[] {
+    return this.agentRuntime?.addons?.skills.skills() ?? [];
+  }
+
+  skillProblems(): SkillProblem[] {
+    return this.agentRuntime?.addons?.skills.problems() ?? [];
+  }
+
+  async setSkillEnabled(name: string, enabled: boolean): Promise<void> {
+    await this.addons().skills.setEnabled(name, enabled);
+  }
+
+  /** A SKILL.md changed on disk (as the host reports): read them again. */
+  async reloadSkills(): Promise<void> {
+    await this.agentRuntime?.addons?.reloadSkills();
+  }
+
+  private addons(): NonNullable<AgentRuntime['addons']> {
+    const a = this.agentRuntime?.addons;
+    if (!a) throw new Error('The gateway is not running.');
+    return a;
+  }
+
+  private mcpManager(name: string): NonNullable<NonNullable<AgentRuntime['addons']>['mcp']> {
+    const m = this.addons().mcp;
+    if (!m) throw new Error(`No MCP server is configured (looked for ${name}).`);
+    return m;
   }
 
   /** The agent runtime while the gateway runs with a workspace port (undefined otherwise). */

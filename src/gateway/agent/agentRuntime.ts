@@ -13,6 +13,7 @@ import { ChangeTracker } from './changes';
 import type { FilesChange } from './agentHost';
 import type { Guardrails } from './policy';
 import { ProjectRules } from './projectRules';
+import { ToolAddons, type ToolAddonsOptions } from './toolAddons';
 import { RulesStore } from './rulesStore';
 import type { AgentTools } from './toolRunner';
 import { ReadTracker } from './tools/readTracker';
@@ -24,6 +25,8 @@ export interface AgentRuntimeOptions {
   storageDir: string;
   store: ConversationStore;
   logger: Logger;
+  /** MCP servers and skills (absent: built-in tools only). */
+  addons?: Omit<ToolAddonsOptions, 'port' | 'storageDir' | 'logger'>;
 }
 
 /** The workspace floor, tightened by the agent's own guardrails (never loosened). */
@@ -53,8 +56,10 @@ export class AgentRuntime extends Disposable {
     readonly changes: ChangeTracker,
     readonly approvals: ApprovalBroker,
     readonly projectRules: ProjectRules,
+    readonly addons: ToolAddons | undefined,
   ) {
     super();
+    if (addons) this._register(addons);
     this._register(projectRules);
     this._register(approvals);
     this._register(changes);
@@ -68,7 +73,8 @@ export class AgentRuntime extends Disposable {
     const rules = await RulesStore.open(path.join(o.storageDir, 'agent-rules.json'), log);
     const changes = await ChangeTracker.open(o.port, path.join(o.storageDir, 'checkpoints'), log);
     const projectRules = await ProjectRules.open(o.port, path.join(o.storageDir, 'project-rules.json'), log);
-    return new AgentRuntime(o, rules, changes, new ApprovalBroker(rules, log), projectRules);
+    const addons = o.addons ? await ToolAddons.open({ ...o.addons, port: o.port, storageDir: o.storageDir, logger: o.logger }) : undefined;
+    return new AgentRuntime(o, rules, changes, new ApprovalBroker(rules, log), projectRules, addons);
   }
 
   get port(): WorkspacePort {
@@ -85,6 +91,8 @@ export class AgentRuntime extends Disposable {
       storageDirs: [this.o.storageDir],
       rules: () => this.rules.rules(this.o.port.folders().map((f) => f.path)),
       projectRules: () => this.projectRules.list(),
+      mcp: () => this.addons?.mcp,
+      skills: () => this.addons?.skills,
     };
   }
 
@@ -101,6 +109,7 @@ export class AgentRuntime extends Disposable {
   /** Stops waiting approvals (their turns end) and writes the checkpoints. */
   async close(): Promise<void> {
     this.approvals.cancelAll();
+    await this.addons?.close();
     await this.changes.flush();
     this.dispose();
   }

@@ -72,7 +72,9 @@ export type PolicyCall =
   | { tool: string; kind: 'edit'; paths: ResolvedPath[] }
   | { tool: string; kind: 'command'; command: string; cwd: ResolvedPath }
   | { tool: string; kind: 'network'; url: string }
-  | { tool: string; kind: 'interaction' };
+  | { tool: string; kind: 'interaction' }
+  /** A tool of an MCP server; `changed`: its name, description or input schema differs from the one approved (the rug pull). */
+  | { tool: string; kind: 'mcp'; server: string; changed: boolean };
 
 export interface Verdict {
   decision: 'allow' | 'ask' | 'deny';
@@ -92,10 +94,12 @@ const ACTION_TYPES: Record<ToolKind, readonly string[]> = {
   command: ['command', 'run_command', 'execute_command', 'exec', 'shell', 'terminal'],
   network: ['network', 'web_fetch', 'fetch', 'web', 'http'],
   interaction: [],
+  mcp: ['mcp'],
 };
 
 function guardrailHit(list: readonly string[] | undefined, tool: string, kind: ToolKind): string | undefined {
-  const names = [tool.toLowerCase(), ...(ACTION_TYPES[kind] ?? [])];
+  // An MCP tool also answers to `mcp__<server>__<tool>` (the name other products give it).
+  const names = [tool.toLowerCase(), ...(ACTION_TYPES[kind] ?? []), ...(kind === 'mcp' ? [`mcp__${tool.toLowerCase()}`] : [])];
   return (list ?? []).find((entry) => {
     const re = new RegExp(
       '^' +
@@ -145,6 +149,8 @@ function decideByKind(call: PolicyCall, ctx: PolicyContext): Verdict {
       return decideNetwork(call, ctx);
     case 'interaction':
       return { decision: 'allow', reason: 'an interaction tool' };
+    case 'mcp':
+      return decideMcp(call, ctx);
     default:
       return ask(`an unknown kind of tool (${(call as { kind: unknown }).kind as string})`);
   }
@@ -259,6 +265,16 @@ function decideNetwork(call: Extract<PolicyCall, { kind: 'network' }>, ctx: Poli
   return ask(`${host} is not in the allowed domains`, `${call.tool}:${host}`);
 }
 
+/**
+ * An MCP tool asks until the user allows it always (`<server>__<tool>:*`); a tool that changed since it
+ * was approved asks again whatever rule exists, and offers no rule (approve what it is now, once).
+ */
+function decideMcp(call: Extract<PolicyCall, { kind: 'mcp' }>, ctx: PolicyContext): Verdict {
+  if (call.changed) return ask(`the MCP tool ${call.tool} changed since it was approved (its name, description or input schema): check what it does now`);
+  if (rulesFor(call.tool, ctx).some((r) => ruleMatches(r, call))) return { decision: 'allow', reason: 'a stored rule' };
+  return ask(`a tool of the MCP server "${call.server}" (it runs outside MultiClaw's checks)`, `${call.tool}:*`);
+}
+
 /** The standing rule the approval card offers, before context (decide() narrows it to what is not yet allowed). */
 export function suggestRule(call: PolicyCall): string | undefined {
   switch (call.kind) {
@@ -275,6 +291,8 @@ export function suggestRule(call: PolicyCall): string | undefined {
     }
     case 'edit':
       return `${call.tool}:**`;
+    case 'mcp':
+      return call.changed ? undefined : `${call.tool}:*`;
     default:
       return undefined;
   }

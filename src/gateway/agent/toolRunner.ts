@@ -25,6 +25,7 @@ import {
   type PolicySettings,
 } from './policy';
 import { parseToolArguments, toolByName, type AnyTool, type ToolResult } from './tools';
+import type { McpToolSource, SkillSource } from './tools/extraTools';
 import type { ReadTracker } from './tools/readTracker';
 import { ToolInputError } from './tools/toolTypes';
 import type { WorkspacePort } from './workspacePort';
@@ -40,6 +41,10 @@ export interface AgentTools {
   rules: () => string[];
   /** The workspace's rules files and the team's rules, for the system prompt (`projectRules.ts`). */
   projectRules?: () => Promise<ProjectRule[]>;
+  /** The MCP servers' tools, while any run. */
+  mcp?: () => McpToolSource | undefined;
+  /** The skill library (its prompt block and `read_skill`). */
+  skills?: () => SkillSource | undefined;
 }
 
 export interface CallScope {
@@ -89,6 +94,8 @@ function approvalTitle(tool: AnyTool, call: PolicyCall, subject: string): string
       return `${tool.name === 'write_file' ? 'Create' : 'Edit'} ${subject}`;
     case 'read':
       return `Read ${subject || 'the workspace'}`;
+    case 'mcp':
+      return `Use ${call.tool} (MCP server "${call.server}")${call.changed ? ': it changed since you approved it' : ''}`;
     default:
       return `${tool.name} ${subject}`;
   }
@@ -150,7 +157,7 @@ export class ToolRunner {
           ? policyCall.command
           : policyCall.kind === 'network'
             ? policyCall.url
-            : JSON.stringify(call.arguments, null, 1)
+            : (tool.detail?.(args) ?? JSON.stringify(call.arguments, null, 1))
         ).slice(0, 20_000),
         ...(verdict.suggestedRule ? { suggestedRule: verdict.suggestedRule.slice(0, 500) } : {}),
         ...(scope.taskId ? { taskId: scope.taskId } : {}),

@@ -9,6 +9,7 @@ import type { ToolCallStatus, ToolCallView } from '../../protocol/agent';
 import { codicon, h, textButton } from './dom';
 
 const TOOL_ICON: Record<string, string> = {
+  read_skill: 'book',
   read_file: 'file',
   list_files: 'list-tree',
   search_files: 'search',
@@ -23,6 +24,7 @@ const TOOL_ICON: Record<string, string> = {
 };
 
 const TOOL_LABEL: Record<string, string> = {
+  read_skill: 'Read skill',
   read_file: 'Read',
   list_files: 'List',
   search_files: 'Search',
@@ -36,7 +38,14 @@ const TOOL_LABEL: Record<string, string> = {
   finish: 'Finish',
 };
 
-const KIND_ICON: Record<ToolCallView['kind'], string> = { read: 'file', edit: 'edit', command: 'terminal', network: 'globe', interaction: 'question' };
+const KIND_ICON: Record<ToolCallView['kind'], string> = {
+  read: 'file',
+  edit: 'edit',
+  command: 'terminal',
+  network: 'globe',
+  interaction: 'question',
+  mcp: 'mcp',
+};
 
 const STATUS: Record<ToolCallStatus, { icon: string; label: string; spin?: boolean }> = {
   streaming: { icon: 'loading', label: 'Preparing', spin: true },

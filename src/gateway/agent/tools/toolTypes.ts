@@ -50,7 +50,8 @@ export interface ResolveEnv {
 }
 
 export interface Tool<A = unknown> {
-  name: BuiltinToolName;
+  /** A built-in name, or `<server>__<tool>` for an MCP tool. */
+  name: BuiltinToolName | (string & {});
   description: string;
   inputSchema: JsonSchema;
   kind: ToolKind;
@@ -58,6 +59,8 @@ export interface Tool<A = unknown> {
   /** The argument that matters, one line (a path, a command, a URL, a query). */
   subject(args: A): string;
   url?(args: A): string | undefined;
+  /** What the approval card shows (default: the arguments as JSON). */
+  detail?(args: A): string;
   /** The call as the policy sees it (paths resolved: absolute and real). Throws ToolInputError for a path it cannot use. */
   policyCall(args: A, env: ResolveEnv): Promise<PolicyCall>;
   run(args: A, call: PolicyCall, ctx: ToolContext): Promise<ToolResult>;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { NodeWorkspace } from '../../../../src/gateway/agent/nodeWorkspace';
 import type { ChatEvent, SendOptions } from '../../../../src/gateway/chat/chatService';
 import type { GatewayConfig } from '../../../../src/gateway/config';
+import type { GatewayDeps } from '../../../../src/gateway/gateway';
 import type { ProviderId } from '../../../../src/gateway/providers/types';
 import type { Conversation } from '../../../../src/gateway/store/conversationStore';
 import type { ToolCallView } from '../../../../src/protocol/agent';
@@ -39,6 +40,8 @@ export interface RigOptions {
   config?: (c: GatewayConfig) => void;
   dir?: string;
   trusted?: boolean;
+  /** More gateway deps (MCP consent, the skills folder). */
+  gateway?: Pick<GatewayDeps, 'mcpConsent' | 'skillsFolder'>;
 }
 
 export async function agentRig(server: ProviderServer, provider: ProviderId, o: RigOptions = {}): Promise<AgentRig> {
@@ -51,6 +54,7 @@ export async function agentRig(server: ProviderServer, provider: ProviderId, o: 
   const t = await createTestGateway(server, {
     dir: o.dir,
     workspace: port,
+    ...o.gateway,
     config: (c) => {
       c.agent = {
         tools: true,
