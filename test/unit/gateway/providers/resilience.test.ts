@@ -108,10 +108,17 @@ describe('provider clients: broken streams', function () {
 
       it('retries a stall before the first token, then gives up with "idle_timeout"', async () => {
         server.setScenario('stall:0');
-        const out = await collect(clientFor(h, server, id), request('silent'), { idleTimeoutMs: 100, maxAttempts: 2 });
+        const retries: number[] = [];
+        const out = await collect(clientFor(h, server, id), request('silent'), {
+          idleTimeoutMs: 300,
+          maxAttempts: 2,
+          onRetry: (attempt) => retries.push(attempt),
+        });
         assert.equal(out.error?.kind, 'idle_timeout');
         assert.equal(out.deltas.length, 0);
-        assert.equal(server.stats().requests[id], 2);
+        // Counted by the client: on a loaded machine the second request may time out before the server sees it.
+        assert.deepEqual(retries, [1], 'the first attempt was retried once, then it gave up');
+        assert.ok((server.stats().requests[id] ?? 0) >= 1);
       });
 
       it('cancels mid-stream: ends with kind "cancelled" and the server sees the socket close at once', async () => {
