@@ -50,6 +50,17 @@ export const CMD = {
   revertToHere: 'multiclaw.revertToHere',
   trustWorkspace: 'multiclaw.trustWorkspace',
   useLocalModel: 'multiclaw.useLocalModel',
+  addMcpServer: 'multiclaw.addMcpServer',
+  startMcpServer: 'multiclaw.startMcpServer',
+  stopMcpServer: 'multiclaw.stopMcpServer',
+  restartMcpServer: 'multiclaw.restartMcpServer',
+  enableMcpServer: 'multiclaw.enableMcpServer',
+  disableMcpServer: 'multiclaw.disableMcpServer',
+  showMcpLog: 'multiclaw.showMcpLog',
+  openMcpSettings: 'multiclaw.openMcpSettings',
+  newSkill: 'multiclaw.newSkill',
+  openSkill: 'multiclaw.openSkill',
+  reloadSkills: 'multiclaw.reloadSkills',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 
@@ -59,6 +70,8 @@ export const VIEW = {
   tasks: 'multiclaw.tasks',
   network: 'multiclaw.network',
   instances: 'multiclaw.instances',
+  mcp: 'multiclaw.mcpServers',
+  skills: 'multiclaw.skills',
 } as const;
 
 /** `when`-clause context keys the extension sets. */

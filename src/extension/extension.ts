@@ -2,6 +2,8 @@
  * The composition root: builds the object graph by hand and registers one root disposable.
  * Activation does no I/O of its own; the gateway starts asynchronously.
  */
+import os from 'node:os';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { CMD, VIEW, CTX, setContext } from './commandIds';
 import { Gateway } from '../gateway/gateway';
@@ -18,6 +20,10 @@ import { registerLocalApi } from './localApi';
 import { LocalModelOffer } from './firstRun/localModelOffer';
 import { RestrictedMode } from './firstRun/restrictedMode';
 import { createLogger } from './logging';
+import { registerMcp } from './mcp/mcpCommands';
+import { McpConsentUi } from './mcp/mcpConsent';
+import type { McpTree } from './mcp/mcpTree';
+import type { SkillsTree } from './mcp/skillsTree';
 import { registerNetwork } from './network/networkCommands';
 import { readAutoStart, readGatewayConfig } from './settings';
 import { registerInstanceCommands, type DesktopUi } from './instances/instanceCommands';
@@ -38,6 +44,8 @@ export interface MultiClawApi {
   readonly desktop: DesktopUi;
   /** The editor port the agents act through, its terminal, and the review of their edits. */
   readonly agent: { readonly workspace: VsCodeWorkspace; readonly terminal: AgentTerminal; readonly review: EditReview };
+  /** The MCP view and the consent question before a server's first start. */
+  readonly mcp: { readonly consent: McpConsentUi; readonly tree: McpTree; readonly skills: SkillsTree };
   readonly activatedInMs: number;
 }
 
@@ -48,8 +56,11 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   const logger = createLogger(channel, redactor);
   const agentTerminal = new AgentTerminal(logger.child('terminal'));
   const workspacePort = new VsCodeWorkspace({ terminal: agentTerminal, logger: logger.child('workspace-port') });
+  const consent = new McpConsentUi();
   const gateway = new Gateway({
     workspace: workspacePort,
+    mcpConsent: (server) => consent.ask(server),
+    skillsFolder: path.join(os.homedir(), '.multiclaw', 'skills'),
     logger,
     redactor,
     secrets: context.secrets,
@@ -72,6 +83,11 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   instancesTree.attach(instancesView);
   const desktop = registerInstanceCommands({ extensionUri: context.extensionUri, gateway, tree: instancesTree, logger: logger.child('desktop') });
   desktop.ui.onDidChangeConnected((instance) => tasksTree.setFocus(instance));
+  const reloadSettings = (): void =>
+    void readGatewayConfig(logger.child('settings'))
+      .then((c) => gateway.setConfig(c))
+      .catch((err: unknown) => logger.warn('settings:', err instanceof Error ? err : String(err)));
+  const mcp = registerMcp({ gateway, logger, consent, onMcpFilesChanged: reloadSettings });
   const auth = new MultiClawAuthProvider(
     context.secrets,
     gateway,
@@ -96,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     instancesTree,
     instancesView,
     ...desktop.disposables,
+    ...mcp.disposables,
     new RestrictedMode({ workspaceState: context.workspaceState, onChatEvent: gateway.onChatEvent, logger: logger.child('trust') }),
     new LocalModelOffer(gateway, logger.child('local-models')),
     auth,
@@ -119,7 +136,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
       if (state === 'error') showError(`The gateway failed to start: ${error ?? 'unknown error'}`, logger);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('multiclaw')) void readGatewayConfig(logger.child('settings')).then((c) => gateway.setConfig(c));
+      if (e.affectsConfiguration('multiclaw')) reloadSettings();
     }),
     context.secrets.onDidChange((e) => void gateway.keys.onSecretChanged(e.key)),
   );
@@ -134,7 +151,16 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   });
   const activatedInMs = performance.now() - started;
   logger.info(`MultiClaw ${String(context.extension.packageJSON.version)} activated in ${activatedInMs.toFixed(1)} ms`);
-  return { gateway, chatView, tasksTree, statusBar, desktop: desktop.ui, agent: { workspace: workspacePort, terminal: agentTerminal, review }, activatedInMs };
+  return {
+    gateway,
+    chatView,
+    tasksTree,
+    statusBar,
+    desktop: desktop.ui,
+    agent: { workspace: workspacePort, terminal: agentTerminal, review },
+    mcp: { consent: mcp.consent, tree: mcp.mcpTree, skills: mcp.skillsTree },
+    activatedInMs,
+  };
 }
 
 export function deactivate(): void {

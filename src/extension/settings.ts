@@ -3,6 +3,7 @@ import { DEFAULT_LOCAL_API_PORT, DEFAULT_PROVIDER_SETTINGS, type AgentConfig, ty
 import { parseModelPrices } from '../gateway/chat/pricing';
 import type { Logger } from '../gateway/ports';
 import type { ProviderId } from '../gateway/providers/types';
+import { readMcpSettings } from './mcp/mcpSettings';
 import { readNetworkConfig } from './network/networkSettings';
 
 /** Setting-key segment of each provider (`multiclaw.providers.<segment>.*`). */
@@ -117,6 +118,7 @@ export async function readGatewayConfig(logger: Logger): Promise<GatewayConfig> 
     workspace: { url: readUrl(cfg, 'workspace.url', '', logger, true) },
     agent: readAgentSettings(cfg, logger),
     modelPrices: parseModelPrices(cfg.get<unknown>('chat.modelPrices'), (m) => logger.warn(m)),
+    mcp: await readMcpSettings(logger),
   };
 }
 
