@@ -169,12 +169,28 @@ export class AgentTerminal extends Disposable {
         clearTimeout(timer);
         clearTimeout(drainTimer);
         clearTimeout(killTimer);
+        startSub.dispose();
         o.signal.removeEventListener('abort', onAbort);
         resolve({ exitCode, output: cap.text(), ended, via: 'shell-integration' });
       };
+      // VS Code does not always report our own execution object: a command sent while the first
+      // prompt is still drawing (or the second one in a reused terminal) may start and end as another
+      // execution of this terminal. Those count as ours; the first stream that yields output is read.
+      const adopted = new Set<vscode.TerminalShellExecution>();
+      const reading = new Set<vscode.TerminalShellExecution>();
+      let source: vscode.TerminalShellExecution | undefined;
+      let openStreams = 0;
+      const isOurs = (e: { terminal: vscode.Terminal; execution: vscode.TerminalShellExecution }): boolean =>
+        e.execution === execution || adopted.has(e.execution) || (e.terminal === terminal && e.execution.commandLine.value.trim() === line.trim());
+      const startSub = vscode.window.onDidStartTerminalShellExecution((e) => {
+        if (e.terminal !== terminal || settled) return;
+        adopted.add(e.execution);
+        readFrom(e.execution);
+      });
       const endSub = vscode.window.onDidEndTerminalShellExecution((e) => {
-        if (e.execution !== execution) return;
+        if (!isOurs(e)) return;
         endSub.dispose();
+        startSub.dispose();
         this.busy.delete(terminal);
         exitCode = ended === 'exited' ? e.exitCode : undefined;
         // The stream may still hold the last chunk: finish once it is drained (or soon after).
@@ -182,6 +198,32 @@ export class AgentTerminal extends Disposable {
         if (streamDone) finish();
         else drainTimer = setTimeout(finish, 500);
       });
+      const readFrom = (ex: vscode.TerminalShellExecution | undefined): void => {
+        if (!ex || reading.has(ex)) return;
+        reading.add(ex);
+        openStreams++;
+        void (async () => {
+          try {
+            for await (const chunk of ex.read()) {
+              if (settled) break;
+              const text = clean(chunk);
+              if (!text) continue;
+              source ??= ex;
+              if (source !== ex) break;
+              cap.push(text);
+              o.onOutput?.(text);
+            }
+          } catch (err) {
+            this.log.warn(`reading "${o.command}" output failed: ${err instanceof Error ? err.message : String(err)}`);
+          }
+          openStreams--;
+          // Done when the stream we read ended, or every stream ended without output.
+          if (source === ex || (source === undefined && openStreams === 0)) {
+            streamDone = true;
+            if (drainTimer) finish();
+          }
+        })();
+      };
       const interrupt = (why: CommandResult['ended']): void => {
         if (settled || killTimer) return;
         ended = why;
@@ -218,27 +260,14 @@ export class AgentTerminal extends Disposable {
       } catch (err) {
         this.busy.delete(terminal);
         endSub.dispose();
+        startSub.dispose();
         clearTimeout(timer);
         o.signal.removeEventListener('abort', onAbort);
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       o.onStart?.({ terminal: terminal.name });
-      void (async () => {
-        try {
-          for await (const chunk of execution.read()) {
-            if (settled) break;
-            const text = clean(chunk);
-            if (!text) continue;
-            cap.push(text);
-            o.onOutput?.(text);
-          }
-        } catch (err) {
-          this.log.warn(`reading "${o.command}" output failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        streamDone = true;
-        if (drainTimer) finish();
-      })();
+      readFrom(execution);
     });
   }
 
