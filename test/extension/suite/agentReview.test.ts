@@ -39,9 +39,9 @@ describe('agents that act (in a real VS Code, through the gateway)', function ()
     assert.ok(folder, 'the test window has a workspace folder');
     root = fs.mkdtempSync(path.join(folder.uri.fsPath, 'agent-review-'));
     rel = path.basename(root);
-    const changed = waitFor(a.gateway.onDidChangeAgents, () => true, 30_000, 'an agents change');
     await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await changed;
+    // Applied once the gateway's config has it (another agents change may come first).
+    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
     await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
     await a.gateway.ensureRunning();
   });

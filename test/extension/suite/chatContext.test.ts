@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
 import { api } from '../../support/extensionApi';
-import { waitFor } from '../../support/wait';
+import { until } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
 describe('chat context and rules (in a real VS Code, through the gateway)', function () {
@@ -37,9 +37,9 @@ describe('chat context and rules (in a real VS Code, through the gateway)', func
     assert.ok(ws, 'the test window has a workspace folder');
     folder = ws.uri.fsPath;
     root = fs.mkdtempSync(path.join(folder, 'chat-context-'));
-    const changed = waitFor(a.gateway.onDidChangeAgents, () => true, 30_000, 'an agents change');
     await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await changed;
+    // Applied once the gateway's config has it (another agents change may come first).
+    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
     await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
     await a.gateway.ensureRunning();
   });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { api, EXTENSION_ID } from '../../support/extensionApi';
-import { waitFor } from '../../support/wait';
+import { until, waitFor } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
 describe('MultiClaw extension (in a real VS Code)', function () {
@@ -80,9 +80,9 @@ describe('MultiClaw extension (in a real VS Code)', function () {
 
   it('chats with an agent: streamed reply from the local OpenAI-format server, persisted and listed', async () => {
     const a = await api({ gateway: 'any' });
-    const changed = waitFor(a.gateway.onDidChangeAgents, () => true, 30_000, 'an agents change');
     await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await changed;
+    // Applied once the gateway's config has it (another agents change may come first).
+    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
     assert.equal(a.gateway.config.providers.openai.baseUrl, server.baseUrls.openai);
     server.resetStats();
 

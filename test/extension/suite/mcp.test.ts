@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
 import type { McpNode } from '../../../src/extension/mcp/mcpTree';
 import { api } from '../../support/extensionApi';
-import { until, waitFor } from '../../support/wait';
+import { until } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
 const STDIO_SERVER = path.resolve(__dirname, '../../fixtures/mcp/stdioServer.js');
@@ -39,9 +39,9 @@ describe('MCP servers and skills (in a real VS Code, through the gateway)', func
     const ws = vscode.workspace.workspaceFolders?.[0];
     assert.ok(ws, 'the test window has a workspace folder');
     folder = ws.uri.fsPath;
-    const changed = waitFor(a.gateway.onDidChangeAgents, () => true, 30_000, 'an agents change');
     await cfg().update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await changed;
+    // Applied once the gateway's config has it (another agents change may come first).
+    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
     await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
     await a.gateway.ensureRunning();
   });
