@@ -29,6 +29,9 @@ export interface PgCluster {
   stop(): Promise<void>;
   /** `pg_ctl stop -m immediate` then start again (an abrupt restart: nothing acknowledged may be lost). */
   restart(): Promise<void>;
+  /** The two halves of `restart()`: `pg_ctl stop -m immediate` (a crash: no checkpoint, clients cut off), and start. */
+  crash(): Promise<void>;
+  start(): Promise<void>;
 }
 
 function binDir(): string | undefined {
@@ -101,6 +104,8 @@ export async function startPostgres(): Promise<PgCluster> {
       await pgBin('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       await start();
     },
+    crash: async () => void (await pgBin('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])),
+    start: async () => void (await start()),
     stop: async () => {
       try {
         await pgBin('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);

@@ -5,125 +5,13 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import WebSocket from 'ws';
 import { Admin } from '../../../src/server/admin';
 import { startCluster, type Cluster } from '../../support/cluster';
+import { Follower, rest, retried } from '../../support/clusterClients';
 import { testCluster } from '../../support/postgresHooks';
 import { FAST_SCRYPT, WsClient } from '../../support/server';
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-/** One REST call on a fresh TCP connection (so the proxy spreads calls over the nodes). */
-function rest(base: string, method: string, p: string, token?: string, body?: unknown, idem?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (idem) headers['idempotency-key'] = idem;
-    if (data) headers['content-type'] = 'application/json';
-    const req = http.request(`${base}${p}`, { method, headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-/** Retries a call that died with its node (same idempotency key), until some node answers. */
-async function retried(base: string, method: string, p: string, token: string, body: unknown, idem: string): Promise<Reply & { tries: number }> {
-  for (let tries = 1; ; tries++) {
-    try {
-      const r = await rest(base, method, p, token, body, idem);
-      if (r.status < 500) return { ...r, tries };
-    } catch {
-      // the node died mid-request: try again through the proxy
-    }
-    if (tries > 50) throw new Error(`${method} ${p} never answered`);
-  }
-}
-
-/** A WSS client that follows the event stream, reconnecting through the proxy with its last seq. */
-class Follower {
-  readonly seqs: number[] = [];
-  last = 0;
-  reconnects = 0;
-  resyncs = 0;
-  private stopped = false;
-  private ws: WebSocket | undefined;
-  private waiters: Array<{ seq: number; resolve: () => void }> = [];
-  readonly frames: Array<Record<string, unknown>> = [];
-
-  constructor(
-    private readonly url: string,
-    private readonly token: string,
-    start: number,
-  ) {
-    this.last = start;
-  }
-
-  connect(): Promise<void> {
-    return new Promise((resolve) => {
-      const ws = new WebSocket(this.url, { headers: { authorization: `Bearer ${this.token}` } });
-      this.ws = ws;
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, lastSeq: this.last, client: { name: 'follower', version: '0' } })));
-      ws.on('message', (data) => {
-        const f = JSON.parse(data.toString()) as Record<string, unknown> & { type: string; seq?: number };
-        if (f.type === 'resumed') resolve();
-        if (f.type === 'resync') this.resyncs++;
-        if (f.type === 'signal' || (f.type === 'event' && f.name === 'instance.presence')) this.frames.push(f);
-        if (f.type !== 'event' || typeof f.seq !== 'number') return;
-        this.seqs.push(f.seq);
-        this.last = Math.max(this.last, f.seq);
-        for (const w of this.waiters.filter((x) => this.last >= x.seq)) w.resolve();
-        this.waiters = this.waiters.filter((x) => this.last < x.seq);
-      });
-      ws.on('error', () => undefined);
-      ws.on('close', () => {
-        if (this.stopped) return;
-        this.reconnects++;
-        void this.connect();
-        resolve();
-      });
-    });
-  }
-
-  reached(seq: number): Promise<void> {
-    if (this.last >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
-  }
-
-  /** Lost, duplicated and out-of-order events in (from, to]. */
-  check(from: number, to: number): { lost: number; duplicated: number; outOfOrder: number } {
-    const seen = new Set<number>();
-    let duplicated = 0;
-    let outOfOrder = 0;
-    let prev = from;
-    for (const s of this.seqs) {
-      if (s <= from) continue;
-      if (seen.has(s)) duplicated++;
-      else if (s < prev) outOfOrder++;
-      seen.add(s);
-      prev = Math.max(prev, s);
-    }
-    let lost = 0;
-    for (let s = from + 1; s <= to; s++) if (!seen.has(s)) lost++;
-    return { lost, duplicated, outOfOrder };
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.ws?.close();
-  }
-}
 
 describe('server cluster: three nodes on one PostgreSQL behind a round-robin proxy', function () {
   this.timeout(180_000);
