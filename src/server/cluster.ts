@@ -5,9 +5,11 @@
  *   and LISTENs on one connection; on a hint it reads the missed range from the events table
  *   (`Hub.catchUp`). A head poll every second is the safety net for hints lost while the LISTEN
  *   connection was down (it reconnects by itself, LISTENs again, then polls).
- * - heartbeats its `nodes` row; sockets of instances are `instance_sessions` rows per node, so presence
- *   holds across nodes, and one node at a time (an advisory lock) removes the sessions of nodes whose
- *   heartbeat stopped, emitting `instance.presence` offline — within three heartbeat intervals.
+ * - heartbeats its `nodes` row every half interval; sockets of instances are `instance_sessions` rows
+ *   per node, so presence holds across nodes, and one node at a time (an advisory lock, tried every
+ *   quarter interval) removes the sessions of nodes whose heartbeat is two intervals old, emitting
+ *   `instance.presence` offline — at most 2.25 intervals after the dead node's last heartbeat, within
+ *   the three promised.
  * - relays signalling frames (up to 64 KiB, beyond NOTIFY's limit) through the `signals` table with a
  *   NOTIFY on `mc_ctl` carrying only the row id; sign-outs and deleted workspaces also go on `mc_ctl`.
  *   Removed members and instances and role changes reach every node as the events they already get.
@@ -68,6 +70,8 @@ export class ClusterNode {
   /** Whether the LISTEN connection is up (health). */
   listening = false;
   hintsReceived = 0;
+  /** Since when this node's heartbeats have gone through without a failure (undefined after one failed). */
+  private beatingSince: number | undefined;
 
   constructor(
     private readonly store: PostgresStore,
@@ -77,7 +81,7 @@ export class ClusterNode {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
-    this.info = { nodeId, staleMs: Math.floor(2.5 * heartbeatIntervalMs) };
+    this.info = { nodeId, staleMs: 2 * heartbeatIntervalMs };
     store.hint = async (q, heads) => {
       for (const payload of hintPayloads(nodeId, heads)) await q.query('SELECT pg_notify($1, $2)', [EVENTS, payload]);
     };
@@ -115,10 +119,9 @@ export class ClusterNode {
     this.services = services;
     await this.beat();
     await this.listen();
-    this.every(Math.max(50, Math.floor(this.heartbeatIntervalMs / 2)), async () => {
-      await this.beat();
-      await this.reap();
-    });
+    // Separate timers: a slow reap (it waits in the write queue) never delays this node's own heartbeat.
+    this.every(Math.max(50, Math.floor(this.heartbeatIntervalMs / 2)), () => this.beat());
+    this.every(Math.max(25, Math.floor(this.heartbeatIntervalMs / 4)), () => this.reap());
     this.every(POLL_MS, () => this.pollHeads());
   }
 
@@ -137,19 +140,31 @@ export class ClusterNode {
 
   private async beat(): Promise<void> {
     const now = this.now();
-    await this.store.run(
-      'INSERT INTO nodes (id, started_at, last_seen) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen',
-      this.nodeId,
-      now,
-      now,
-    );
+    try {
+      await this.store.run(
+        'INSERT INTO nodes (id, started_at, last_seen) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen',
+        this.nodeId,
+        now,
+        now,
+      );
+    } catch (err) {
+      this.beatingSince = undefined;
+      throw err;
+    }
+    this.beatingSince ??= now;
   }
 
-  /** One node at a time: the sessions of dead nodes go, and their instances go offline where no live node holds them. */
+  /**
+   * One node at a time: the sessions of dead nodes go, and their instances go offline where no live node
+   * holds them. A node judges the others only once its own heartbeats have gone through for a whole stale
+   * period: after a database outage every node's heartbeat is old, and the live ones need that long to
+   * write theirs again.
+   */
   private async reap(): Promise<void> {
     const svc = this.services;
     if (!svc) return;
     const staleMs = this.info.staleMs;
+    if (this.beatingSince === undefined || this.now() - this.beatingSince < staleMs) return;
     await svc.ctx.queue.run(async (tx) => {
       const lock = (await tx.db.get('SELECT pg_try_advisory_xact_lock(?) AS ok', REAP_LOCK)) as { ok: boolean };
       if (!lock.ok) return;
