@@ -236,6 +236,17 @@ export class Connection {
     if (sock && events.length > 1) sock.uncork();
   }
 
+  /**
+   * Sends a frame built once for many sockets (a heartbeat): its complete WebSocket frame is written
+   * straight to the socket, in order with everything else sent here. Not held back during a replay.
+   */
+  sendWire(f: Pick<WireEvent, 'frame' | 'wire'>): void {
+    if (this.closed || !this.room(f.wire.length)) return;
+    const sock = this.ws.readyState === this.ws.OPEN ? this.socket() : undefined;
+    if (sock) sock.write(f.wire);
+    else this.ws.send(f.frame, TEXT);
+  }
+
   /** The live events held back during the replay (and forgets them). */
   takePending(): WireEvent[] {
     this.pendingBytes = 0;

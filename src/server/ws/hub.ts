@@ -296,6 +296,13 @@ export class Hub implements SessionControl {
     const now = Date.now();
     const clockNow = s.ctx.now();
     const slice = this.tickCount++ % HEARTBEAT_SLICES;
+    // One heartbeat frame per head seq in this tick, built once and written as is to every socket it is for.
+    const frames = new Map<number, WireEvent>();
+    const heartbeat = (headSeq: number): WireEvent => {
+      let f = frames.get(headSeq);
+      if (!f) frames.set(headSeq, (f = wireEvent(headSeq, `{"type":"heartbeat","ts":${clockNow},"headSeq":${headSeq}}`)));
+      return f;
+    };
     for (const c of [...this.conns.values()]) {
       if (c.slot % HEARTBEAT_SLICES !== slice) continue;
       if (clockNow >= c.tokenExp) {
@@ -304,7 +311,7 @@ export class Hub implements SessionControl {
         c.close('heartbeatTimeout', 'heartbeat timeout');
       } else if (c.ready) {
         const headSeq = this.published.get(c.access.workspaceId) ?? 0;
-        c.send({ type: 'heartbeat', ts: clockNow, headSeq: Math.max(headSeq, c.lastSentSeq) });
+        c.sendWire(heartbeat(Math.max(headSeq, c.lastSentSeq)));
         if (now - c.lastReceivedAt > this.heartbeatIntervalMs && c.ws.readyState === c.ws.OPEN) c.ws.ping();
       }
     }
