@@ -22,6 +22,7 @@ const REQUIRED = [
   'extension/dist/webviews/codicons/codicon.ttf',
   'extension/media/multiclaw.svg',
   'extension/media/icon.png',
+  ...['connect-model', 'chat', 'review', 'sign-in', 'dispatch', 'mcp'].map((n) => `extension/media/walkthrough/${n}.svg`),
   'extension/LICENSE.txt',
   'extension/changelog.md',
 ];

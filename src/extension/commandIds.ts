@@ -61,8 +61,12 @@ export const CMD = {
   newSkill: 'multiclaw.newSkill',
   openSkill: 'multiclaw.openSkill',
   reloadSkills: 'multiclaw.reloadSkills',
+  openWalkthrough: 'multiclaw.openWalkthrough',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
+
+/** The walkthrough (`contributes.walkthroughs`), as `workbench.action.openWalkthrough` names it. */
+export const WALKTHROUGH_ID = 'multiclaw.multiclaw-vscode#multiclaw.gettingStarted';
 
 export const VIEW = {
   chat: 'multiclaw.chat',

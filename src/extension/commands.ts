@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CMD, VIEW } from './commandIds';
+import { CMD, VIEW, WALKTHROUGH_ID } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
 import { isProviderId, PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '../gateway/providers/types';
@@ -180,6 +180,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       exportConversation(gateway, logger, conversationIdOf(arg), target instanceof vscode.Uri ? target : undefined, formatArg),
     ),
 
+    reg(CMD.openWalkthrough, () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false)),
+
     reg(CMD.showStatusMenu, async () => {
       type Item = vscode.QuickPickItem & { command?: string };
       const running = gateway.state === 'running';
@@ -205,6 +207,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         { label: '$(pulse) Show Network Activity', command: CMD.showNetworkActivity },
         { label: '$(debug-console) Diagnose Connection', command: CMD.diagnoseConnection },
         { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
+        { label: '$(book) Get Started', description: 'the walkthrough', command: CMD.openWalkthrough },
       ];
       const pick = await vscode.window.showQuickPick(items, {
         placeHolder: `MultiClaw gateway: ${gateway.state}${signedIn ? ` · ${ws.workspace?.name ?? 'workspace'}: ${ws.phase}` : ''}`,

@@ -22,7 +22,7 @@ const shown = (value: string | undefined): string | undefined => value?.replace(
 /** Every string of the manifest a user reads (titles, descriptions, labels, welcome contents), with where it is. */
 function visibleStrings(value: unknown, where: string, out: Array<[string, string]>): Array<[string, string]> {
   const TEXT =
-    /^(title|shortTitle|category|description|markdownDescription|deprecationMessage|markdownDeprecationMessage|name|label|contents|contextualTitle|displayName)$/;
+    /^(title|shortTitle|category|description|markdownDescription|deprecationMessage|markdownDeprecationMessage|name|label|contents|contextualTitle|displayName|altText)$/;
   if (Array.isArray(value)) value.forEach((v, i) => visibleStrings(v, `${where}[${i}]`, out));
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) {
@@ -74,6 +74,27 @@ describe('package.json manifest', () => {
       [],
       'keys nothing uses',
     );
+  });
+
+  it('walks through six steps, each with a command button, a completion event and a themed SVG that exists', () => {
+    const w = (manifest.contributes as unknown as { walkthroughs: Array<{ id: string; steps: Array<Record<string, unknown>> }> }).walkthroughs;
+    assert.equal(w.length, 1);
+    assert.deepEqual(
+      w[0]!.steps.map((s) => s.id),
+      ['connectModel', 'chat', 'review', 'signIn', 'dispatch', 'mcp'],
+    );
+    const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const step of w[0]!.steps) {
+      const description = shown(step.description as string) ?? '';
+      const links = [...description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]!);
+      assert.ok(links.length > 0, `${String(step.id)} has a command button`);
+      for (const l of links) assert.ok(commands.has(l), `${String(step.id)}: ${l} is a contributed command`);
+      assert.ok((step.completionEvents as string[]).length > 0, `${String(step.id)} completes on an event`);
+      const svg = (step.media as { svg: string }).svg;
+      const text = fs.readFileSync(path.join(root, svg), 'utf8');
+      assert.match(text, /var\(--vscode-foreground\)/, `${svg} takes the theme's colours (light and dark)`);
+      assert.doesNotMatch(text, /#[0-9a-f]{3,6}\b/i, `${svg} has no fixed colour`);
+    }
   });
 
   it('pins @types/vscode to the engines minimum', () => {
