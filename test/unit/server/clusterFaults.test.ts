@@ -1,7 +1,8 @@
 /**
  * Faults under three server nodes on one PostgreSQL database (test/support/cluster.ts), in the
- * unit-postgres tier: the database crashing under write load (`pg_ctl -m immediate`), and a node
- * killed in the middle of a `task.update` whose idempotency key is then retried on another node.
+ * unit-postgres tier: the database crashing under write load (`pg_ctl -m immediate`), the same
+ * idempotency key sent to every node at once, and a node killed in the middle of a `task.update` whose
+ * key is then retried on another node.
  * Nothing acknowledged may be lost, no key may apply twice, and the nodes recover by themselves.
  */
 import * as assert from 'node:assert/strict';
@@ -142,6 +143,31 @@ describe('server cluster: a database crash, and a node killed mid-update', funct
       'hints on the other nodes',
     );
     for (const f of list) f.stop();
+  });
+
+  it('applies each idempotency key once when the same request reaches every node at the same time', async () => {
+    const task = await rest(cluster.url, 'POST', `${base()}/tasks`, token, { title: 'dup', prompt: 'p' }, 'dup-task-key');
+    const tid = (task.body.task as { id: string }).id;
+    const keys = 20;
+    const replies = await Promise.all(
+      Array.from({ length: keys }, (_, i) =>
+        Promise.all(
+          cluster.nodes.map((n) => rest(n.url, 'POST', `${base()}/tasks/${tid}/status`, token, { status: 'running', note: `dup${i}` }, `dup-key-${i}`)),
+        ),
+      ),
+    );
+    replies.forEach((perNode, i) => {
+      assert.deepEqual(
+        perNode.map((r) => r.status),
+        [200, 200, 200],
+        `key ${i}: ${JSON.stringify(perNode.map((r) => r.body))}`,
+      );
+      assert.equal(perNode.filter((r) => r.headers['idempotency-replayed'] !== 'true').length, 1, `key ${i} applied by one node, replayed by the others`);
+      const versions = new Set(perNode.map((r) => (r.body.task as { version: number }).version));
+      assert.equal(versions.size, 1, `key ${i}: one answer`);
+    });
+    const applied = (await notes(tid)).filter((n) => n?.startsWith('dup')).sort();
+    assert.deepEqual(applied, Array.from({ length: keys }, (_, i) => `dup${i}`).sort(), 'each key applied exactly once');
   });
 
   it('applies a task.update once when its node dies before answering and the key is retried on another node', async () => {
