@@ -274,16 +274,22 @@ export class TaskService extends Disposable {
         mode: task.phase === 'plan' ? 'plan' : 'act',
         taskId: task.workspaceTaskId ?? undefined,
       });
+      // This turn's replies follow its own message: an earlier reply (the plan's) is never its result.
+      const turnStart = conversation.messages.length;
       if (run.cancelRequested || this.closing) this.deps.chat.stop(conversation.id);
       await done;
-      const reply = [...conversation.messages].reverse().find((m) => m.role === 'assistant');
+      const reply = conversation.messages
+        .slice(turnStart)
+        .reverse()
+        .find((m) => m.role === 'assistant');
       if (this.closing && reply?.status !== 'complete') {
         this.finish(task, 'failed', { error: interruptedError() });
       } else if (reply?.status === 'complete' && reply.finishReason === 'budget_exhausted') {
         this.finish(task, 'failed', { error: { kind: 'budget_exhausted', message: reply.text } });
       } else if (reply?.status === 'complete') {
         this.finish(task, 'completed', { result: { text: reply.text } });
-      } else if (reply?.status === 'cancelled') {
+      } else if (reply?.status === 'cancelled' || (!reply && run.cancelRequested)) {
+        // A cancel before the first request ends the turn with no reply at all.
         this.finish(task, 'cancelled', {});
       } else {
         this.finish(task, 'failed', {
