@@ -19,20 +19,11 @@ import {
   normalizeTitle,
   snippetOf,
   type StoredMessage,
-  type StoredUsage,
   titleFromText,
 } from './model';
-import {
-  type CallRecord,
-  type ContextItem,
-  encodeRecord,
-  type EndRecord,
-  MAX_ERROR_KIND_LENGTH,
-  MAX_ERROR_MESSAGE_LENGTH,
-  MAX_RESULT_CONTENT,
-  type ResultRecord,
-  type StoredToolCall,
-} from './records';
+import { type CallRecord, type ContextItem, encodeRecord, type ResultRecord, type StoredToolCall } from './records';
+import { capResult, endRecord } from './recordBuilders';
+import type { BranchPosition, BranchTree } from './branchTree';
 import type { ReplayState } from './replay';
 import { applyResult, viewFromCall } from './toolRecords';
 
@@ -60,16 +51,6 @@ export interface ConversationHost {
   closed(conversation: Conversation, drained: Promise<void>): void;
 }
 
-function cleanUsage(usage: StoredUsage): StoredUsage {
-  const out: StoredUsage = {};
-  if (Number.isFinite(usage.inputTokens)) out.inputTokens = usage.inputTokens;
-  if (Number.isFinite(usage.outputTokens)) out.outputTokens = usage.outputTokens;
-  if (Number.isFinite(usage.cachedInputTokens)) out.cachedInputTokens = usage.cachedInputTokens;
-  if (usage.provider && usage.provider.length <= 100) out.provider = usage.provider;
-  if (usage.model && usage.model.length <= 200) out.model = usage.model;
-  return out;
-}
-
 export class Conversation extends Disposable {
   readonly id: string;
   /** What loading repaired (empty for a healthy file), for one log line. */
@@ -81,6 +62,9 @@ export class Conversation extends Disposable {
   private pending: { id: string; text: string }[] = [];
   private pendingCalls: { id: string; line: string }[] = [];
   private readonly tools: Map<string, MessageTools>;
+  private readonly tree: BranchTree;
+  /** Messages on the branches not shown. */
+  private readonly hidden: Map<string, StoredMessage>;
   private flushTimer: IDisposable | undefined;
   private discarded = false;
   private explicitTitle: string;
@@ -100,6 +84,8 @@ export class Conversation extends Disposable {
     this.repairs = state.repairs;
     this.list = state.messages;
     this.tools = state.tools;
+    this.tree = state.tree;
+    this.hidden = state.hidden;
     for (const m of this.list) this.byId.set(m.id, m);
     this.explicitTitle = state.explicitTitle;
     this.derivedTitle = state.derivedTitle;
@@ -133,7 +119,6 @@ export class Conversation extends Disposable {
     return this.isDisposed;
   }
 
-  /** Appends a user message; resolves once it is on disk (fsynced). */
   /** Appends a user message with what the user attached to it (written with it, fsync'd). */
   async appendUser(text: string, context?: readonly ContextItem[]): Promise<StoredMessage> {
     this.assertOpen();
@@ -177,16 +162,7 @@ export class Conversation extends Disposable {
   async finishAssistant(messageId: string, end: AssistantEnd): Promise<void> {
     this.assertOpen();
     const m = this.streamingReply(messageId, 'finishAssistant');
-    const record: EndRecord = { t: 'end', id: messageId, status: end.status, ts: this.host.clock.now() };
-    if (end.finishReason !== undefined) record.finishReason = end.finishReason.slice(0, 200);
-    if (end.usage) record.usage = cleanUsage(end.usage);
-    if (end.error) {
-      record.error = {
-        kind: end.error.kind.slice(0, MAX_ERROR_KIND_LENGTH),
-        message: end.error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH),
-        retryable: end.error.retryable,
-      };
-    }
+    const record = endRecord(messageId, end, this.host.clock.now());
     const endLine = encodeRecord(record);
     this.sealed.add(messageId);
     try {
@@ -245,10 +221,7 @@ export class Conversation extends Disposable {
     const view = this.byId.get(messageId)?.toolCalls?.find((v) => v.id === result.callId);
     if (!tools || !view || tools.results.has(result.callId))
       throw new Error(`appendToolResult: no call ${result.callId} waiting in message ${messageId} of conversation ${this.id}`);
-    const content =
-      result.content.length > MAX_RESULT_CONTENT
-        ? `${result.content.slice(0, MAX_RESULT_CONTENT)}\n… (cut: ${result.content.length} characters in all)`
-        : result.content;
+    const content = capResult(result.content);
     const record: ResultRecord = { ...result, t: 'result', id: messageId, content, durationMs: Math.max(0, result.durationMs), ts: this.host.clock.now() };
     const line = encodeRecord(record);
     const apply = (): void => {
@@ -289,11 +262,52 @@ export class Conversation extends Disposable {
       await this.write(encodeRecord({ t: 'remove', id: messageId, ts: this.host.clock.now() }), true, () => {
         this.list.splice(this.list.indexOf(m), 1);
         this.byId.delete(messageId);
+        this.tree.remove(messageId);
         this.tools.delete(messageId);
       });
     } finally {
       this.sealed.delete(messageId);
     }
+  }
+
+  /** Where a message sits among its alternatives (an edited message, a regenerated reply); undefined: it has none. */
+  branchOf(messageId: string): BranchPosition | undefined {
+    return this.tree.position(messageId);
+  }
+
+  /** The alternative `offset` places from a message of the shown branch (-1: previous, 1: next). */
+  siblingOf(messageId: string, offset: number): string | undefined {
+    return this.byId.has(messageId) ? this.tree.sibling(messageId, offset) : undefined;
+  }
+
+  /**
+   * Forks: cuts the shown branch after `after` (null: before the first message) and, with `user`,
+   * starts the new branch with that message (written with the fork, fsynced). The cut messages stay
+   * as the other branch. Refused while a reply streams or when `after` is not on the shown branch.
+   */
+  async fork(after: string | null, user?: { text: string; context?: readonly ContextItem[] }): Promise<StoredMessage | undefined> {
+    this.assertOpen();
+    if (this.list.some((m) => m.status === 'streaming')) throw new Error(`fork: a reply is still streaming in conversation ${this.id}`);
+    if (after !== null && !this.byId.has(after)) throw new Error(`fork: no message ${after} on the shown branch of conversation ${this.id}`);
+    const ts = this.host.clock.now();
+    const items = user?.context?.length ? { context: user.context.map((c) => ({ ...c })) } : {};
+    const msg: StoredMessage | undefined = user && { id: randomUUID(), role: 'user', text: user.text, ts, status: 'complete', ...items };
+    const lines = encodeRecord({ t: 'fork', after, ts }) + (msg ? encodeRecord({ t: 'user', id: msg.id, text: msg.text, ts, ...items }) : '');
+    await this.write(this.takePending() + lines, true, () => {
+      this.tree.forkMessages(after, this.list, this.byId, this.hidden);
+      if (msg) this.add(msg);
+    });
+    return msg && { ...msg };
+  }
+
+  /** Shows the branch that holds `messageId` (one of the alternatives `branchOf` counts); fsynced. */
+  async showBranch(messageId: string): Promise<void> {
+    this.assertOpen();
+    if (!this.tree.has(messageId)) throw new Error(`showBranch: no message ${messageId} in conversation ${this.id}`);
+    if (this.list.some((m) => m.status === 'streaming')) throw new Error(`showBranch: a reply is still streaming in conversation ${this.id}`);
+    await this.write(this.takePending() + encodeRecord({ t: 'branch', id: messageId, ts: this.host.clock.now() }), true, () => {
+      this.tree.showMessages(messageId, this.list, this.byId, this.hidden);
+    });
   }
 
   /** Sets an explicit title ('' goes back to the one derived from the first message). */
@@ -358,6 +372,7 @@ export class Conversation extends Disposable {
   }
 
   private add(msg: StoredMessage): void {
+    this.tree.add(msg.id);
     this.list.push(msg);
     this.byId.set(msg.id, msg);
     this.updatedAt = Math.max(this.updatedAt, msg.ts);

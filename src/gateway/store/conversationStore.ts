@@ -14,6 +14,7 @@ import { Conversation, type ConversationHost } from './conversation';
 import { createJournalFile, Journal } from './journal';
 import { type ConversationSummary, displayTitle, normalizeTitle, snippetOf } from './model';
 import { encodeRecord, FORMAT_VERSION, isConversationId, type MetaRecord } from './records';
+import { BranchTree } from './branchTree';
 import { type LoadedFile, loadConversationFile, type ReplayState, scanConversationFile } from './replay';
 
 export type { AssistantEnd, ConversationMeta, ConversationSummary, StoredError, StoredMessage, StoredStatus, StoredUsage } from './model';
@@ -133,6 +134,8 @@ export class ConversationStore extends Disposable {
       createdAt: meta.createdAt,
       updatedAt: meta.createdAt,
       messages: [],
+      tree: new BranchTree(),
+      hidden: new Map(),
       tools: new Map(),
       repairs: [],
     };

@@ -11,6 +11,11 @@
  *   {"t":"title","title":"…","ts":<ms>}                               explicit title ("" = derive)  (fsync)
  *   {"t":"agent","agentId":"a2","ts":<ms>}                            the agent changed            (fsync)
  *   {"t":"remove","id":"<msg>","ts":<ms>}                             tombstone: message gone      (fsync)
+ *   {"t":"fork","after":"<msg>"|null,"ts":<ms>}                       the shown branch is cut after <msg> (null:
+ *                                                                    before the first message); the next message
+ *                                                                    starts a new branch there, the cut ones stay
+ *                                                                    as the other branch (edit, regenerate; fsync)
+ *   {"t":"branch","id":"<msg>","ts":<ms>}                             show the branch that holds <msg>   (fsync)
  *   {"t":"call","id":"<msg>","call":{"id","name","arguments","providerData"?},"kind"?,"subject"?,"url"?}
  *                                                                    a tool call of reply <msg>, written with
  *                                                                    the reply's end (one fsync per round trip)
@@ -30,6 +35,9 @@
  * while it ran) is closed as `interrupted`, and the history sent to a provider gets an "interrupted"
  * result for it, so the conversation continues. Unknown fields are ignored (forward compatible).
  * The title shown is the last explicit title, else the first line of the first user message.
+ * Branches (branchTree.ts): each message follows the end of the shown branch when it was written; a
+ * fork that no message followed is undone on load; a fork or branch record naming a message that is
+ * not there is skipped with a note. Files without them (older ones) are one branch.
  */
 import { z } from 'zod';
 import { toolKindSchema } from '../../protocol/agent';
@@ -112,6 +120,8 @@ export const endRecordSchema = z.object({
 export const titleRecordSchema = z.object({ t: z.literal('title'), title: z.string().max(MAX_TITLE_LENGTH), ts });
 export const agentRecordSchema = z.object({ t: z.literal('agent'), agentId, ts });
 export const removeRecordSchema = z.object({ t: z.literal('remove'), id: messageId, ts });
+export const forkRecordSchema = z.object({ t: z.literal('fork'), after: messageId.nullable(), ts });
+export const branchRecordSchema = z.object({ t: z.literal('branch'), id: messageId, ts });
 export const storedToolCallSchema = z.object({
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
@@ -148,6 +158,8 @@ export const recordSchema = z.discriminatedUnion('t', [
   titleRecordSchema,
   agentRecordSchema,
   removeRecordSchema,
+  forkRecordSchema,
+  branchRecordSchema,
   callRecordSchema,
   resultRecordSchema,
 ]);
@@ -162,7 +174,20 @@ export type ResultRecord = z.infer<typeof resultRecordSchema>;
 export type ToolResultStatus = z.infer<typeof toolResultStatusSchema>;
 export type ContextItem = z.infer<typeof contextItemSchema>;
 
-const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>(['meta', 'user', 'start', 'chunk', 'end', 'title', 'agent', 'remove', 'call', 'result']);
+const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
+  'meta',
+  'user',
+  'start',
+  'chunk',
+  'end',
+  'title',
+  'agent',
+  'remove',
+  'fork',
+  'branch',
+  'call',
+  'result',
+]);
 const typeOnly = z.object({ t: z.string() });
 
 /** Serialises one record as a line. Validates first: the writer never writes what the reader would skip. */

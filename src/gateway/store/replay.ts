@@ -5,6 +5,7 @@
  * list index and keeps only the first characters of each message.
  */
 import { createReadStream, promises as fs } from 'node:fs';
+import { BranchTree } from './branchTree';
 import { type MetaRecord, parseRecord, type StoreRecord } from './records';
 import { INDEX_TEXT_CAP, type MessageTools, type StoredMessage, titleFromText } from './model';
 import { applyResult, viewFromCall } from './toolRecords';
@@ -19,7 +20,12 @@ export interface ReplayState {
   createdAt: number;
   taskId?: string;
   updatedAt: number;
+  /** The shown branch, in order (the other branches' messages are in `tree` and `hidden`). */
   messages: StoredMessage[];
+  /** Every message's place among the branches. */
+  tree: BranchTree;
+  /** Messages on branches not shown, by id. */
+  hidden: Map<string, StoredMessage>;
   /** Per reply with tool calls: the exact calls and their results (what the provider history replays). */
   tools: Map<string, MessageTools>;
   /** Human-readable notes on what was repaired (capped). */
@@ -43,6 +49,7 @@ export class Replay {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly tools = new Map<string, MessageTools>();
   private readonly seen = new Set<string>();
+  private readonly tree = new BranchTree();
   private titleOverride: string | undefined;
   private agentOverride: string | undefined;
   private firstStartAgent: string | undefined;
@@ -100,6 +107,10 @@ export class Replay {
     if (!meta) this.note('meta record missing or damaged; derived from the file name and the other records');
     if (this.extraNotes) this.notes.push(`… and ${this.extraNotes} more`);
     const createdAt = meta?.createdAt ?? this.firstTs ?? fallbackCreatedAt;
+    this.tree.settle();
+    const shown = this.tree.path(this.messages);
+    const hidden = new Map(this.messages);
+    for (const m of shown) hidden.delete(m.id);
     const state: ReplayState = {
       id: this.id,
       explicitTitle: this.titleOverride ?? meta?.title ?? '',
@@ -107,7 +118,9 @@ export class Replay {
       agentId: this.agentOverride ?? (meta ? meta.agentId : (this.firstStartAgent ?? null)),
       createdAt,
       updatedAt: Math.max(createdAt, this.lastTs ?? createdAt),
-      messages: [...this.messages.values()],
+      messages: shown,
+      tree: this.tree,
+      hidden,
       tools: new Map([...this.tools].filter(([id]) => this.messages.has(id))),
       repairs: this.notes,
     };
@@ -138,6 +151,7 @@ export class Replay {
     }
     this.seen.add(m.id);
     this.messages.set(m.id, m);
+    this.tree.add(m.id);
     this.touch(m.ts);
     return true;
   }
@@ -233,6 +247,21 @@ export class Replay {
       case 'remove':
         if (!this.messages.delete(r.id)) {
           this.note(`line ${this.lineNo}: remove of ${this.seen.has(r.id) ? 'a removed' : 'an unknown'} message (${r.id}); skipped`);
+          return;
+        }
+        this.tree.remove(r.id);
+        this.touch(r.ts, false);
+        break;
+      case 'fork':
+        if (!this.tree.fork(r.after)) {
+          this.note(`line ${this.lineNo}: fork after a message not on the shown branch (${r.after ?? 'start'}); skipped`);
+          return;
+        }
+        this.touch(r.ts, false);
+        break;
+      case 'branch':
+        if (!this.tree.show(r.id)) {
+          this.note(`line ${this.lineNo}: branch of ${this.seen.has(r.id) ? 'a removed' : 'an unknown'} message (${r.id}); skipped`);
           return;
         }
         this.touch(r.ts, false);
