@@ -115,6 +115,8 @@ export const chatMessageSchema = z.object({
   toolCalls: z.array(toolCallViewSchema).max(500).optional(),
   /** What the user attached (user messages). */
   context: z.array(contextChipSchema).max(50).optional(),
+  /** An edited message or a regenerated reply: which of its versions this is (the ‹ 1/2 › switcher). */
+  branch: z.object({ index: z.number().int().positive(), count: z.number().int().min(2) }).optional(),
 });
 export type ChatViewMessage = z.infer<typeof chatMessageSchema>;
 
@@ -203,6 +205,12 @@ export const chatCommandSchemas = {
   'chat/openRule': z.object({ id: z.string().min(1).max(600) }),
   /** Restore every file the agent touched since this message to its state before it. */
   'chat/revertTo': z.object({ messageId: z.string().min(1).max(100) }),
+  /** Replace the last reply (its last message) with a new one; the old one stays as another version. */
+  'chat/regenerate': z.object({ messageId: z.string().min(1).max(100) }),
+  /** Send `text` in place of a sent message: the conversation forks there, the old branch stays. */
+  'chat/edit': z.object({ messageId: z.string().min(1).max(100), text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS) }),
+  /** Show the previous (-1) or next (1) version of an edited message or regenerated reply. */
+  'chat/switchBranch': z.object({ messageId: z.string().min(1).max(100), offset: z.union([z.literal(-1), z.literal(1)]) }),
 } as const;
 
 /* ---------- host -> webview ---------- */

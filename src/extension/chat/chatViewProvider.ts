@@ -5,7 +5,6 @@ import { ChatInputError, isChatInputError } from '../../gateway/chat/errors';
 import { errorMessage } from '../../gateway/errors';
 import type { Gateway } from '../../gateway/gateway';
 import type { Logger } from '../../gateway/ports';
-import type { StoredMessage } from '../../gateway/store/conversationStore';
 import { Disposable, Emitter } from '../../gateway/util/disposable';
 import type {
   ChatCommandMethod,
@@ -16,13 +15,14 @@ import type {
   ChatRequestParams,
   ChatRequestResult,
   ChatState,
-  ChatViewMessage,
   ConversationInfo,
 } from '../../protocol/chatView';
 import type * as ChatProtocol from '../../protocol/chatView';
 import { CMD, CTX, setContext, VIEW } from '../commandIds';
 import { agentCommandHandlers, viewCall, type AgentParts } from './agentHandlers';
-import { insertAtCursor, sendRefusal } from './hostActions';
+import { branchCommandHandlers } from './branchHandlers';
+import { hostCommandHandlers, sendRefusal } from './hostActions';
+import { toViewMessage } from './viewMessage';
 import { Pricing } from './usageView';
 import { EditorContext, type ActiveRef } from './editorContext';
 
@@ -35,22 +35,6 @@ const PAGE = 100;
 
 type RequestHandlers = { [M in ChatRequestMethod]: (params: ChatRequestParams<M>) => Promise<ChatRequestResult<M>> };
 type CommandHandlers = { [M in ChatCommandMethod]: (params: ChatCommandParams<M>) => Promise<void> | void };
-
-export function toViewMessage(m: StoredMessage, pricing: Pricing): ChatViewMessage {
-  return {
-    id: m.id,
-    role: m.role,
-    text: m.text,
-    ts: m.ts,
-    status: m.status,
-    agentId: m.agentId,
-    finishReason: m.finishReason,
-    usage: pricing.message(m),
-    error: m.error,
-    toolCalls: m.toolCalls?.map(viewCall),
-    ...(m.context?.length ? { context: m.context.map((c) => ({ kind: c.kind, label: c.label, tokens: c.tokens, truncated: c.truncated })) } : {}),
-  };
-}
 
 /**
  * Host side of the Chat webview view: zod-checked messages in, typed notifications out, a ready
@@ -200,7 +184,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         ...base,
         selectedAgentId: c.meta.agentId ?? base.selectedAgentId,
         conversation: { ...this.conversationInfo(c.id, c.meta.title, c.meta.agentId, all.length), usage: pricing.conversation(all, c.meta.agentId) },
-        messages: all.slice(first).map((m) => toViewMessage(m, pricing)),
+        messages: all.slice(first).map((m) => toViewMessage(m, pricing, (id) => c.branchOf(id))),
         firstIndex: first,
         busy: this.gateway.isBusy(c.id),
         changes: this.gateway.pendingChanges(c.id),
@@ -320,7 +304,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       const end = Math.min(p.beforeIndex, c.messages.length);
       const start = Math.max(0, end - p.limit);
       const pricing = this.pricing();
-      return { messages: c.messages.slice(start, end).map((m) => toViewMessage(m, pricing)), firstIndex: start };
+      return { messages: c.messages.slice(start, end).map((m) => toViewMessage(m, pricing, (id) => c.branchOf(id))), firstIndex: start };
     },
   };
 
@@ -337,25 +321,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     'chat/selectAgent': (p) => {
       this.selectedAgentId = p.agentId;
     },
-    'chat/copy': async (p) => {
-      await vscode.env.clipboard.writeText(p.text);
-      vscode.window.setStatusBarMessage('$(check) Copied to clipboard', 2000);
-    },
-    'chat/insertAtCursor': (p) => insertAtCursor(p.text),
-    'chat/openLink': async (p) => {
-      const url = vscode.Uri.parse(p.url);
-      if (url.scheme === 'https' || url.scheme === 'http') await vscode.env.openExternal(url);
-    },
-    'chat/command': async (p) => {
-      const map = {
-        setProviderKey: CMD.setProviderKey,
-        openLogs: CMD.openLogs,
-        openSettings: 'workbench.action.openSettings',
-        startGateway: CMD.startGateway,
-      } as const;
-      const extra = p.command === 'openSettings' ? ['multiclaw'] : p.command === 'setProviderKey' && p.provider ? [p.provider] : [];
-      await vscode.commands.executeCommand(map[p.command], ...extra);
-    },
+    ...hostCommandHandlers(),
     'chat/linkMeta': (p) => {
       // Fetched by the host through NetService (settings, cache, timeouts); the webview only gets text and data: URIs.
       const links = this.gateway.linkPreviews();
@@ -370,6 +336,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       () => this.agent,
       () => this.currentId,
     ),
+    ...branchCommandHandlers({ gateway: () => this.gateway, conversationId: () => this.currentId, reset: () => this.sendReset() }),
   };
 
   private async onMessage(raw: unknown): Promise<void> {

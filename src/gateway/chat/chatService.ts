@@ -123,18 +123,78 @@ export class ChatService extends Disposable {
 
   /** Re-runs the reply after a failed, interrupted or stopped one (the failed reply is removed). */
   async retry(conversationId: string, messageId: string): Promise<{ done: Promise<void> }> {
-    if (this.running.has(conversationId)) throw new ChatInputError('A reply is still streaming.');
-    const conversation = await this.deps.store.open(conversationId);
+    const conversation = await this.idle(conversationId);
     const last = conversation.messages[conversation.messages.length - 1];
     if (!last || last.id !== messageId || last.role !== 'assistant' || last.status === 'complete') {
       throw new ChatInputError('Only the last reply can be retried, and only when it did not complete.');
     }
-    const agentId = conversation.meta.agentId ?? last.agentId;
-    const agent = this.deps.agents().find((a) => a.id === agentId);
-    if (!agent) throw new ChatInputError(`The agent "${agentId ?? '?'}" of this conversation is no longer defined.`);
+    const agent = this.agentOf(conversation, last.agentId);
     await conversation.removeMessage(messageId);
     this.onDidEventEmitter.fire({ type: 'messageRemoved', conversationId, messageId });
     return { done: this.runTurn(conversation, agent) };
+  }
+
+  /**
+   * Regenerates the last reply (`messageId`: its last message): forks after the user message it
+   * answers, so the old reply stays as the other branch, and runs the turn again. `onForked` runs
+   * between the fork and the turn (the chat view shows the new branch).
+   */
+  async regenerate(conversationId: string, messageId: string, onForked?: (c: Conversation) => Promise<void>): Promise<{ done: Promise<void> }> {
+    const conversation = await this.idle(conversationId);
+    const messages = conversation.messages;
+    const last = messages.at(-1);
+    if (!last || last.id !== messageId || last.role !== 'assistant') throw new ChatInputError('Only the last reply can be regenerated.');
+    const user = messages.findLast((m) => m.role === 'user');
+    if (!user) throw new ChatInputError('This reply answers no message of yours, so there is nothing to regenerate.');
+    const agent = this.agentOf(conversation, last.agentId);
+    await conversation.fork(user.id);
+    await onForked?.(conversation);
+    return { done: this.runTurn(conversation, agent) };
+  }
+
+  /**
+   * Edits a sent message: forks before it (the old message and what followed stay as the other
+   * branch), sends `text` in its place with what the old one had attached, and runs the turn.
+   */
+  async edit(
+    conversationId: string,
+    messageId: string,
+    text: string,
+    onForked?: (c: Conversation) => Promise<void>,
+  ): Promise<{ message: StoredMessage; done: Promise<void> }> {
+    if (!text.trim()) throw new ChatInputError('The message is empty.');
+    const conversation = await this.idle(conversationId);
+    const messages = conversation.messages;
+    const i = messages.findIndex((m) => m.id === messageId);
+    const old = messages[i];
+    if (!old || old.role !== 'user') throw new ChatInputError('Only a message you sent in the shown branch can be edited.');
+    const agent = this.agentOf(conversation, messages.find((m) => m.role === 'assistant')?.agentId);
+    const message = await conversation.fork(messages[i - 1]?.id ?? null, { text, context: old.context });
+    if (!message) throw new Error('fork returned no message');
+    this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId, message });
+    await onForked?.(conversation);
+    return { message, done: this.runTurn(conversation, agent) };
+  }
+
+  /** Shows the previous (-1) or next (1) version of a message that was edited or regenerated. */
+  async switchBranch(conversationId: string, messageId: string, offset: -1 | 1): Promise<void> {
+    const conversation = await this.idle(conversationId);
+    const target = conversation.siblingOf(messageId, offset);
+    if (!target) throw new ChatInputError(`There is no ${offset < 0 ? 'earlier' : 'later'} version of that message.`);
+    await conversation.showBranch(target);
+  }
+
+  /** The conversation, when no reply is running in it. */
+  private async idle(conversationId: string): Promise<Conversation> {
+    if (this.running.has(conversationId)) throw new ChatInputError('A reply is still streaming. Stop it first.');
+    return this.deps.store.open(conversationId);
+  }
+
+  private agentOf(conversation: Conversation, fallback: string | undefined): ResolvedAgent {
+    const agentId = conversation.meta.agentId ?? fallback;
+    const agent = this.deps.agents().find((a) => a.id === agentId);
+    if (!agent) throw new ChatInputError(`The agent "${agentId ?? '?'}" of this conversation is no longer defined.`);
+    return agent;
   }
 
   stop(conversationId: string): boolean {

@@ -136,7 +136,7 @@ export class Conversation extends Disposable {
     this.assertOpen();
     const msg: StoredMessage = { id: randomUUID(), role: 'assistant', text: '', ts: this.host.clock.now(), status: 'streaming', agentId };
     await this.write(this.takePending() + encodeRecord({ t: 'start', id: msg.id, agentId, ts: msg.ts }), false, () => this.add(msg));
-    return { ...msg };
+    return this.copy(msg);
   }
 
   /** Adds streamed text: visible in `messages` at once, written within DELTA_FLUSH_MS (no fsync). */
@@ -297,7 +297,7 @@ export class Conversation extends Disposable {
       this.tree.forkMessages(after, this.list, this.byId, this.hidden);
       if (msg) this.add(msg);
     });
-    return msg && { ...msg };
+    return msg && this.copy(msg);
   }
 
   /** Shows the branch that holds `messageId` (one of the alternatives `branchOf` counts); fsynced. */
@@ -369,6 +369,12 @@ export class Conversation extends Disposable {
       throw new Error(`${what}: ${messageId} is not a streaming reply in conversation ${this.id}`);
     }
     return m;
+  }
+
+  /** A copy to hand out, with its place among the branches when it has alternatives. */
+  private copy(msg: StoredMessage): StoredMessage {
+    const branch = this.tree.position(msg.id);
+    return branch ? { ...msg, branch } : { ...msg };
   }
 
   private add(msg: StoredMessage): void {

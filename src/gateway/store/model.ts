@@ -52,6 +52,8 @@ export interface StoredMessage {
   toolCalls?: ToolCallView[];
   /** What the user attached to this message (user messages only). */
   context?: ContextItem[];
+  /** Never stored: on the copies a Conversation returns, where the message sits among its alternatives. */
+  branch?: { index: number; count: number };
 }
 
 /** What a provider needs to replay one reply's tool calls: the exact calls, and each result. */
