@@ -19,6 +19,7 @@ import { HostClient, type NotificationHandlers } from './hostClient';
 import { LinkDecorations } from './linkDecorations';
 import { warn } from './log';
 import { MarkdownCache, safeLinkTarget } from './markdown';
+import { MessageActions } from './messageActions';
 import { renderMarkdownInto } from './markdownBlocks';
 import { estimateMessageHeight, renderMessage, updateMessage, type MessageContext } from './messageView';
 import { TitleBar, gatewayBanner, noAgentsBanner, noAgentsState, welcomeState, type HostCommand } from './panels';
@@ -59,6 +60,7 @@ export class ChatApp {
   private readonly composer: Composer;
   private readonly contextBar: ContextBar;
   private readonly agentUi: AgentUi;
+  private readonly actions: MessageActions;
   private readonly titleBar = new TitleBar();
   private readonly usage = new UsageSummary();
   private readonly banners = h('div', { class: 'banners' });
@@ -120,6 +122,12 @@ export class ChatApp {
           this.refreshChrome();
         },
         draftChanged: () => this.scheduleSave(),
+        edit: (messageId, text) => {
+          const sent = this.client.command('chat/edit', { messageId, text });
+          if (sent) this.list.scrollToBottom();
+          return sent;
+        },
+        editLast: () => this.actions.editLast(),
       },
       this.contextBar.el,
     );
@@ -130,6 +138,13 @@ export class ChatApp {
       list: this.list,
       transcript: this.transcript,
       input: this.composer.input,
+    });
+
+    this.actions = new MessageActions({
+      command: (method, params) => this.client.command(method, params),
+      list: this.list,
+      beginEdit: (id, text) => this.composer.beginEdit(id, text),
+      isBusy: () => this.busy,
     });
 
     this.transcript.append(this.canvas);
@@ -172,8 +187,8 @@ export class ChatApp {
         if (this.list.indexOf(m.id) >= 0) return warn(`duplicate message ${m.id}`);
         const prev = this.list.at(this.list.length - 1);
         this.list.append(m);
-        // The previous reply now continues in this one (one turn, tool-call continuations): re-render its bottom edge.
-        if (prev?.role === 'assistant' && m.role === 'assistant') this.list.invalidate(prev.id);
+        // The previous message is no longer the last (Regenerate), and a reply may continue in this one: re-render it.
+        if (prev) this.list.invalidate(prev.id);
         if (m.role === 'user') this.list.scrollToBottom();
         this.refreshChrome();
       },
@@ -191,10 +206,7 @@ export class ChatApp {
         for (const n of around) if (n && i >= 0) this.list.invalidate(n.id);
         this.refreshChrome();
       },
-      'chat/busy': (b) => {
-        this.busy = b.busy;
-        this.composer.setBusy(b.busy);
-      },
+      'chat/busy': (b) => this.setBusy(b.busy),
       'chat/gateway': (g) => {
         this.gateway = g.state;
         this.refreshChrome();
@@ -220,14 +232,21 @@ export class ChatApp {
     this.conversation = s.conversation;
     this.firstIndex = s.firstIndex;
     this.gateway = s.gatewayState;
-    this.busy = s.busy;
-    this.composer.setBusy(s.busy);
+    this.setBusy(s.busy);
+    const editing = this.composer.editingId;
+    if (editing && !s.messages.some((m) => m.id === editing)) this.composer.cancelEdit();
     const restore = fromReady && this.saved && this.saved.conversationId === s.conversation.id ? this.saved.scroll : { pinned: true as const };
     this.refreshChrome(s.messages.length);
     this.list.reset(s.messages, restore);
     this.agentUi.reset(s.messages, s.changes);
     // Lay out now rather than on the next frame, so the transcript is in the very next paint.
     this.list.flush();
+  }
+
+  private setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.composer.setBusy(busy);
+    this.transcript.classList.toggle('busy', busy);
   }
 
   private updateMessage(u: ChatNotificationParams<'chat/messageUpdated'>): void {
@@ -334,7 +353,7 @@ export class ChatApp {
     if (e.type !== 'click') return;
     const button = e.target.closest('button[data-testid]');
     if (!(button instanceof HTMLButtonElement)) return;
-    if (this.agentUi.onClick(button)) return;
+    if (this.agentUi.onClick(button) || this.actions.onClick(button)) return;
     const action = button.dataset.testid;
     if (action === 'copy-code' || action === 'insert-code') {
       const text = button.closest('.code-block')?.querySelector('code')?.textContent ?? '';

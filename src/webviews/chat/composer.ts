@@ -6,7 +6,7 @@
  * the host refuses puts the text back with the host's reason.
  */
 import { MAX_CHAT_MESSAGE_CHARS, type AgentInfo } from '../../protocol/chatView';
-import { codicon, h } from './dom';
+import { codicon, h, iconButton } from './dom';
 
 export interface ComposerCallbacks {
   /** Returns false when nothing was sent: the text stays in the input. */
@@ -14,6 +14,10 @@ export interface ComposerCallbacks {
   stop(): void;
   selectAgent(agentId: string): void;
   draftChanged(text: string): void;
+  /** Sends `text` in place of the sent message being edited; false when nothing was sent. */
+  edit(messageId: string, text: string): boolean;
+  /** ↑ in the empty input: start editing the last message sent; false when there is none. */
+  editLast(): boolean;
 }
 
 const MAX_INPUT_PX = 240;
@@ -34,6 +38,9 @@ export class Composer {
   private lastSent = '';
   /** A refusal from the host, shown until the text changes. */
   private refusal: string | undefined;
+  /** The sent message being edited, and the draft it took the input from. */
+  private editing: { messageId: string; draft: string } | undefined;
+  private readonly editBanner: HTMLElement;
 
   /** `top`: shown inside the input box above the text (the context row). */
   constructor(
@@ -60,10 +67,24 @@ export class Composer {
       codicon('stop-circle'),
     );
     this.notice = h('div', { class: 'composer-notice', 'data-testid': 'composer-notice', role: 'alert', hidden: true });
+    const cancelEdit = iconButton('close', 'Cancel editing (Escape)', 'cancel-edit');
+    cancelEdit.addEventListener('click', () => this.cancelEdit());
+    this.editBanner = h(
+      'div',
+      { class: 'composer-editing', 'data-testid': 'composer-editing', role: 'status', hidden: true },
+      codicon('edit'),
+      h(
+        'span',
+        { class: 'editing-text', title: 'Sending replaces the message: the conversation forks there, and the old branch stays reachable with ‹ ›.' },
+        'Editing your message · Escape to cancel',
+      ),
+      cancelEdit,
+    );
     this.el = h(
       'div',
       { class: 'composer' },
       this.notice,
+      this.editBanner,
       h(
         'div',
         { class: 'input-box' },
@@ -80,9 +101,17 @@ export class Composer {
       this.cb.draftChanged(this.input.value);
     });
     this.input.addEventListener('keydown', (e) => {
-      if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.altKey) return;
-      e.preventDefault();
-      this.trySend();
+      if (e.isComposing) return;
+      const plain = !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey;
+      if (e.key === 'Escape' && this.editing) {
+        e.preventDefault();
+        this.cancelEdit();
+      } else if (e.key === 'ArrowUp' && plain && this.input.value === '' && !this.editing) {
+        if (this.cb.editLast()) e.preventDefault();
+      } else if (e.key === 'Enter' && !e.shiftKey && !e.altKey) {
+        e.preventDefault();
+        this.trySend();
+      }
     });
     this.sendButton.addEventListener('click', () => this.trySend());
     this.stopButton.addEventListener('click', () => this.cb.stop());
@@ -138,6 +167,37 @@ export class Composer {
     this.refreshSendEnabled();
   }
 
+  /** Puts a sent message's text in the input; the next send replaces that message (a fork). */
+  beginEdit(messageId: string, text: string): void {
+    const draft = this.editing ? this.editing.draft : this.input.value;
+    this.editing = { messageId, draft };
+    this.editBanner.hidden = false;
+    this.el.classList.add('editing');
+    this.setDraft(text);
+    this.input.focus();
+    this.input.setSelectionRange(text.length, text.length);
+  }
+
+  /** Leaves editing and gives the input its draft back. */
+  cancelEdit(): void {
+    const e = this.editing;
+    if (!e) return;
+    this.endEdit();
+    this.setDraft(e.draft);
+    this.cb.draftChanged(e.draft);
+  }
+
+  /** The message being edited (tests, the app's conversation switch). */
+  get editingId(): string | undefined {
+    return this.editing?.messageId;
+  }
+
+  private endEdit(): void {
+    this.editing = undefined;
+    this.editBanner.hidden = true;
+    this.el.classList.remove('editing');
+  }
+
   private selectedAgent(): AgentInfo | undefined {
     return this.agents.find((a) => a.id === this.picker.value && a.available);
   }
@@ -146,6 +206,14 @@ export class Composer {
     const text = this.input.value;
     const agent = this.selectedAgent();
     if (this.busy || !agent || text.trim() === '' || tooLong(text)) return;
+    const editing = this.editing;
+    if (editing) {
+      if (!this.cb.edit(editing.messageId, text)) return this.refused('The edit could not be sent; it is still here.');
+      this.endEdit();
+      this.setDraft(editing.draft);
+      this.cb.draftChanged(editing.draft);
+      return;
+    }
     if (!this.cb.send(text, agent.id)) {
       this.refused('The message could not be sent; it is still here.');
       return;

@@ -5,6 +5,7 @@ import './transcript.css';
 import './toolCards.css';
 import './context.css';
 import './usage.css';
+import './actions.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';

@@ -8,6 +8,7 @@ import type { ChatViewMessage } from '../../protocol/chatView';
 import { sentChip } from './contextBar';
 import { codicon, h, iconButton, textButton } from './dom';
 import { estimateToolCardsHeight, reconcileToolCards, type ToolCardContext } from './toolCards';
+import { branchSwitcher, replyActions, userActions } from './messageActions';
 import { sumReplyUsage, usageLine } from './usageView';
 
 export interface MessageContext {
@@ -34,6 +35,7 @@ function continues(prev: ChatViewMessage | undefined, m: ChatViewMessage | undef
 function groupClasses(el: HTMLElement, m: ChatViewMessage, index: number, ctx: MessageContext): void {
   el.classList.toggle('continuation', continues(ctx.neighbour?.(index, -1), m));
   el.classList.toggle('continued', continues(m, ctx.neighbour?.(index, 1)));
+  el.classList.toggle('last', !!ctx.neighbour && ctx.neighbour(index, 1) === undefined);
 }
 
 function renderCards(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext): void {
@@ -71,8 +73,9 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
       { class: 'message-header', title: time ? time.toLocaleString() : undefined },
       h('span', { class: 'avatar' }, codicon(isUser ? 'account' : 'hubot')),
       h('span', { class: 'author' }, author),
-      isUser ? h('span', { class: 'spacer' }) : null,
-      isUser ? revertButton() : null,
+      branchSwitcher(m),
+      h('span', { class: 'spacer' }),
+      ...(isUser ? [...userActions(), revertButton()] : []),
     ),
   );
   if (m.context?.length) el.append(h('div', { class: 'message-context', 'aria-label': 'Attached' }, ...m.context.map(sentChip)));
@@ -124,16 +127,29 @@ function decorations(m: ChatViewMessage, ctx: MessageContext, index: number): HT
   if (m.status === 'error') out.push(errorCard(m, ctx));
   if (m.status === 'interrupted') out.push(statusNote('debug-disconnect', 'Reply interrupted'));
   if (m.status === 'cancelled') out.push(statusNote('circle-slash', 'Stopped'));
-  const usage = replyUsage(m, ctx, index);
-  if (usage) out.push(usageLine(usage));
+  const footer = replyFooter(m, ctx, index);
+  if (footer) out.push(footer);
   return out;
+}
+
+/** Under the last message of a finished reply: its tokens and cost, Copy, and Regenerate on the last reply. */
+function replyFooter(m: ChatViewMessage, ctx: MessageContext, index: number): HTMLElement | undefined {
+  if (m.role !== 'assistant' || m.status === 'streaming') return undefined;
+  if (index >= 0 && continues(m, ctx.neighbour?.(index, 1))) return undefined;
+  const usage = replyUsage(m, ctx, index);
+  const last = index >= 0 && ctx.neighbour?.(index, 1) === undefined;
+  return h(
+    'div',
+    { class: 'reply-footer decoration' },
+    usage ? usageLine(usage) : null,
+    h('span', { class: 'spacer' }),
+    replyActions(last && m.status !== 'error'),
+  );
 }
 
 /** The usage of the reply `m` ends (its turn's consecutive messages); none while it streams or goes on. */
 function replyUsage(m: ChatViewMessage, ctx: MessageContext, index: number): ReturnType<typeof sumReplyUsage> {
-  if (m.role !== 'assistant' || m.status === 'streaming') return undefined;
   if (index < 0 || !ctx.neighbour) return sumReplyUsage([m.usage]);
-  if (continues(m, ctx.neighbour(index, 1))) return undefined;
   const usages = [m.usage];
   for (let k = 1, cur = m; ; k++) {
     const prev = ctx.neighbour(index, -k);
@@ -182,7 +198,7 @@ const LINE_PX = 19;
 const CODE_LINE_PX = 19;
 const CODE_CHROME_PX = 46;
 const PARAGRAPH_GAP_PX = 10;
-const USAGE_LINE_PX = 20;
+const USAGE_LINE_PX = 26;
 
 /**
  * A cheap height guess used until the row is measured: wrapped prose lines, code lines (which scroll
@@ -210,6 +226,6 @@ export function estimateMessageHeight(m: ChatViewMessage, width: number): number
   if (m.status === 'error') height += 64;
   else if (m.status === 'interrupted' || m.status === 'cancelled') height += 24;
   else if (m.status === 'streaming' && !text) height += 24;
-  if (m.usage && m.status !== 'streaming') height += USAGE_LINE_PX;
+  if (m.role === 'assistant' && m.status !== 'streaming') height += USAGE_LINE_PX;
   return height;
 }

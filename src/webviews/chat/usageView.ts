@@ -72,11 +72,7 @@ export function usageLine(u: ReplyUsage): HTMLElement {
   }
   if (u.outputTokens !== undefined) parts.push(`${formatTokens(u.outputTokens)} out`);
   parts.push(u.costUnknown ? 'cost unknown' : formatCost(u.costUsd));
-  return h(
-    'div',
-    { class: 'usage-line decoration', 'data-testid': 'usage-line', title: replyTooltip(u), 'aria-label': `Usage: ${parts.join(', ')}` },
-    parts.join(' · '),
-  );
+  return h('span', { class: 'usage-line', 'data-testid': 'usage-line', title: replyTooltip(u), 'aria-label': `Usage: ${parts.join(', ')}` }, parts.join(' · '));
 }
 
 function replyTooltip(u: ReplyUsage): string {

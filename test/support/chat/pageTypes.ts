@@ -53,7 +53,13 @@ export interface PageGlobals {
     dispatchEvent(e: unknown): boolean;
   };
   readonly performance: { now(): number };
-  getComputedStyle(el: unknown): { readonly textOverflow: string; readonly display: string; readonly color: string; readonly backgroundColor: string };
+  getComputedStyle(el: unknown): {
+    readonly textOverflow: string;
+    readonly display: string;
+    readonly color: string;
+    readonly backgroundColor: string;
+    readonly opacity: string;
+  };
   Event: new (type: string) => unknown;
   MessageChannel: new () => { port1: { onmessage: (() => void) | null }; port2: { postMessage(m: unknown): void } };
   PerformanceObserver: new (cb: (list: { getEntries(): PerformanceEntryLike[] }) => void) => { observe(o: { type: string; buffered?: boolean }): void };
