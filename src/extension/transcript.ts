@@ -61,7 +61,7 @@ export function toMarkdown(c: ExportSource, agentName: (id: string | undefined) 
   const n = c.messages.length;
   out.push(`Exported from MultiClaw on ${utcTime(exportedAt)} · started ${utcTime(c.meta.createdAt)} · ${n} message${n === 1 ? '' : 's'}`, '');
   for (const m of c.messages) {
-    const who = m.role === 'user' ? 'You' : agentName(m.agentId ?? c.meta.agentId ?? undefined);
+    const who = m.role === 'user' ? (m.origin === 'task' ? 'Task' : 'You') : agentName(m.agentId ?? c.meta.agentId ?? undefined);
     out.push('---', '', `### ${who} · ${utcTime(m.ts)}`, '');
     if (m.text) out.push(m.text.trimEnd(), '');
     if (m.status === 'error') out.push(`> **Error:** ${(m.error?.message ?? 'the reply failed').replace(/\n/g, ' ')}`, '');
@@ -80,7 +80,7 @@ export function toJsonl(c: ExportSource, agentName: (id: string | undefined) => 
         conversationTitle: c.meta.title,
         id: m.id,
         role: m.role,
-        author: m.role === 'user' ? 'You' : agentName(m.agentId ?? c.meta.agentId ?? undefined),
+        author: m.role === 'user' ? (m.origin === 'task' ? 'Task' : 'You') : agentName(m.agentId ?? c.meta.agentId ?? undefined),
         agentId: m.role === 'assistant' ? (m.agentId ?? c.meta.agentId ?? undefined) : undefined,
         time: Number.isFinite(m.ts) ? new Date(m.ts).toISOString() : undefined,
         status: m.status,

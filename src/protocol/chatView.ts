@@ -117,6 +117,8 @@ export const chatMessageSchema = z.object({
   context: z.array(contextChipSchema).max(50).optional(),
   /** An edited message or a regenerated reply: which of its versions this is (the ‹ 1/2 › switcher). */
   branch: z.object({ index: z.number().int().positive(), count: z.number().int().min(2) }).optional(),
+  /** `task`: a task's prompt, shown as a task event rather than as the user's message. */
+  origin: z.enum(['task']).optional(),
 });
 export type ChatViewMessage = z.infer<typeof chatMessageSchema>;
 

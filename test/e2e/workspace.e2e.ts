@@ -95,11 +95,18 @@ describe('MultiClaw workspace UI (packaged VSIX in code-server + Chromium)', fun
     const chat = await wb.webview('[data-testid="composer-input"]');
     await chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').last().waitFor({ timeout: 30_000 });
     await wb.notification('plan ready').waitFor({ timeout: 20_000 });
+    // The plan's Markdown is plain text in the notification; the task's prompt is a task event, not "You".
+    assert.doesNotMatch(await wb.notification('plan ready').innerText(), /\*\*/);
+    const taskEvent = chat.locator('[data-testid="message"][data-origin="task"]');
+    await taskEvent.first().waitFor({ timeout: 20_000 });
+    assert.match(await taskEvent.first().locator('.author').innerText(), /^Task$/);
+    assert.equal(await chat.locator('[data-testid="message"][data-role="user"]:not([data-origin])').count(), 0, 'no task prompt shown as the user speaking');
     await wb.screenshot('workspace-plan-dark');
     await row.hover();
     await row.locator('.action-label[aria-label="Approve Plan"]').click();
     await wb.page.locator('.pane', { hasText: 'Completed' }).first().waitFor({ timeout: 30_000 });
     await chat.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').nth(1).waitFor({ timeout: 30_000 });
+    assert.equal(await taskEvent.count(), 2, '"the plan was approved" is a task event too');
   });
 
   it('reads Connected → Reconnecting → Connected across a server restart', async () => {

@@ -21,5 +21,6 @@ export function toViewMessage(m: StoredMessage, pricing: Pricing, branchOf?: (id
     toolCalls: m.toolCalls?.map(viewCall),
     ...(m.context?.length ? { context: m.context.map((c) => ({ kind: c.kind, label: c.label, tokens: c.tokens, truncated: c.truncated })) } : {}),
     ...(branch ? { branch } : {}),
+    ...(m.origin ? { origin: m.origin } : {}),
   };
 }

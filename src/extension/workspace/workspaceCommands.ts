@@ -18,6 +18,7 @@ import { TaskItem, type TasksTree } from '../tasksTree';
 import { dispatchTask, type DispatchArgs } from './dispatch';
 import { runSignIn, type SignInArgs } from './signInFlow';
 import { errorMessage } from '../../gateway/errors';
+import { plainText } from '../../gateway/util/plainText';
 
 export interface WorkspaceCommandDeps {
   gateway: Gateway;
@@ -207,7 +208,9 @@ function notifications(d: WorkspaceCommandDeps): vscode.Disposable[] {
     const me = gateway.linkIfRunning()?.instance?.id;
     if (c.kind !== 'plan' || !t?.plan || t.plan.state !== 'pending' || notified.has(t.plan.id) || t.plan.submittedBy.id !== me) return;
     notified.add(t.plan.id);
-    const summary = t.plan.summary.length > 120 ? `${t.plan.summary.slice(0, 119)}…` : t.plan.summary;
+    // Notifications show plain text: the plan's Markdown (**bold**, `code`) is reduced to its words.
+    const text = plainText(t.plan.summary);
+    const summary = text.length > 120 ? `${text.slice(0, 119)}…` : text;
     const steps = t.plan.steps.length;
     void vscode.window
       .showInformationMessage(

@@ -39,6 +39,8 @@ export interface SendOptions {
   taskId?: string;
   /** What the user attached to the message (stored with it; the model gets it before the text). */
   context?: readonly ContextItem[];
+  /** `task`: the text is a task's prompt (shown as a task event, not as the user speaking). */
+  origin?: 'task';
 }
 
 /** No guardrails (local mode): nothing blocked, nothing forced to ask, no budget. */
@@ -116,7 +118,7 @@ export class ChatService extends Disposable {
     }
     if (!conversation.meta.agentId) await conversation.setAgent(agent.id);
     onConversation?.(conversation);
-    const user = await conversation.appendUser(text, options.context);
+    const user = await conversation.appendUser(text, options.context, options.origin);
     this.onDidEventEmitter.fire({ type: 'messageAdded', conversationId: conversation.id, message: user });
     return { conversation, done: this.runTurn(conversation, agent, options) };
   }

@@ -120,11 +120,12 @@ export class Conversation extends Disposable {
   }
 
   /** Appends a user message with what the user attached to it (written with it, fsync'd). */
-  async appendUser(text: string, context?: readonly ContextItem[]): Promise<StoredMessage> {
+  async appendUser(text: string, context?: readonly ContextItem[], origin?: 'task'): Promise<StoredMessage> {
     this.assertOpen();
     const items = context?.length ? context.map((c) => ({ ...c })) : undefined;
-    const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete', ...(items ? { context: items } : {}) };
-    await this.write(this.takePending() + encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts, ...(items ? { context: items } : {}) }), true, () => {
+    const extra = { ...(items ? { context: items } : {}), ...(origin ? { origin } : {}) };
+    const msg: StoredMessage = { id: randomUUID(), role: 'user', text, ts: this.host.clock.now(), status: 'complete', ...extra };
+    await this.write(this.takePending() + encodeRecord({ t: 'user', id: msg.id, text, ts: msg.ts, ...extra }), true, () => {
       this.add(msg);
       if (!this.derivedTitle) this.derivedTitle = titleFromText(text);
     });

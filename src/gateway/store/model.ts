@@ -54,6 +54,8 @@ export interface StoredMessage {
   context?: ContextItem[];
   /** Never stored: on the copies a Conversation returns, where the message sits among its alternatives. */
   branch?: { index: number; count: number };
+  /** `task`: a prompt a task sent (its plan request, "the plan was approved"), not the user speaking. */
+  origin?: 'task';
 }
 
 /** What a provider needs to replay one reply's tool calls: the exact calls, and each result. */

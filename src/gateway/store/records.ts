@@ -105,6 +105,8 @@ export const userRecordSchema = z.object({
   text: z.string(),
   ts,
   context: z.array(contextItemSchema).max(MAX_CONTEXT_ITEMS).optional(),
+  /** `task`: sent by a task run, not typed by the user. */
+  origin: z.enum(['task']).optional(),
 });
 export const startRecordSchema = z.object({ t: z.literal('start'), id: messageId, agentId, ts });
 export const chunkRecordSchema = z.object({ t: z.literal('chunk'), id: messageId, text: z.string() });

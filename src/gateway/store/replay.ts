@@ -184,6 +184,7 @@ export class Replay {
             ts: r.ts,
             status: 'complete',
             ...(r.context?.length ? { context: r.context } : {}),
+            ...(r.origin ? { origin: r.origin } : {}),
           })
         )
           return;

@@ -273,6 +273,7 @@ export class TaskService extends Disposable {
       const { done } = await this.deps.chat.send(conversation.id, task.agentId, messageText(task), undefined, {
         mode: task.phase === 'plan' ? 'plan' : 'act',
         taskId: task.workspaceTaskId ?? undefined,
+        origin: 'task',
       });
       // This turn's replies follow its own message: an earlier reply (the plan's) is never its result.
       const turnStart = conversation.messages.length;

@@ -52,16 +52,19 @@ function renderCards(el: HTMLElement, m: ChatViewMessage, ctx: MessageContext): 
 }
 
 export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageContext): HTMLElement {
-  const isUser = m.role === 'user';
-  const author = isUser ? 'You' : ctx.agentName(m.agentId);
+  // A task's prompt (its plan request, "the plan was approved") is a task event, not the user speaking.
+  const isTask = m.role === 'user' && m.origin === 'task';
+  const isUser = m.role === 'user' && !isTask;
+  const author = isTask ? 'Task' : isUser ? 'You' : ctx.agentName(m.agentId);
   const { pos, size } = ctx.position(index);
   const el = h('article', {
-    class: `message ${m.role} status-${m.status}`,
+    class: `message ${m.role}${isTask ? ' task-event' : ''} status-${m.status}`,
     'data-testid': 'message',
     'data-role': m.role,
+    'data-origin': m.origin,
     'data-status': m.status,
     'data-message-id': m.id,
-    'aria-label': isUser ? 'You said' : `${author} replied`,
+    'aria-label': isTask ? 'Task prompt' : isUser ? 'You said' : `${author} replied`,
     'aria-posinset': pos,
     'aria-setsize': size,
     'aria-busy': m.status === 'streaming' ? 'true' : undefined,
@@ -71,7 +74,7 @@ export function renderMessage(m: ChatViewMessage, index: number, ctx: MessageCon
     h(
       'div',
       { class: 'message-header', title: time ? time.toLocaleString() : undefined },
-      h('span', { class: 'avatar' }, codicon(isUser ? 'account' : 'hubot')),
+      h('span', { class: 'avatar' }, codicon(isTask ? 'tasklist' : isUser ? 'account' : 'hubot')),
       h('span', { class: 'author' }, author),
       branchSwitcher(m),
       h('span', { class: 'spacer' }),

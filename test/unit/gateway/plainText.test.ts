@@ -8,6 +8,10 @@ describe('plainText (tree snippets)', () => {
     assert.equal(plainText('# Title\n- one\n- [link](https://x.example)\n```ts\nconst a = 1;\n```'), 'Title one link const a = 1;');
   });
 
+  it('drops a marker a cut left unpaired (a plan summary truncated before its closing **)', () => {
+    assert.equal(plainText('Hello! You said: **Before doing anything, propose a plan'), 'Hello! You said: Before doing anything, propose a plan');
+  });
+
   it('keeps lone symbols that are not markup', () => {
     assert.equal(plainText('a * b = c_d'), 'a * b = c_d');
   });

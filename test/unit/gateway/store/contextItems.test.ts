@@ -42,6 +42,23 @@ describe('context items on user messages', () => {
     assert.equal(second?.content, 'No attachment here');
   });
 
+  it("keeps a task's prompt marked as the task's (origin task) through a fresh store; the model still gets it as a user turn", async () => {
+    const dir = temp.make();
+    store = new ConversationStore(dir, new MemoryLogger(), new ManualClock());
+    const c = await store.create({ agentId: 'a1' });
+    await c.appendUser('Before doing anything, propose a plan…', undefined, 'task');
+    await c.appendUser('typed by the user');
+    await store.close();
+    store = new ConversationStore(dir, new MemoryLogger(), new ManualClock());
+    const again = await store.open(c.id);
+    assert.equal(again.messages[0]?.origin, 'task');
+    assert.equal(again.messages[1]?.origin, undefined);
+    assert.deepEqual(
+      historyOf(again).map((m) => m.role),
+      ['user', 'user'],
+    );
+  });
+
   it('a user record with an invalid context is skipped with a note; the rest loads', async () => {
     const dir = temp.make();
     store = new ConversationStore(dir, new MemoryLogger(), new ManualClock());

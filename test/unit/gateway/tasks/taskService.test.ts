@@ -93,6 +93,7 @@ describe('TaskService (local tasks)', function () {
     assert.equal(conv.meta.taskId, task.id);
     assert.equal(conv.meta.agentId, AGENT);
     assert.match(conv.messages[0]!.text, /Context:\n```json\n\{\n {2}"version": "1.2"\n\}\n```$/);
+    assert.equal(conv.messages[0]!.origin, 'task', "a task's prompt is marked as the task's, not the user speaking");
     assert.ok(
       (await gateway.store.list()).some((s) => s.taskId === task.id),
       'listed with its task id',
