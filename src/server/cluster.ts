@@ -120,18 +120,18 @@ export class ClusterNode {
     await this.beat();
     await this.listen();
     // Separate timers: a slow reap (it waits in the write queue) never delays this node's own heartbeat.
-    this.every(Math.max(50, Math.floor(this.heartbeatIntervalMs / 2)), () => this.beat());
-    this.every(Math.max(25, Math.floor(this.heartbeatIntervalMs / 4)), () => this.reap());
-    this.every(POLL_MS, () => this.pollHeads());
+    this.every('heartbeat', Math.max(50, Math.floor(this.heartbeatIntervalMs / 2)), () => this.beat());
+    this.every('reap', Math.max(25, Math.floor(this.heartbeatIntervalMs / 4)), () => this.reap());
+    this.every('head poll', POLL_MS, () => this.pollHeads());
   }
 
-  private every(ms: number, fn: () => Promise<void>): void {
+  private every(what: string, ms: number, fn: () => Promise<void>): void {
     let running = false;
     const t = setInterval(() => {
       if (running || this.stopped) return;
       running = true;
       fn()
-        .catch((err: unknown) => this.log.warn('cluster timer failed', { err: err instanceof Error ? err : String(err) }))
+        .catch((err: unknown) => this.log.warn(`cluster ${what} failed`, { err: err instanceof Error ? err : String(err) }))
         .finally(() => (running = false));
     }, ms);
     t.unref();

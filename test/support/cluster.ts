@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { EventEmitter } from 'node:events';
 import * as readline from 'node:readline';
+import type { Subscribe } from './wait';
 
 const SERVER_MAIN = path.resolve(__dirname, '../../../dist/server.js');
 
@@ -22,6 +24,8 @@ export interface Node {
   child: ChildProcess;
   exited: Promise<void>;
   alive: boolean;
+  /** The node's log records (JSON lines on its stdout), as they come. */
+  onLog: Subscribe<{ msg?: string }>;
 }
 
 export interface Cluster {
@@ -64,6 +68,11 @@ function startNode(id: string, databaseUrl: string, masterKey: string, heartbeat
     const rl = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const onExit = (code: number | null): void => reject(new Error(`node ${id} exited early (${code})`));
     child.once('exit', onExit);
+    const logs = new EventEmitter();
+    const onLog: Subscribe<{ msg?: string }> = (listener) => {
+      logs.on('log', listener);
+      return { dispose: () => void logs.off('log', listener) };
+    };
     rl.on('line', (line) => {
       let rec: { msg?: string; url?: string };
       try {
@@ -71,6 +80,7 @@ function startNode(id: string, databaseUrl: string, masterKey: string, heartbeat
       } catch {
         return;
       }
+      logs.emit('log', rec);
       if (rec.msg === 'listening' && rec.url) {
         child.off('exit', onExit);
         const node: Node = {
@@ -81,6 +91,7 @@ function startNode(id: string, databaseUrl: string, masterKey: string, heartbeat
           child,
           exited,
           alive: true,
+          onLog,
         };
         void exited.then(() => (node.alive = false));
         resolve(node);

@@ -16,7 +16,7 @@ import { Follower, readiness, rest, retried } from '../../support/clusterClients
 import type { PgCluster } from '../../support/postgres';
 import { testCluster } from '../../support/postgresHooks';
 import { FAST_SCRYPT, WsClient, type Frame } from '../../support/server';
-import { poll } from '../../support/wait';
+import { poll, until } from '../../support/wait';
 
 /** A TCP relay to one node that can stop passing the node's bytes to the client (its answers are lost, as when the node dies). */
 async function holdingRelay(port: number): Promise<{ wsUrl: string; hold(): void; close(): Promise<void> }> {
@@ -96,6 +96,23 @@ describe('server cluster: a database crash, and a node killed mid-update', funct
     followers.push(...list);
     const task = await rest(cluster.url, 'POST', `${base()}/tasks`, token, { title: 'crash', prompt: 'p' }, 'crash-task-key');
     const tid = (task.body.task as { id: string }).id;
+    // A gateway connected to node 0 through the outage: it must still be online afterwards (a node that
+    // comes back judges the others only after their heartbeats had time to go through again).
+    const reg = await rest(
+      cluster.url,
+      'POST',
+      `${base()}/instances`,
+      token,
+      { name: 'gw', platform: 'linux', version: '0.1.0', kind: 'gateway' },
+      'crash-reg-key',
+    );
+    const instanceId = (reg.body.instance as { id: string }).id;
+    const watcher = (await WsClient.ready(cluster.nodes[2].wsUrl, session)).client;
+    const gateway = (await WsClient.ready(cluster.nodes[0].wsUrl, await mint(reg.body.workspaceToken as string, undefined, 'daemon'))).client;
+    await watcher.next((f) => f.type === 'event' && f.name === 'instance.presence' && (f.data as { instanceId: string }).instanceId === instanceId, 20_000);
+    watcher.close();
+    const failedBeats = cluster.nodes.map(() => 0);
+    const beatLogs = cluster.nodes.map((n, i) => n.onLog((rec) => void (rec.msg === 'cluster heartbeat failed' && failedBeats[i]++)));
     const someNodeReady = () => poll(async () => (await everyNode((r) => r?.status === 200)).some(Boolean), 60_000, 'a node ready again');
     const acked: string[] = [];
     let retriedWrites = 0;
@@ -119,6 +136,14 @@ describe('server cluster: a database crash, and a node killed mid-update', funct
       30_000,
       'every node unready',
     );
+    // Longer down than a node takes to count as dead (two intervals): six failed heartbeats, half an interval apart, on every node.
+    await until(
+      cluster.nodes.map((n) => n.onLog),
+      () => failedBeats.every((n) => n >= 6),
+      60_000,
+      'six failed heartbeats on every node',
+    );
+    for (const d of beatLogs) d.dispose();
     const refused = await rest(cluster.url, 'POST', `${base()}/tasks/${tid}/status`, token, { status: 'running', note: 'refused' }, 'crash-refused-key');
     assert.ok(refused.status >= 500, `a write without a database is not acknowledged (${refused.status})`);
     await pg.start();
@@ -142,6 +167,19 @@ describe('server cluster: a database crash, and a node killed mid-update', funct
       20_000,
       'hints on the other nodes',
     );
+    const since = (await rest(cluster.url, 'GET', `${base()}/events?after=${from}&limit=1000`, token)).body.events as Frame[];
+    assert.deepEqual(
+      since
+        .filter(
+          (e) => e.name === 'instance.presence' && (e.data as { instanceId: string }).instanceId === instanceId && !(e.data as { online: boolean }).online,
+        )
+        .map((e) => e.data),
+      [],
+      'no node declared the others dead when the database came back',
+    );
+    const instances = (await rest(cluster.nodes[0].url, 'GET', `${base()}/instances`, token)).body.instances as Array<{ id: string; online: boolean }>;
+    assert.equal(instances.find((x) => x.id === instanceId)?.online, true);
+    gateway.close();
     for (const f of list) f.stop();
   });
 
