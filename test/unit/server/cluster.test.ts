@@ -155,9 +155,18 @@ describe('server cluster: three nodes on one PostgreSQL behind a round-robin pro
     const instanceId = (reg.body.instance as { id: string }).id;
     const daemonToken = await mint(reg.body.workspaceToken as string, undefined, 'daemon');
     const [a, b, c] = cluster.nodes;
-    const desktop = (await WsClient.ready(b.wsUrl, daemonToken)).client;
     const viewer = (await WsClient.ready(a.wsUrl, session)).client;
     const watcher = (await WsClient.ready(c.wsUrl, session)).client;
+    const desktop = (await WsClient.ready(b.wsUrl, daemonToken)).client;
+    // Its session on node B is committed (and so visible to node A) when the cluster says it is online.
+    await viewer.next(
+      (f) =>
+        f.type === 'event' &&
+        f.name === 'instance.presence' &&
+        (f.data as { instanceId: string; online: boolean }).instanceId === instanceId &&
+        (f.data as { online: boolean }).online,
+      20_000,
+    );
     const sdp = `v=0 ${'x'.repeat(60 * 1024)}`;
     viewer.send({ type: 'signal', sessionId: 's1', kind: 'offer', to: { instanceId }, payload: { sdp } });
     const offer = await desktop.next((f) => f.type === 'signal', 20_000);
