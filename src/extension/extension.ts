@@ -20,6 +20,7 @@ import { registerLocalApi } from './localApi';
 import { LocalModelOffer } from './firstRun/localModelOffer';
 import { RestrictedMode } from './firstRun/restrictedMode';
 import { createLogger } from './logging';
+import { registerAiSurfaces } from './aiSurfaces';
 import { registerMcp } from './mcp/mcpCommands';
 import { McpConsentUi } from './mcp/mcpConsent';
 import type { McpTree } from './mcp/mcpTree';
@@ -113,6 +114,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     instancesView,
     ...desktop.disposables,
     ...mcp.disposables,
+    ...registerAiSurfaces({ gateway, chatView, logger: logger.child('vscode-ai') }),
     new RestrictedMode({ workspaceState: context.workspaceState, onChatEvent: gateway.onChatEvent, logger: logger.child('trust') }),
     new LocalModelOffer(gateway, logger.child('local-models')),
     auth,

@@ -22,10 +22,12 @@ const shown = (value: string | undefined): string | undefined => value?.replace(
 /** Every string of the manifest a user reads (titles, descriptions, labels, welcome contents), with where it is. */
 function visibleStrings(value: unknown, where: string, out: Array<[string, string]>): Array<[string, string]> {
   const TEXT =
-    /^(title|shortTitle|category|description|markdownDescription|deprecationMessage|markdownDeprecationMessage|name|label|contents|contextualTitle|displayName|altText)$/;
+    /^(title|shortTitle|category|description|markdownDescription|deprecationMessage|markdownDeprecationMessage|name|label|contents|contextualTitle|displayName|altText|userDescription|fullName)$/;
   if (Array.isArray(value)) value.forEach((v, i) => visibleStrings(v, `${where}[${i}]`, out));
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) {
+      // Model-facing text (a tool's input schema) and a tool's identifier are not shown to users.
+      if (k === 'inputSchema' || (k === 'name' && /languageModelTools\[\d+\]$/.test(where))) continue;
       if (typeof v === 'string' && TEXT.test(k)) out.push([`${where}.${k}`, v]);
       else if (Array.isArray(v) && /^(enumDescriptions|markdownEnumDescriptions)$/.test(k)) v.forEach((d, i) => out.push([`${where}.${k}[${i}]`, String(d)]));
       else visibleStrings(v, `${where}.${k}`, out);
