@@ -62,6 +62,9 @@ export const CMD = {
   openSkill: 'multiclaw.openSkill',
   reloadSkills: 'multiclaw.reloadSkills',
   openWalkthrough: 'multiclaw.openWalkthrough',
+  searchConversations: 'multiclaw.searchConversations',
+  filterConversations: 'multiclaw.filterConversations',
+  clearConversationFilter: 'multiclaw.clearConversationFilter',
 } as const;
 export type CommandId = (typeof CMD)[keyof typeof CMD];
 
@@ -96,6 +99,8 @@ export const CTX = {
   hasPendingChanges: 'multiclaw.hasPendingChanges',
   /** The one-time probe found a local model server (Ollama, LM Studio, llama.cpp, vLLM). */
   localModelsFound: 'multiclaw.localModelsFound',
+  /** The Conversations view lists a search's results only. */
+  conversationsFiltered: 'multiclaw.conversationsFiltered',
 } as const;
 export type ContextKey = (typeof CTX)[keyof typeof CTX];
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { escapeMarkdown } from './markdown';
-import { CMD } from './commandIds';
+import { CMD, CTX, setContext } from './commandIds';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../gateway/ports';
 import type { ConversationSummary } from '../gateway/store/conversationStore';
@@ -30,6 +30,9 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   private readonly changeEmitter = this._register(new vscode.EventEmitter<ConversationItem | undefined>());
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private view: vscode.TreeView<ConversationItem> | undefined;
+  /** A search filter: only these conversations are listed (set by Filter Conversations…). */
+  private filter: { query: string; ids: Set<string> } | undefined;
 
   constructor(
     private readonly gateway: Gateway,
@@ -53,6 +56,29 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
     this.changeEmitter.fire(undefined);
   }
 
+  attach(view: vscode.TreeView<ConversationItem>): void {
+    this.view = view;
+  }
+
+  get filterQuery(): string | undefined {
+    return this.filter?.query;
+  }
+
+  /** Lists only the conversations a full-text search finds ('' clears the filter). */
+  async setFilter(query: string): Promise<number> {
+    const q = query.trim();
+    if (!q) {
+      this.filter = undefined;
+    } else {
+      const hits = await this.gateway.searchConversations(q);
+      this.filter = { query: q, ids: new Set(hits.map((h) => h.id)) };
+    }
+    setContext(CTX.conversationsFiltered, !!this.filter);
+    if (this.view) this.view.description = this.filter ? `“${q}” · ${this.filter.ids.size} found` : undefined;
+    this.refresh();
+    return this.filter?.ids.size ?? 0;
+  }
+
   getTreeItem(e: ConversationItem): vscode.TreeItem {
     return e;
   }
@@ -60,7 +86,9 @@ export class ConversationsTree extends Disposable implements vscode.TreeDataProv
   async getChildren(e?: ConversationItem): Promise<ConversationItem[]> {
     if (e) return [];
     try {
-      return (await this.gateway.conversations()).map((s) => new ConversationItem(s));
+      const all = await this.gateway.conversations();
+      const f = this.filter;
+      return (f ? all.filter((s) => f.ids.has(s.id)) : all).map((s) => new ConversationItem(s));
     } catch (err) {
       this.logger.error('could not list conversations:', err instanceof Error ? err : String(err));
       return [];

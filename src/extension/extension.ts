@@ -16,6 +16,7 @@ import { VsCodeWorkspace } from './agent/vscodeWorkspace';
 import { ChatViewProvider } from './chat/chatViewProvider';
 import { registerCommands, showError } from './commands';
 import { ConversationsTree } from './conversationsTree';
+import { registerConversationSearch } from './conversationSearch';
 import { registerLocalApi } from './localApi';
 import { LocalModelOffer } from './firstRun/localModelOffer';
 import { RestrictedMode } from './firstRun/restrictedMode';
@@ -39,6 +40,7 @@ import { registerWorkspaceCommands } from './workspace/workspaceCommands';
 export interface MultiClawApi {
   readonly gateway: Gateway;
   readonly chatView: ChatViewProvider;
+  readonly conversations: ConversationsTree;
   readonly tasksTree: TasksTree;
   readonly statusBar: GatewayStatusBar;
   /** The Instances view, the open viewer and the cloud desktop status item. */
@@ -75,6 +77,8 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   chatView.attachAgent({ api: gateway, review });
   const approvals = new ApprovalNotifier(gateway, () => chatView.isVisible, logger.child('approvals'));
   const conversations = new ConversationsTree(gateway, logger.child('conversations'));
+  const conversationsView = vscode.window.createTreeView(VIEW.conversations, { treeDataProvider: conversations });
+  conversations.attach(conversationsView);
   const statusBar = new GatewayStatusBar(gateway);
   const tasksTree = new TasksTree(gateway, logger.child('tasks'));
   const tasksView = vscode.window.createTreeView(VIEW.tasks, { treeDataProvider: tasksTree, showCollapseAll: true });
@@ -120,7 +124,8 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
     auth,
     vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, 'MultiClaw', auth, { supportsMultipleAccounts: false }),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView),
-    vscode.window.createTreeView(VIEW.conversations, { treeDataProvider: conversations }),
+    conversationsView,
+    ...registerConversationSearch({ gateway, conversations, logger: logger.child('search') }),
     ...registerCommands({ gateway, chatView, conversations, channel, logger }),
     ...registerNetwork({ gateway, logger, version: String(context.extension.packageJSON.version) }),
     ...registerLocalApi(gateway, logger.child('localApi')),
@@ -156,6 +161,7 @@ export function activate(context: vscode.ExtensionContext): MultiClawApi {
   return {
     gateway,
     chatView,
+    conversations,
     tasksTree,
     statusBar,
     desktop: desktop.ui,

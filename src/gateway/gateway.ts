@@ -19,6 +19,7 @@ import type { NetOptions, NetService } from './net/net';
 import type { Logger, SecretStore } from './ports';
 import type { InstanceMetrics } from '../protocol/workspace/models';
 import type { Conversation, ConversationChange, ConversationStore, ConversationSummary } from './store/conversationStore';
+import type { SearchHit } from './store/search';
 import type { LocalTask, TaskChange, TaskService } from './tasks/taskService';
 import { DisposableStore, Emitter, type Event } from './util/disposable';
 import { LinkStatusHolder } from './workspace/linkState';
@@ -201,6 +202,15 @@ export class Gateway extends AgentGatewayBase {
   async conversations(): Promise<ConversationSummary[]> {
     const r = this.current();
     return r ? r.store.list() : [];
+  }
+
+  /** Full-text search over the conversations (titles and every message), best first; [] while stopped. */
+  async searchConversations(query: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<SearchHit[]> {
+    const r = this.current();
+    if (!r) return [];
+    await r.store.flush(); // buffered reply text is searchable too
+    const { searchConversations } = await import('./store/search');
+    return searchConversations(await r.store.list(), (id) => r.store.filePath(id), query, options);
   }
 
   /** A conversation by id; undefined while stopped. Throws for an unknown or unreadable one. */
