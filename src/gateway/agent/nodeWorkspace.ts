@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { type Dirent, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomicFile';
+import { filesExcludeMatcher } from './filesExclude';
 import { globMatcher, IgnoreRules } from './glob';
 import { ProcessRunner } from './processRunner';
 import { findRipgrep, ripgrepSearch, scanFiles } from './ripgrep';
@@ -80,8 +81,13 @@ export class NodeWorkspace implements WorkspacePort {
     const recursive = o.recursive ?? true;
     const all = (await this.gitList(o.dir, o.signal)) ?? (await this.walk(o.dir, recursive, o.maxResults * 4 + 1000, o.signal));
     const match = o.glob ? globMatcher(o.glob) : undefined;
+    // files.exclude is relative to the workspace folder the listed folder is in.
+    const folder = this._folders.find((f) => o.dir === f.path || o.dir.startsWith(f.path + path.sep))?.path ?? o.dir;
+    const excluded = await filesExcludeMatcher(folder);
+    const prefix = path.relative(folder, o.dir).split(path.sep).filter(Boolean).join('/');
     const out = new Set<string>();
     for (const rel of all) {
+      if (excluded(prefix ? `${prefix}/${rel}` : rel)) continue;
       let shown = rel;
       if (!recursive) {
         const slash = rel.indexOf('/');
