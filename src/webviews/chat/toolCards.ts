@@ -96,7 +96,8 @@ export function toolCardModel(call: ToolCallView): ToolCardModel {
   const status = STATUS[call.status];
   const label = TOOL_LABEL[call.name] ?? call.name;
   const diffStat = call.diffStat ? `+${call.diffStat.added} −${call.diffStat.removed}` : '';
-  let preview = firstLine(call.preview);
+  // An MCP result starts with the gateway's untrusted-data marker; the preview shows what the server said.
+  let preview = firstLine(call.kind === 'mcp' ? call.preview?.replace(/^\[Result of [^\n]*\]\n/, '') : call.preview);
   if (call.exitCode !== undefined && call.name === 'run_command') preview = preview ? `exit ${call.exitCode} · ${preview}` : `exit ${call.exitCode}`;
   const a = call.status === 'awaiting_approval' ? call.approval : undefined;
   const approval = a ? { id: a.id, title: a.title, reason: a.reason, detail: a.detail, rule: a.suggestedRule } : undefined;
