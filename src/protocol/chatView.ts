@@ -178,6 +178,10 @@ export const chatCommandSchemas = {
     agentId: z.string().min(1).max(200),
     /** The active-editor chip the composer showed, when the user left it attached (or picked it). */
     attachActive: activeContextSchema.pick({ uri: true, range: true }).optional(),
+    /** `/plan`: read-only tools, no actions. */
+    mode: z.literal('plan').optional(),
+    /** `/fix`: the host attaches the Problems (diagnostics) of `attachActive` as a context item. */
+    problems: z.boolean().optional(),
   }),
   'chat/stop': z.object({}),
   'chat/retry': z.object({ messageId: z.string().min(1).max(100) }),
@@ -246,7 +250,12 @@ export const chatNotificationSchemas = {
   /** A reply finished: the conversation's new totals (and budget). */
   'chat/usage': z.object({ conversationId: z.string(), usage: conversationUsageSchema }),
   /** What the next message takes along: the active editor's chip (null: none) and the rules in use. */
-  'chat/context': z.object({ active: activeContextSchema.nullable(), rules: z.array(ruleInfoSchema).max(100) }),
+  'chat/context': z.object({
+    active: activeContextSchema.nullable(),
+    rules: z.array(ruleInfoSchema).max(100),
+    /** The enabled skills' names, offered as slash commands. */
+    skills: z.array(z.string().min(1).max(200)).max(500).optional(),
+  }),
   /** The host did not send the last `chat/send`: the composer puts the text back and shows why. */
   'chat/sendRefused': z.object({ reason: z.string().max(2000) }),
 } as const;

@@ -25,6 +25,7 @@ import { hostCommandHandlers, sendRefusal } from './hostActions';
 import { toViewMessage } from './viewMessage';
 import { Pricing } from './usageView';
 import { EditorContext, type ActiveRef } from './editorContext';
+import { sendContext, type SlashOptions } from './slashContext';
 
 /** The zod schemas load with the first webview message, keeping zod off the activation path. */
 let protocol: Promise<typeof ChatProtocol> | undefined;
@@ -310,7 +311,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   /** One handler per command method (checked for completeness like the webview's notification handlers). */
   private readonly commands: CommandHandlers = {
-    'chat/send': async (p) => void (await this.send(p.text, p.agentId, p.attachActive)),
+    'chat/send': async (p) => void (await this.send(p.text, p.agentId, p.attachActive, p)),
     'chat/setRuleEnabled': (p) => this.context.setRuleEnabled(p.id, p.enabled),
     'chat/openRule': (p) => this.context.openRule(p.id),
     'chat/stop': () => void this.stop(),
@@ -391,15 +392,16 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   }
 
   /** Sends a message in the current conversation (creating it on the first message). */
-  async send(text: string, agentId: string, attachActive?: ActiveRef): Promise<{ conversationId: string; done: Promise<void> }> {
+  async send(text: string, agentId: string, attachActive?: ActiveRef, o: SlashOptions = {}): Promise<{ conversationId: string; done: Promise<void> }> {
     if (!this.gateway.isRunning) throw new ChatInputError('The MultiClaw gateway is stopped. Start it to chat.');
-    const context = attachActive ? [this.context.resolve(attachActive)] : undefined;
+    const context = sendContext(this.context, attachActive, o.problems);
     const onConversation = (c: { id: string; meta: { title: string; agentId: string | null }; messages: readonly unknown[] }): void => {
       // Adopt a new conversation before its first event (the user's message) fires.
       this.currentId = c.id;
       this.notify('chat/conversation', this.conversationInfo(c.id, c.meta.title, c.meta.agentId, c.messages.length));
     };
-    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text, onConversation, context ? { context } : {});
+    const options = { ...(context ? { context } : {}), ...(o.mode ? { mode: o.mode } : {}) };
+    const { conversation, done } = await this.gateway.chat.send(this.currentId, agentId, text, onConversation, options);
     this.notify('chat/conversation', this.conversationInfo(conversation.id, conversation.meta.title, conversation.meta.agentId, conversation.messages.length));
     this.selectedAgentId = agentId;
     return { conversationId: conversation.id, done };

@@ -1,7 +1,8 @@
 /**
  * What the next chat message takes along from the editor: the active file or its selection (a chip
  * the composer shows, attached by default, `multiclaw.chat.attachActiveEditor` turns that off), and
- * the rules the agent will follow (AGENTS.md, `.multiclaw/rules/*.md`, the team's). A file that
+ * the rules the agent will follow (AGENTS.md, `.multiclaw/rules/*.md`, the team's), and the enabled
+ * skills' names (the composer's slash commands). A file that
  * `.gitignore` ignores or whose name says it may hold secrets is offered but not attached until the
  * user clicks it. The text is read when the message is sent, from the open document (unsaved
  * changes included); the webview only ever names a document that is open.
@@ -30,6 +31,8 @@ export type ActiveRef = NonNullable<ChatCommandParams<'chat/send'>['attachActive
 export interface ChatContextSnapshot {
   active: ActiveContext | null;
   rules: RuleInfo[];
+  /** The enabled skills' names (the composer offers them as slash commands). */
+  skills: string[];
 }
 
 function ruleInfo(r: ProjectRule): RuleInfo {
@@ -63,6 +66,7 @@ export class EditorContext extends Disposable {
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('multiclaw.chat.attachActiveEditor') && later()));
     this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => gateway.projectRulesChanged()));
     this._register(gateway.onDidChangeProjectRules(later));
+    this._register(gateway.onDidChangeSkills(later));
     for (const glob of ['**/AGENTS.md', '**/.multiclaw/rules/*.md']) {
       const w = vscode.workspace.createFileSystemWatcher(glob);
       const changed = (): void => gateway.projectRulesChanged();
@@ -84,7 +88,8 @@ export class EditorContext extends Disposable {
 
   async snapshot(): Promise<ChatContextSnapshot> {
     const [active, rules] = await Promise.all([this.active(), this.gateway.projectRules().catch(() => [])]);
-    return { active, rules: rules.map(ruleInfo) };
+    const skills = this.gateway.skills().flatMap((s) => (s.enabled ? [s.name] : []));
+    return { active, rules: rules.map(ruleInfo), skills };
   }
 
   /** The active editor's chip: its selection when there is one, else the whole file. */
