@@ -24,6 +24,7 @@ import { renderMarkdownInto } from './markdownBlocks';
 import { estimateMessageHeight, renderMessage, updateMessage, type MessageContext } from './messageView';
 import { TitleBar, gatewayBanner, noAgentsBanner, noAgentsState, welcomeState, type HostCommand } from './panels';
 import { UsageSummary } from './usageView';
+import { slashSend } from './slashSend';
 import { readViewState, type ChatViewState } from './viewState';
 import { VirtualList } from './virtualList';
 import type { VsCodeApi } from './vscodeApi';
@@ -110,8 +111,9 @@ export class ChatApp {
     this.composer = new Composer(
       {
         send: (text, agentId) => {
-          const attachActive = this.contextBar.attachment();
-          const sent = this.client.command('chat/send', { text, agentId, ...(attachActive ? { attachActive } : {}) });
+          const out = slashSend(text, agentId, this.composer.slash.skillNames, this.contextBar.attachment());
+          if (typeof out === 'string') return out;
+          const sent = out.newConversation ? this.client.command('chat/newConversation', {}) : this.client.command('chat/send', out.params);
           if (sent) this.list.scrollToBottom();
           return sent;
         },
@@ -221,7 +223,10 @@ export class ChatApp {
         this.conversation = { ...this.conversation, usage: p.usage };
         this.usage.set(p.usage);
       },
-      'chat/context': (p) => this.contextBar.set(p),
+      'chat/context': (p) => {
+        this.contextBar.set(p);
+        this.composer.slash.setSkills(p.skills ?? []);
+      },
     };
   }
 

@@ -3,14 +3,16 @@
  * (locked once the conversation has started; agents without a key are listed but disabled), and the
  * Send button, which becomes Stop while a reply is being generated. A message over the protocol's limit
  * is never cleared: the notice above the input says how long it is and what the limit is, and a send
- * the host refuses puts the text back with the host's reason.
+ * the host refuses puts the text back with the host's reason. `/` at the start opens the slash
+ * commands (slashMenu.ts).
  */
 import { MAX_CHAT_MESSAGE_CHARS, type AgentInfo } from '../../protocol/chatView';
 import { codicon, h, iconButton } from './dom';
+import { SlashMenu } from './slashMenu';
 
 export interface ComposerCallbacks {
-  /** Returns false when nothing was sent: the text stays in the input. */
-  send(text: string, agentId: string): boolean;
+  /** Returns false (or why) when nothing was sent: the text stays in the input. */
+  send(text: string, agentId: string): boolean | string;
   stop(): void;
   selectAgent(agentId: string): void;
   draftChanged(text: string): void;
@@ -41,6 +43,7 @@ export class Composer {
   /** The sent message being edited, and the draft it took the input from. */
   private editing: { messageId: string; draft: string } | undefined;
   private readonly editBanner: HTMLElement;
+  readonly slash: SlashMenu;
 
   /** `top`: shown inside the input box above the text (the context row). */
   constructor(
@@ -80,9 +83,11 @@ export class Composer {
       ),
       cancelEdit,
     );
+    this.slash = new SlashMenu(this.input, () => this.trySend());
     this.el = h(
       'div',
       { class: 'composer' },
+      this.slash.el,
       this.notice,
       this.editBanner,
       h(
@@ -96,12 +101,14 @@ export class Composer {
 
     this.input.addEventListener('input', () => {
       this.refusal = undefined;
+      if (!this.editing) this.slash.update(); // an edit is sent as typed
       this.autoGrow();
       this.refreshSendEnabled();
       this.cb.draftChanged(this.input.value);
     });
+    this.input.addEventListener('blur', () => this.slash.close());
     this.input.addEventListener('keydown', (e) => {
-      if (e.isComposing) return;
+      if (e.isComposing || this.slash.onKeyDown(e)) return;
       const plain = !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey;
       if (e.key === 'Escape' && this.editing) {
         e.preventDefault();
@@ -149,6 +156,7 @@ export class Composer {
 
   setDraft(text: string): void {
     this.input.value = text;
+    this.slash.close();
     this.autoGrow();
     this.refreshSendEnabled();
   }
@@ -214,8 +222,9 @@ export class Composer {
       this.cb.draftChanged(editing.draft);
       return;
     }
-    if (!this.cb.send(text, agent.id)) {
-      this.refused('The message could not be sent; it is still here.');
+    const sent = this.cb.send(text, agent.id);
+    if (sent !== true) {
+      this.refused(sent || 'The message could not be sent; it is still here.');
       return;
     }
     this.lastSent = text;

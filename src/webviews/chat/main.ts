@@ -6,6 +6,7 @@ import './toolCards.css';
 import './context.css';
 import './usage.css';
 import './actions.css';
+import './slash.css';
 import { ChatApp } from './chatApp';
 import { getVsCodeApi } from './vscodeApi';
 import type { ChatViewState } from './viewState';

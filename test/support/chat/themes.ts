@@ -67,6 +67,15 @@ const dark: Record<string, string> = {
   '--vscode-scrollbarSlider-activeBackground': 'rgba(191, 191, 191, 0.4)',
   '--vscode-chat-requestBorder': 'rgba(255, 255, 255, 0.1)',
   '--vscode-chat-requestBackground': 'rgba(31, 31, 31, 0.62)',
+  '--vscode-editorSuggestWidget-background': '#202020',
+  '--vscode-editorSuggestWidget-border': '#454545',
+  '--vscode-editorSuggestWidget-foreground': '#cccccc',
+  '--vscode-editorSuggestWidget-highlightForeground': '#2aaaff',
+  '--vscode-editorSuggestWidget-focusHighlightForeground': '#2aaaff',
+  '--vscode-editorSuggestWidget-selectedBackground': '#04395e',
+  '--vscode-editorSuggestWidget-selectedForeground': '#ffffff',
+  '--vscode-editorSuggestWidget-selectedIconForeground': '#ffffff',
+  '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
 };
 
 const light: Record<string, string> = {
@@ -122,6 +131,15 @@ const light: Record<string, string> = {
   '--vscode-scrollbarSlider-activeBackground': 'rgba(0, 0, 0, 0.6)',
   '--vscode-chat-requestBorder': 'rgba(0, 0, 0, 0.1)',
   '--vscode-chat-requestBackground': 'rgba(255, 255, 255, 0.62)',
+  '--vscode-editorSuggestWidget-background': '#f8f8f8',
+  '--vscode-editorSuggestWidget-border': '#c8c8c8',
+  '--vscode-editorSuggestWidget-foreground': '#3b3b3b',
+  '--vscode-editorSuggestWidget-highlightForeground': '#0066bf',
+  '--vscode-editorSuggestWidget-focusHighlightForeground': '#bbe7ff',
+  '--vscode-editorSuggestWidget-selectedBackground': '#0060c0',
+  '--vscode-editorSuggestWidget-selectedForeground': '#ffffff',
+  '--vscode-editorSuggestWidget-selectedIconForeground': '#ffffff',
+  '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
 };
 
 export const themes: Record<ThemeName, { bodyClass: string; vars: Record<string, string> }> = {
