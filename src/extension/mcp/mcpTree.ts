@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { Gateway } from '../../gateway/gateway';
 import type { McpServerStatus, McpToolInfo } from '../../gateway/mcp/mcpManager';
+import { describeState } from '../../gateway/mcp/mcpState';
 import type { Logger } from '../../gateway/ports';
 import { Disposable, Emitter } from '../../gateway/util/disposable';
 import { errorMessage } from '../../gateway/errors';
@@ -25,17 +26,8 @@ const STATE_ICON: Record<McpServerStatus['state']['status'], vscode.ThemeIcon> =
 /** The row's state text: "Running · 3 tools", "Error: …", "Stopped", "Disabled". */
 export function serverStateText(s: McpServerStatus): string {
   if (!s.config.enabled) return 'Disabled';
-  const st = s.state;
-  switch (st.status) {
-    case 'running':
-      return `Running · ${st.tools} tool${st.tools === 1 ? '' : 's'}`;
-    case 'starting':
-      return 'Starting';
-    case 'error':
-      return `Error: ${st.reason}`;
-    case 'stopped':
-      return st.reason ? `Stopped: ${st.reason}` : 'Stopped';
-  }
+  const text = describeState(s.state);
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export class McpTree extends Disposable implements vscode.TreeDataProvider<McpNode> {

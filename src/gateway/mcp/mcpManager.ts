@@ -13,13 +13,10 @@ import { Disposable, Emitter, type IDisposable } from '../util/disposable';
 import { createMcpClient, isMcpTimeout, type McpClient, type McpClientOptions, type McpFetch, type McpProgress, type McpTool } from './mcpClient';
 import { configHash, MCP_DEFAULTS, resolveTransport, type McpServerConfig, type McpSettings } from './mcpConfig';
 import { McpConsentStore } from './mcpConsent';
+import { describeState, type McpServerState } from './mcpState';
 import { qualifiedToolName, toolFingerprint } from './toolNames';
 
-export type McpServerState =
-  | { status: 'stopped'; reason?: string }
-  | { status: 'starting' }
-  | { status: 'running'; tools: number; transport: 'stdio' | 'streamable-http' | 'sse' }
-  | { status: 'error'; reason: string };
+export { describeState, type McpServerState } from './mcpState';
 
 export interface McpToolInfo {
   /** The name the model sees: `<server>__<tool>`, sanitised. */
@@ -386,19 +383,6 @@ export class McpManager extends Disposable {
   override dispose(): void {
     void this.shutdown();
     super.dispose();
-  }
-}
-
-export function describeState(s: McpServerState): string {
-  switch (s.status) {
-    case 'stopped':
-      return s.reason ? `stopped: ${s.reason}` : 'stopped';
-    case 'starting':
-      return 'starting';
-    case 'running':
-      return `running · ${s.tools} tool${s.tools === 1 ? '' : 's'}`;
-    case 'error':
-      return `error: ${s.reason}`;
   }
 }
 
