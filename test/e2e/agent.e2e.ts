@@ -36,10 +36,7 @@ describe('MultiClaw agent turn (packaged VSIX in code-server + Chromium)', funct
   it('reads, edits and runs: the command asks on its card, Alt+Y allows it, and the turn finishes', async () => {
     await wb.activityBarItem('MultiClaw').click();
     await wb.statusBarItem('Local · Running').waitFor({ timeout: 60_000 });
-    for (const title of ['Conversations', 'Tasks', 'Instances']) {
-      const header = wb.page.locator('.pane-header', { hasText: title }).first();
-      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-    }
+    await wb.foldViews(['Conversations', 'Tasks', 'Instances']);
     await wb.runCommand('MultiClaw: Set Provider API Key');
     await wb.pickQuickItem(/^OpenAI$/);
     await wb.answerInputBox(server.keys.openai);

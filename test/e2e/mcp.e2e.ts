@@ -68,10 +68,7 @@ describe('MultiClaw MCP servers and skills (packaged VSIX in code-server + Chrom
 
   it('uses the MCP tool in a chat turn after Allow on its card', async () => {
     // The chat gets the side bar's room: the other views fold.
-    for (const title of ['Conversations', 'Tasks', 'Instances', 'MCP Servers', 'Skills']) {
-      const header = wb.page.locator('.pane-header', { hasText: title }).first();
-      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-    }
+    await wb.foldViews(['Conversations', 'Tasks', 'Instances', 'MCP Servers', 'Skills']);
     await wb.runCommand('MultiClaw: Set Provider API Key');
     await wb.pickQuickItem(/^OpenAI$/);
     await wb.answerInputBox(server.keys.openai);

@@ -42,6 +42,8 @@ describe('MultiClaw walkthrough (packaged VSIX in code-server + Chromium)', func
     await open.locator('.monaco-button, a.button-link, button', { hasText: 'Add MCP Server' }).first().click();
     await wb.page.locator('.quick-input-widget', { hasText: 'Add MCP Server (1/3)' }).waitFor({ timeout: 20_000 });
     await wb.page.keyboard.press('Escape');
+    // The next test types into the palette: wait until this quick pick has gone.
+    await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 20_000 });
     await step('Add an MCP server').locator('.codicon-getting-started-step-checked').waitFor({ state: 'attached', timeout: 20_000 });
   });
 

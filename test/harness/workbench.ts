@@ -83,6 +83,14 @@ export class Workbench {
     return this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: title }) }).first();
   }
 
+  /** Folds these side bar views if they are open (the Chat gets their room). */
+  async foldViews(titles: readonly string[]): Promise<void> {
+    for (const title of titles) {
+      const header = this.page.locator('.pane-header', { hasText: title }).first();
+      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
+  }
+
   treeRow(viewTitle: string, text: string | RegExp): Locator {
     return this.viewPane(viewTitle).locator('.monaco-list-row', { hasText: text }).first();
   }
