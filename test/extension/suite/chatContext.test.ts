@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
-import { api } from '../../support/extensionApi';
-import { until } from '../../support/wait';
+import { api, connectOpenAi, disconnectOpenAi } from '../../support/extensionApi';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
 describe('chat context and rules (in a real VS Code, through the gateway)', function () {
@@ -37,19 +36,14 @@ describe('chat context and rules (in a real VS Code, through the gateway)', func
     assert.ok(ws, 'the test window has a workspace folder');
     folder = ws.uri.fsPath;
     root = fs.mkdtempSync(path.join(folder, 'chat-context-'));
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    // Applied once the gateway's config has it (another agents change may come first).
-    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
-    await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
-    await a.gateway.ensureRunning();
+    await connectOpenAi(a, server);
   });
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await a.chatView.show(null, false);
-    await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await disconnectOpenAi();
     await server?.close();
     for (const f of created) fs.rmSync(f, { recursive: true, force: true });
     fs.rmSync(root, { recursive: true, force: true });

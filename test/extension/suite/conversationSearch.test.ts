@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
-import { api } from '../../support/extensionApi';
-import { until } from '../../support/wait';
+import { api, connectOpenAi, disconnectOpenAi } from '../../support/extensionApi';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
 describe('conversation search (in a real VS Code, through the gateway)', function () {
@@ -18,16 +17,12 @@ describe('conversation search (in a real VS Code, through the gateway)', functio
   before(async () => {
     server = await startProviderServer();
     a = await api({ gateway: 'any' });
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
-    await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
-    await a.gateway.ensureRunning();
+    await connectOpenAi(a, server);
   });
 
   after(async () => {
     await vscode.commands.executeCommand('multiclaw.clearConversationFilter');
-    await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await disconnectOpenAi();
     await server?.close();
   });
 

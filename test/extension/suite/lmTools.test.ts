@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
-import { api } from '../../support/extensionApi';
+import { api, connectOpenAi, disconnectOpenAi } from '../../support/extensionApi';
 import { until } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
@@ -24,16 +24,12 @@ describe('Language Model Tools (in a real VS Code, through the gateway)', functi
     if (typeof vscode.lm?.invokeTool !== 'function') this.skip();
     server = await startProviderServer();
     a = await api({ gateway: 'any' });
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
-    await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
-    await a.gateway.ensureRunning();
+    await connectOpenAi(a, server);
   });
 
   after(async () => {
     if (!server) return;
-    await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
-    await vscode.workspace.getConfiguration('multiclaw').update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await disconnectOpenAi();
     await server.close();
   });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { MultiClawApi } from '../../../src/extension/extension';
 import type { McpNode } from '../../../src/extension/mcp/mcpTree';
-import { api } from '../../support/extensionApi';
+import { api, connectOpenAi, disconnectOpenAi } from '../../support/extensionApi';
 import { until } from '../../support/wait';
 import { startProviderServer, type ProviderServer } from '../../fixtures/providerServer';
 
@@ -39,17 +39,12 @@ describe('MCP servers and skills (in a real VS Code, through the gateway)', func
     const ws = vscode.workspace.workspaceFolders?.[0];
     assert.ok(ws, 'the test window has a workspace folder');
     folder = ws.uri.fsPath;
-    await cfg().update('providers.openai.baseUrl', server.baseUrls.openai, vscode.ConfigurationTarget.Global);
-    // Applied once the gateway's config has it (another agents change may come first).
-    await until(a.gateway.onDidChangeAgents, () => a.gateway.config.providers.openai.baseUrl === server.baseUrls.openai, 30_000, 'the provider URL applied');
-    await vscode.commands.executeCommand('multiclaw.setProviderKey', 'openai', server.keys.openai);
-    await a.gateway.ensureRunning();
+    await connectOpenAi(a, server);
   });
 
   after(async () => {
     await cfg().update('mcp.servers', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('multiclaw.removeProviderKey', 'openai', true);
-    await cfg().update('providers.openai.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await disconnectOpenAi();
     await server?.close();
     for (const f of created) fs.rmSync(f, { recursive: true, force: true });
     await a.gateway.reloadSkills();
